@@ -1,0 +1,137 @@
+#pragma once
+// omswatch's configuration: the TOML file described in docs/configuration.md,
+// loaded and validated in one go. Loading never throws for bad input: every
+// problem comes back as a Diagnostic naming file, line and column.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/severity.h"
+#include "config/duration.h"
+
+namespace omswatch::config {
+
+using namespace std::chrono_literals;
+
+// A credential. It has no stream operator and no formatter, so it cannot be
+// logged by accident; reveal() is called only where it is put on the wire.
+class Secret {
+ public:
+  Secret() = default;
+  explicit Secret(std::string value) : value_(std::move(value)) {}
+  const std::string& reveal() const { return value_; }
+  bool empty() const { return value_.empty(); }
+  friend bool operator==(const Secret&, const Secret&) = default;
+
+ private:
+  std::string value_;
+};
+
+struct Thresholds {
+  Duration stall_after = 5min;
+  Duration max_lag = 10min;
+  int unreachable_after = 3;
+  int unavailable_after = 3;
+  friend bool operator==(const Thresholds&, const Thresholds&) = default;
+};
+
+struct ThresholdOverrides {
+  std::optional<Duration> stall_after;
+  std::optional<Duration> max_lag;
+  std::optional<int> unreachable_after;
+  std::optional<int> unavailable_after;
+  friend bool operator==(const ThresholdOverrides&, const ThresholdOverrides&) = default;
+};
+
+// The alarm levels OMS gives a project, each with its own route.
+inline constexpr std::string_view kAlarmLevels[] = {"HIGH", "MEDIUM", "LOW", "IGNORE"};
+
+struct Route {
+  std::vector<std::string> receivers;  // names from [[receivers]]
+  Severity min_severity = Severity::info;
+  Duration repeat = 4h;       // HIGH: 1h
+  Duration group_wait = 10s;
+  ThresholdOverrides overrides;
+  friend bool operator==(const Route&, const Route&) = default;
+};
+
+struct OmsDeployment {
+  std::string name;
+  std::string url;  // base, e.g. "http://oms.example.internal:8089"
+  std::string username;
+  Secret password;
+  Duration interval = 30s;
+  Duration timeout = 10s;
+  int max_in_flight = 8;
+  std::vector<std::string> projects;
+  bool discover = false;
+  std::vector<std::string> discover_types;   // MIGRATION, SYNC
+  std::vector<std::string> discover_labels;  // label names
+  std::string console_url;                   // for links in messages; empty: none
+  friend bool operator==(const OmsDeployment&, const OmsDeployment&) = default;
+};
+
+struct Receiver {
+  std::string name;
+  std::string type;  // webhook | slack | dingtalk | feishu | wecom | teams | alertmanager | console
+  Secret url;        // a secret: chat webhooks carry their token in the URL
+  Secret secret;     // signing secret (webhook: "whsec_..."; dingtalk, feishu)
+  std::string proxy;
+  Duration timeout = 10s;
+  friend bool operator==(const Receiver&, const Receiver&) = default;
+};
+
+struct DaemonSettings {
+  std::string database = "/var/lib/omswatch/omswatch.db";
+  std::string listen = "127.0.0.1:9187";  // "" turns the HTTP endpoint off
+  std::string log_level = "info";         // trace, debug, info, warn, error, critical, off
+  friend bool operator==(const DaemonSettings&, const DaemonSettings&) = default;
+};
+
+struct Config {
+  std::string source;  // the file it was read from
+  DaemonSettings daemon;
+  std::vector<OmsDeployment> oms;
+  Thresholds detect;
+  // One entry for each of kAlarmLevels, defaults filled in. A level without a
+  // `receivers` key sends to every receiver, except IGNORE, which sends to none.
+  std::map<std::string, Route, std::less<>> routes;
+  std::vector<Receiver> receivers;
+
+  // The route of an alarm level; unknown or empty levels use MEDIUM's.
+  const Route& route_for(std::string_view alarm_level) const;
+  // [detect] with the level's overrides applied.
+  Thresholds thresholds_for(std::string_view alarm_level) const;
+  const Receiver* find_receiver(std::string_view name) const;
+  const OmsDeployment* find_oms(std::string_view name) const;
+};
+
+struct Diagnostic {
+  std::string file;
+  int line = 0;  // 1-based; 0 when the problem has no place (missing key)
+  int column = 0;
+  std::string message;
+  std::string to_string() const;  // "file:line:col: message" (or "file: message")
+};
+
+struct LoadResult {
+  std::optional<Config> config;      // set when errors is empty
+  std::vector<Diagnostic> errors;
+  std::vector<Diagnostic> warnings;  // e.g. a file with secrets readable by others
+};
+
+// Looks up an environment variable; injected so tests need not touch the process environment.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+EnvLookup process_environment();
+
+// Reads `path` (and any password_file / secret_file it names).
+LoadResult load_file(const std::string& path, const EnvLookup& env = process_environment());
+// Parses TOML text; `source` names it in diagnostics. *_file paths are read from disk.
+LoadResult load_string(std::string_view toml, const std::string& source,
+                       const EnvLookup& env = process_environment());
+
+}  // namespace omswatch::config

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include "net/http.h"
+
+namespace omswatch::net {
+
+struct HttpClientOptions {
+  // Extra PEM trust anchors, added to the system trust store (used by tests
+  // with a CA made at test time). Empty: the system store alone.
+  std::string extra_ca_file;
+  std::size_t max_idle_per_host = 16;
+  std::chrono::seconds idle_timeout{50};
+  std::string user_agent = "omswatch";
+};
+
+// Async HTTP/1.1 client on one executor (not thread-safe: use it from the
+// io_context thread that owns it). Keeps idle keep-alive connections per
+// scheme+host+port and reuses them; HTTPS verifies the certificate chain and
+// the host name and sends SNI. Never throws for network failures: they come
+// back as the error of the result.
+class HttpClient {
+ public:
+  explicit HttpClient(boost::asio::any_io_executor executor, HttpClientOptions options = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  boost::asio::awaitable<boost::system::result<HttpResponse>> send(HttpRequest request);
+
+  // Connections opened since construction (a reuse does not count).
+  std::size_t connections_opened() const;
+  std::size_t idle_connections() const;
+  void close_idle();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace omswatch::net

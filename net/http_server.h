@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "net/http.h"
+
+namespace omswatch::net {
+
+struct ServerRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // "/api/v2?Action=DescribeProjectProgress"
+  Headers headers;
+  std::string body;
+  std::string_view header(std::string_view name) const { return find_header(headers, name); }
+};
+
+struct ServerResponse {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  Headers headers;
+  std::string body;
+  // Fault injection for tests and the simulator: close the connection
+  // without writing any reply.
+  bool drop_connection = false;
+};
+
+using Handler = std::function<boost::asio::awaitable<ServerResponse>(ServerRequest)>;
+
+struct HttpServerOptions {
+  std::size_t max_request_bytes = 1024 * 1024;  // header + body; larger: 413 and close
+  std::chrono::seconds read_timeout{30};        // per request, idle keep-alive included
+  std::size_t max_connections = 1024;
+};
+
+// Small async HTTP/1.1 server (keep-alive, one handler for all targets) on one
+// executor. Used by the OMS simulator, the fake receivers of the tests and
+// the daemon's metrics endpoint.
+class HttpServer {
+ public:
+  HttpServer(boost::asio::any_io_executor executor, Handler handler,
+             HttpServerOptions options = {});
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds host:port (port 0 picks a free one) and starts accepting.
+  // Throws boost::system::system_error when the address cannot be bound.
+  void listen(const std::string& host, std::uint16_t port);
+  std::uint16_t port() const;
+
+  // Stops accepting and closes every open connection; handlers still
+  // running are cancelled. Safe to call more than once.
+  void stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace omswatch::net

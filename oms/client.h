@@ -1,0 +1,66 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "oms/model.h"
+
+namespace omswatch::net {
+class HttpClient;
+}
+
+namespace omswatch::oms {
+
+struct Endpoint {
+  std::string name;      // the deployment's name in the config, for messages
+  std::string base_url;  // "http://oms.example.internal:8089"
+  std::string username;
+  std::string password;  // sent as HTTP Basic; never logged
+  std::chrono::milliseconds timeout{10'000};
+  std::size_t max_reply_bytes = 4 * 1024 * 1024;
+};
+
+// What one call brought back. Exactly one of: a transport failure (no reply,
+// HTTP error status, a reply that is not the expected JSON) or a reply, which
+// may itself say success:false.
+template <class T>
+struct CallResult {
+  std::optional<std::string> transport_error;  // "timed out after 10s", "HTTP 502", "invalid JSON at offset 17"
+  Reply<T> reply;
+  // The reply's HTTP Date header, when present and valid: OMS's own clock.
+  std::optional<std::chrono::system_clock::time_point> server_date;
+  std::chrono::microseconds latency{0};
+  bool ok() const { return !transport_error && reply.success; }
+};
+
+struct ListFilter {
+  std::vector<std::string> types;      // MIGRATION, SYNC; empty: all
+  std::vector<std::string> label_ids;  // at most 5
+};
+
+// The OMS OpenAPI (POST {base}/api/v2?Action=...). An interface so that tests
+// of its callers can plug in their own.
+class Client {
+ public:
+  virtual ~Client() = default;
+  virtual boost::asio::awaitable<CallResult<ProjectProgress>> describe_progress(
+      std::string project_id) = 0;
+  virtual boost::asio::awaitable<CallResult<std::vector<ProjectStep>>> describe_steps(
+      std::string project_id) = 0;
+  virtual boost::asio::awaitable<CallResult<ProjectInfo>> describe_project(
+      std::string project_id) = 0;
+  // One page (page_number from 1, page_size at most 150).
+  virtual boost::asio::awaitable<CallResult<ProjectList>> list_projects(ListFilter filter,
+                                                                        int page_number,
+                                                                        int page_size) = 0;
+};
+
+// `http` must outlive the client.
+std::unique_ptr<Client> make_client(net::HttpClient& http, Endpoint endpoint);
+
+}  // namespace omswatch::oms

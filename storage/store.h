@@ -1,0 +1,166 @@
+#pragma once
+// omswatch's history and work queue in one SQLite file (WAL mode): samples,
+// per-project detector state, events, and the delivery outbox. The schema is
+// documented in docs/schema.md and migrated forward on open.
+//
+// Not thread-safe: one Store per thread. Read-only stores (the CLI) never
+// block the daemon's writes (WAL), and the daemon's writes wait up to the busy
+// timeout for a reader's lock instead of failing.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+
+namespace omswatch::storage {
+
+// Times are Unix milliseconds (UTC) everywhere in this interface and in the schema.
+using TimeMs = std::int64_t;
+
+struct Sample {
+  std::string oms;
+  std::string project_id;
+  TimeMs observed_at = 0;
+  std::string outcome;  // "ok", "unavailable" (success:false), "error" (no usable reply)
+  std::string error;    // for unavailable/error: code and message
+  std::string status;
+  std::string alarm_level;
+  std::string current_step;
+  std::optional<int> struct_progress;
+  std::optional<int> full_progress;
+  std::string incr_checkpoint;     // raw, "" when absent
+  std::string reverse_checkpoint;  // raw, "" when absent
+  std::optional<std::int64_t> incr_lag_s;     // OMS time minus checkpoint, when numeric
+  std::optional<std::int64_t> reverse_lag_s;
+  std::int64_t latency_us = 0;
+};
+
+struct EventRecord {
+  std::string id;  // stable, unique: the same on every retry and in every payload
+  std::string oms;
+  std::string project_id;
+  std::string kind;      // status_changed, project_failed, ...
+  std::string state;     // firing, resolved, notice
+  std::string severity;  // info, warning, critical
+  std::string alarm_level;
+  std::string summary;
+  std::string details_json;   // a JSON object
+  std::string progress_json;  // a JSON object: the progress that showed it
+  TimeMs observed_at = 0;
+};
+
+// One observation's writes, committed in one transaction (all or nothing).
+struct ObservationWrite {
+  std::optional<Sample> sample;
+  std::string oms;
+  std::string project_id;  // "" for OMS-level writes (oms_unreachable)
+  std::optional<std::string> project_state_json;  // detector state of the project
+  std::optional<std::string> oms_state_json;      // detector state of the OMS
+  std::vector<EventRecord> events;
+  struct Delivery {
+    std::string event_id;
+    std::string receiver;
+  };
+  std::vector<Delivery> deliveries;  // one outbox row each, due now
+  TimeMs now = 0;
+};
+
+struct PendingDelivery {  // an outbox row joined with its event
+  std::int64_t id = 0;
+  std::string receiver;
+  int attempts = 0;
+  TimeMs created_at = 0;
+  TimeMs next_attempt_at = 0;
+  EventRecord event;
+};
+
+struct ProjectState {
+  std::string oms;
+  std::string project_id;
+  std::string state_json;
+  TimeMs updated_at = 0;
+};
+
+struct ProjectStatus {  // `omswatch status`: the latest sample of each project
+  std::string oms;
+  std::string project_id;
+  TimeMs observed_at = 0;
+  std::string outcome;
+  std::string status;
+  std::string alarm_level;
+  std::string current_step;
+  std::optional<int> struct_progress;
+  std::optional<int> full_progress;
+  std::optional<std::int64_t> incr_lag_s;
+  std::string error;
+  std::int64_t open_conditions = 0;  // conditions firing now
+};
+
+struct EventFilter {
+  std::string project_id;  // "" = any
+  std::string kind;        // "" = any
+  std::string min_severity;  // "" = any
+  std::optional<TimeMs> since;
+  std::optional<TimeMs> until;
+  int limit = 1000;
+};
+
+struct EventWithDeliveries {
+  EventRecord event;
+  struct Delivery {
+    std::string receiver;
+    std::string status;  // pending, delivered, failed, silenced
+    int attempts = 0;
+    std::string last_error;
+    std::optional<TimeMs> delivered_at;
+  };
+  std::vector<Delivery> deliveries;
+};
+
+enum class OpenMode { read_write, read_only };
+
+class Store {
+ public:
+  // Opens (read_write: creating the file and its directory, and migrating the
+  // schema). Errors name the path and SQLite's message.
+  static Expected<std::unique_ptr<Store>> open(const std::string& path, OpenMode mode);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  int schema_version() const;
+
+  Expected<void> record(const ObservationWrite& write);
+
+  std::vector<ProjectState> load_project_states();
+  std::optional<std::string> load_oms_state(const std::string& oms);
+
+  // --- outbox
+  // Pending rows due at `now`, oldest first, at most `limit`.
+  std::vector<PendingDelivery> due_deliveries(TimeMs now, int limit);
+  // The earliest next_attempt_at of a pending row.
+  std::optional<TimeMs> next_due_at();
+  std::int64_t pending_count();
+  Expected<void> mark_delivered(const std::vector<std::int64_t>& ids, TimeMs now);
+  Expected<void> mark_retry(const std::vector<std::int64_t>& ids, TimeMs next_attempt_at,
+                            const std::string& error);
+  // Final: "failed" (gave up) or "silenced".
+  Expected<void> mark_final(const std::vector<std::int64_t>& ids, const std::string& status,
+                            const std::string& reason, TimeMs now);
+
+  // --- queries
+  std::vector<ProjectStatus> latest_status();
+  std::vector<Sample> history(const std::string& project_id, std::optional<TimeMs> since,
+                              std::optional<TimeMs> until, int limit);
+  std::vector<EventWithDeliveries> events(const EventFilter& filter);
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace omswatch::storage
