@@ -1,0 +1,255 @@
+#include "daemon/dispatcher.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/time.h"
+#include "storage/store.h"
+
+namespace omswatch::daemon {
+namespace asio = boost::asio;
+
+std::string delivery_id(const std::string& receiver, const std::vector<std::int64_t>& row_ids) {
+  // FNV-1a: stable across processes and versions, unlike std::hash.
+  std::uint64_t h = 14695981039346656037ull;
+  auto mix = [&](std::string_view bytes) {
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(receiver);
+  for (auto id : row_ids) {
+    mix("/");
+    mix(std::to_string(id));
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return std::string("msg_") + buf + "_" + std::to_string(row_ids.empty() ? 0 : row_ids.front());
+}
+
+namespace {
+
+notifiers::Event to_event(const storage::EventRecord& r) {
+  notifiers::Event e;
+  e.id = r.id;
+  e.kind = r.kind;
+  e.state = r.state;
+  e.severity = parse_severity(r.severity).value_or(Severity::info);
+  e.oms = r.oms;
+  e.project_id = r.project_id;
+  e.alarm_level = r.alarm_level;
+  e.summary = r.summary;
+  e.observed_at = from_unix_ms(r.observed_at);
+  e.details_json = r.details_json.empty() ? "{}" : r.details_json;
+  e.progress_json = r.progress_json.empty() ? "{}" : r.progress_json;
+  return e;
+}
+
+}  // namespace
+
+struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
+  struct Worker {
+    std::unique_ptr<notifiers::Sender> sender;
+    std::unique_ptr<asio::steady_timer> wake;
+    asio::cancellation_signal cancel;
+    bool busy = false;
+  };
+
+  Impl(asio::any_io_executor ex, storage::Store& st,
+       std::map<std::string, std::unique_ptr<notifiers::Sender>> s, WallClock c, RetryPolicy p)
+      : executor(ex), store(st), clock(std::move(c)), policy(p), sweep(ex) {
+    for (auto& [name, sender] : s) {
+      auto w = std::make_unique<Worker>();
+      w->sender = std::move(sender);
+      w->wake = std::make_unique<asio::steady_timer>(ex);
+      workers.emplace(name, std::move(w));
+    }
+  }
+
+  asio::any_io_executor executor;
+  storage::Store& store;
+  WallClock clock;
+  RetryPolicy policy;
+  std::map<std::string, std::unique_ptr<Worker>> workers;
+  asio::steady_timer sweep;  // wakes workers when the earliest retry falls due
+  asio::cancellation_signal sweep_cancel;
+  DispatcherCounters counters;
+  std::mt19937_64 rng{std::random_device{}()};
+  bool stopped = false;
+
+  void start() {
+    auto self = shared_from_this();
+    for (auto& [name, w] : workers) {
+      asio::co_spawn(executor, worker_loop(self, name, *w),
+                     asio::bind_cancellation_slot(w->cancel.slot(), asio::detached));
+    }
+    asio::co_spawn(executor, sweep_loop(self),
+                   asio::bind_cancellation_slot(sweep_cancel.slot(), asio::detached));
+  }
+
+  void stop() {
+    if (stopped) return;
+    stopped = true;
+    for (auto& [name, w] : workers) w->cancel.emit(asio::cancellation_type::terminal);
+    sweep_cancel.emit(asio::cancellation_type::terminal);
+  }
+
+  void notify() {
+    for (auto& [name, w] : workers) w->wake->cancel();
+    sweep.cancel();
+  }
+
+  // Rows of receivers that are no longer configured would otherwise wait
+  // forever: they are given up with a reason.
+  void fail_orphans(const std::vector<storage::PendingDelivery>& due) {
+    std::vector<std::int64_t> orphans;
+    for (const auto& d : due) {
+      if (!workers.count(d.receiver)) orphans.push_back(d.id);
+    }
+    if (orphans.empty()) return;
+    auto r = store.mark_final(orphans, "failed", "receiver is no longer configured",
+                              to_unix_ms(clock()));
+    if (!r) spdlog::error("could not update the outbox: {}", r.error());
+    counters.failed += orphans.size();
+  }
+
+  static asio::awaitable<void> sweep_loop(std::shared_ptr<Impl> self) {
+    while (!self->stopped) {
+      auto now_ms = to_unix_ms(self->clock());
+      self->fail_orphans(self->store.due_deliveries(now_ms, 1000));
+      auto next = self->store.next_due_at();
+      if (next && *next <= now_ms) {
+        // Something is due: workers that are idle look now.
+        for (auto& [name, w] : self->workers) w->wake->cancel();
+        next = now_ms + 1000;
+      }
+      auto wait = next ? std::chrono::milliseconds(*next - now_ms) : std::chrono::milliseconds(60'000);
+      self->sweep.expires_after(std::clamp(wait, std::chrono::milliseconds(10),
+                                           std::chrono::milliseconds(60'000)));
+      co_await self->sweep.async_wait(asio::as_tuple(asio::use_awaitable));
+      if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+        co_return;
+      }
+    }
+  }
+
+  static asio::awaitable<void> worker_loop(std::shared_ptr<Impl> self, std::string name,
+                                           Worker& w) {
+    while (!self->stopped) {
+      bool sent = co_await self->deliver_due(name, w);
+      if (self->stopped) co_return;
+      if (sent) continue;  // more may be due
+      w.wake->expires_after(std::chrono::hours(1));
+      co_await w.wake->async_wait(asio::as_tuple(asio::use_awaitable));
+      if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+        co_return;
+      }
+    }
+  }
+
+  // Sends one message of this receiver's due rows; false when none were due.
+  asio::awaitable<bool> deliver_due(const std::string& name, Worker& w) {
+    const auto now_ms = to_unix_ms(clock());
+    std::vector<storage::PendingDelivery> mine;
+    for (auto& d : store.due_deliveries(now_ms, 1000)) {
+      if (d.receiver != name) continue;
+      mine.push_back(std::move(d));
+      if (static_cast<int>(mine.size()) >= policy.max_events_per_message) break;
+    }
+    if (mine.empty()) co_return false;
+
+    std::vector<std::int64_t> ids;
+    std::vector<notifiers::Event> events;
+    std::vector<std::int64_t> expired;
+    int attempts = 0;
+    for (const auto& d : mine) {
+      if (now_ms - d.created_at > policy.max_age.count()) {
+        expired.push_back(d.id);
+        continue;
+      }
+      ids.push_back(d.id);
+      events.push_back(to_event(d.event));
+      attempts = std::max(attempts, d.attempts);
+    }
+    if (!expired.empty()) {
+      spdlog::error("receiver {}: giving up {} delivery(ies) older than {}s", name, expired.size(),
+                    policy.max_age.count() / 1000);
+      check(store.mark_final(expired, "failed", "gave up: older than max_age", now_ms));
+      counters.failed += expired.size();
+    }
+    if (ids.empty()) co_return true;
+
+    auto outcome = co_await w.sender->send(events, delivery_id(name, ids));
+    if (stopped) co_return false;
+    const auto done_ms = to_unix_ms(clock());
+    switch (outcome.result) {
+      case notifiers::DeliveryOutcome::Result::delivered:
+        check(store.mark_delivered(ids, done_ms));
+        counters.delivered += ids.size();
+        spdlog::debug("receiver {}: delivered {} event(s) ({})", name, ids.size(), outcome.detail);
+        co_return true;
+      case notifiers::DeliveryOutcome::Result::rejected:
+        check(store.mark_final(ids, "failed", outcome.detail, done_ms));
+        counters.failed += ids.size();
+        spdlog::error("receiver {} refused {} event(s) for good: {}", name, ids.size(),
+                      outcome.detail);
+        co_return true;
+      case notifiers::DeliveryOutcome::Result::retry: {
+        auto delay = backoff(attempts);
+        if (outcome.retry_after) {
+          delay = std::max<std::chrono::milliseconds>(delay, *outcome.retry_after);
+        }
+        check(store.mark_retry(ids, done_ms + delay.count(), outcome.detail));
+        counters.retried += ids.size();
+        if (attempts == 0) {
+          spdlog::warn("receiver {}: delivery failed, retrying in {}ms: {}", name, delay.count(),
+                       outcome.detail);
+        } else {
+          spdlog::debug("receiver {}: attempt {} failed, retrying in {}ms: {}", name,
+                        attempts + 1, delay.count(), outcome.detail);
+        }
+        sweep.cancel();  // recompute the next due time
+        co_return false;
+      }
+    }
+    co_return false;
+  }
+
+  std::chrono::milliseconds backoff(int attempts) {
+    // Exponential with full jitter over the upper half: spreads retries of
+    // many rows without ever retrying sooner than half the nominal delay.
+    double nominal = static_cast<double>(policy.first_delay.count()) *
+                     std::pow(2.0, std::min(attempts, 20));
+    nominal = std::min(nominal, static_cast<double>(policy.max_delay.count()));
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    return std::chrono::milliseconds(static_cast<std::int64_t>(nominal * jitter(rng)));
+  }
+
+  static void check(const Expected<void>& r) {
+    if (!r) spdlog::error("could not update the outbox: {}", r.error());
+  }
+};
+
+Dispatcher::Dispatcher(asio::any_io_executor executor, storage::Store& store,
+                       std::map<std::string, std::unique_ptr<notifiers::Sender>> senders,
+                       WallClock clock, RetryPolicy policy)
+    : impl_(std::make_shared<Impl>(executor, store, std::move(senders), std::move(clock), policy)) {}
+Dispatcher::~Dispatcher() { impl_->stop(); }
+void Dispatcher::start() { impl_->start(); }
+void Dispatcher::stop() { impl_->stop(); }
+void Dispatcher::notify() { impl_->notify(); }
+const DispatcherCounters& Dispatcher::counters() const { return impl_->counters; }
+
+}  // namespace omswatch::daemon

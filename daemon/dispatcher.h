@@ -1,0 +1,62 @@
+#pragma once
+// Delivers the outbox: wakes when the watcher commits deliveries (or when a
+// retry falls due), sends each receiver's due rows as one message, in order,
+// and records the outcome: delivered, a retry with exponential backoff and
+// jitter (Retry-After honoured), or failed once the row is older than max_age
+// or the receiver refused it for good. One coroutine per receiver, so a slow
+// receiver holds up no other.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "daemon/watcher.h"
+#include "notifiers/sender.h"
+
+namespace omswatch::storage {
+class Store;
+}
+
+namespace omswatch::daemon {
+
+struct RetryPolicy {
+  std::chrono::milliseconds first_delay{5'000};
+  std::chrono::milliseconds max_delay{10 * 60'000};
+  std::chrono::milliseconds max_age{24 * 3600'000};
+  int max_events_per_message = 50;
+};
+
+struct DispatcherCounters {
+  std::uint64_t delivered = 0;
+  std::uint64_t retried = 0;
+  std::uint64_t failed = 0;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(boost::asio::any_io_executor executor, storage::Store& store,
+             std::map<std::string, std::unique_ptr<notifiers::Sender>> senders, WallClock clock,
+             RetryPolicy policy = {});
+  ~Dispatcher();
+
+  void start();
+  void stop();
+  // New rows are due: look now.
+  void notify();
+
+  const DispatcherCounters& counters() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// The webhook-id of a message: the same for the same receiver and rows, so a
+// retry carries the id of the first attempt.
+std::string delivery_id(const std::string& receiver, const std::vector<std::int64_t>& row_ids);
+
+}  // namespace omswatch::daemon

@@ -1,0 +1,53 @@
+// The `console` receiver: one readable line per event on the daemon's stdout
+// (the demo's receiver, and a quick look while configuring).
+
+#include <ctime>
+
+#include "notifiers/sender.h"
+
+namespace omswatch::notifiers {
+namespace {
+
+std::string local_clock(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char buf[16];
+  std::size_t n = std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return std::string(buf, n);
+}
+
+std::string pad(std::string_view s, std::size_t width) {
+  std::string out(s);
+  if (out.size() < width) out.append(width - out.size(), ' ');
+  return out;
+}
+
+class ConsoleSender final : public Sender {
+ public:
+  ConsoleSender(const config::Receiver& r, const SenderContext& ctx)
+      : Sender(r.name), out_(ctx.console) {}
+
+  boost::asio::awaitable<DeliveryOutcome> send(const std::vector<Event>& events,
+                                               const std::string&) override {
+    for (const auto& e : events) {
+      std::string severity(to_string(e.severity));
+      for (auto& c : severity) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      std::string line = local_clock(e.observed_at) + "  " + pad(severity, 8) + "  " +
+                         pad(e.state, 8) + "  " + pad(e.kind, 20) + "  " + e.summary;
+      if (out_) out_(line);
+    }
+    co_return DeliveryOutcome{DeliveryOutcome::Result::delivered, "printed", std::nullopt};
+  }
+
+ private:
+  std::function<void(const std::string&)> out_;
+};
+
+}  // namespace
+
+std::unique_ptr<Sender> make_console_sender(const config::Receiver& r, const SenderContext& ctx) {
+  return std::make_unique<ConsoleSender>(r, ctx);
+}
+
+}  // namespace omswatch::notifiers

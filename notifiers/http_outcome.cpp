@@ -1,0 +1,57 @@
+#include "notifiers/http_outcome.h"
+
+#include <charconv>
+
+namespace omswatch::notifiers {
+
+std::string bounded_snippet(std::string_view text, std::size_t limit) {
+  std::string out;
+  out.reserve(std::min(text.size(), limit) + 3);
+  for (char c : text.substr(0, limit)) {
+    out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c);
+  }
+  if (text.size() > limit) out += "...";
+  return out;
+}
+
+namespace {
+
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
+  // Only the delta-seconds form; an HTTP-date falls back to our own backoff.
+  long long secs = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), secs);
+  if (ec != std::errc() || p != value.data() + value.size() || secs < 0) return std::nullopt;
+  return std::chrono::seconds(std::min<long long>(secs, 24 * 3600));
+}
+
+}  // namespace
+
+DeliveryOutcome outcome_from_http(const boost::system::result<net::HttpResponse>& result,
+                                  const PlatformCheck& check) {
+  DeliveryOutcome out;
+  if (!result) {
+    out.result = DeliveryOutcome::Result::retry;
+    out.detail = result.error().message();
+    return out;
+  }
+  const auto& res = *result;
+  if (res.status >= 200 && res.status < 300) {
+    if (check) {
+      if (auto failure = check(res)) return *failure;
+    }
+    out.result = DeliveryOutcome::Result::delivered;
+    out.detail = "HTTP " + std::to_string(res.status);
+    return out;
+  }
+  out.detail = "HTTP " + std::to_string(res.status);
+  if (!res.body.empty()) out.detail += ": " + bounded_snippet(res.body);
+  if (res.status == 408 || res.status == 429 || res.status >= 500) {
+    out.result = DeliveryOutcome::Result::retry;
+    out.retry_after = parse_retry_after(res.header("Retry-After"));
+  } else {
+    out.result = DeliveryOutcome::Result::rejected;
+  }
+  return out;
+}
+
+}  // namespace omswatch::notifiers

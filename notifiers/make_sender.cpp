@@ -1,0 +1,19 @@
+#include "notifiers/sender.h"
+
+namespace omswatch::notifiers {
+
+std::unique_ptr<Sender> make_webhook_sender(const config::Receiver&, const SenderContext&);
+std::unique_ptr<Sender> make_console_sender(const config::Receiver&, const SenderContext&);
+
+Expected<std::unique_ptr<Sender>> make_sender(const config::Receiver& receiver,
+                                              const SenderContext& context) {
+  if (receiver.type == "console") return make_console_sender(receiver, context);
+  if (context.http == nullptr) {
+    return make_error("receiver '" + receiver.name + "': no HTTP client to send with");
+  }
+  if (receiver.type == "webhook") return make_webhook_sender(receiver, context);
+  return make_error("receiver '" + receiver.name + "': type '" + receiver.type +
+                    "' is not supported by this version of omswatch");
+}
+
+}  // namespace omswatch::notifiers

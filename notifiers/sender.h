@@ -1,0 +1,65 @@
+#pragma once
+// A receiver of notifications: renders a group of events into its platform's
+// message and sends it, reading the platform's own success signal.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "common/expected.h"
+#include "config/config.h"
+#include "notifiers/event.h"
+
+namespace omswatch::net {
+class HttpClient;
+}
+
+namespace omswatch::notifiers {
+
+struct DeliveryOutcome {
+  enum class Result {
+    delivered,
+    retry,     // a passing failure: network, timeout, 5xx, 429, throttling codes
+    rejected,  // the platform refused this message for good (4xx, a bad payload): no retry helps
+  };
+  Result result = Result::delivered;
+  std::string detail;  // the platform's answer, bounded and free of secrets
+  std::optional<std::chrono::seconds> retry_after;  // Retry-After, when given
+};
+
+struct SenderContext {
+  net::HttpClient* http = nullptr;  // for every HTTP receiver
+  std::function<std::chrono::system_clock::time_point()> now = [] {
+    return std::chrono::system_clock::now();
+  };
+  std::function<void(const std::string&)> console;  // the console receiver's output
+};
+
+class Sender {
+ public:
+  virtual ~Sender() = default;
+  const std::string& name() const { return name_; }
+  // `delivery_id` is stable across retries of the same group.
+  virtual boost::asio::awaitable<DeliveryOutcome> send(const std::vector<Event>& events,
+                                                       const std::string& delivery_id) = 0;
+
+ protected:
+  explicit Sender(std::string name) : name_(std::move(name)) {}
+
+ private:
+  std::string name_;
+};
+
+// An error names the receiver and what is wrong with it (an unsupported type).
+Expected<std::unique_ptr<Sender>> make_sender(const config::Receiver& receiver,
+                                              const SenderContext& context);
+
+// The generic webhook body (DESIGN.md, "Generic webhook payload contract").
+std::string render_webhook_payload(const std::string& receiver, const std::vector<Event>& events);
+
+}  // namespace omswatch::notifiers
