@@ -1,0 +1,332 @@
+#include "daemon/cli.h"
+
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "common/time.h"
+#include "config/config.h"
+#include "daemon/service.h"
+#include "daemon/table.h"
+#include "storage/store.h"
+
+namespace omswatch::daemon {
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/omswatch/omswatch.toml";
+
+constexpr const char* kUsage = R"(usage: omswatch COMMAND [OPTIONS]
+
+Commands:
+  run            [-c FILE]                 run the daemon in the foreground (systemd runs this)
+  check-config   [-c FILE]                 validate the configuration; exit 0, or 78 with file:line:col messages
+  status         [-c FILE | --db FILE] [--format table|json|csv]
+                                           the latest state of every watched project
+  history ID     [-c FILE | --db FILE] [--since 24h|TIME] [--until TIME] [--limit N] [--format ...]
+                                           one project's samples, oldest first
+  events         [-c FILE | --db FILE] [--project ID] [--kind K] [--severity S] [--since ...]
+                 [--until ...] [--limit N] [--format ...]
+                                           detected events with their deliveries, newest first
+  demo                                     a simulated OMS, the daemon and a console receiver
+  version                                  print the version
+
+-c defaults to /etc/omswatch/omswatch.toml. Query commands read the database
+read-only: they never block the running daemon. TIME is 2026-11-29T04:00:00Z,
+"2026-11-29 04:00:00" (UTC) or 2026-11-29; a duration such as 24h means that
+long ago.
+)";
+
+struct Args {
+  std::string command;
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+};
+
+// Options that take a value; everything else starting with '-' is an error.
+const std::map<std::string, std::string> kOptions = {
+    {"-c", "config"},     {"--config", "config"},     {"--db", "db"},
+    {"--format", "format"}, {"--since", "since"},     {"--until", "until"},
+    {"--project", "project"}, {"--kind", "kind"},     {"--severity", "severity"},
+    {"--limit", "limit"}};
+
+std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      args.command = "help";
+      return args;
+    }
+    if (a.size() > 1 && a[0] == '-') {
+      std::string value;
+      if (auto eq = a.find('='); eq != std::string::npos && a.starts_with("--")) {
+        value = a.substr(eq + 1);
+        a = a.substr(0, eq);
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        error = "option " + a + " needs a value";
+        return std::nullopt;
+      }
+      auto it = kOptions.find(a);
+      if (it == kOptions.end()) {
+        error = "unknown option " + a;
+        return std::nullopt;
+      }
+      args.options[it->second] = value;
+    } else if (args.command.empty()) {
+      args.command = a;
+    } else {
+      args.positional.push_back(a);
+    }
+  }
+  return args;
+}
+
+std::string option(const Args& a, const std::string& name, const std::string& fallback = "") {
+  auto it = a.options.find(name);
+  return it == a.options.end() ? fallback : it->second;
+}
+
+void print_diagnostics(const std::vector<config::Diagnostic>& list, const char* prefix) {
+  for (const auto& d : list) std::cerr << prefix << d.to_string() << '\n';
+}
+
+std::optional<config::Config> load_config(const Args& a, int& exit_code) {
+  auto result = config::load_file(option(a, "config", kDefaultConfig));
+  print_diagnostics(result.warnings, "warning: ");
+  if (!result.config) {
+    print_diagnostics(result.errors, "");
+    exit_code = kExitConfig;
+    return std::nullopt;
+  }
+  return std::move(result.config);
+}
+
+// The database of a query command: --db, or the one the config names.
+std::optional<std::string> database_path(const Args& a, int& exit_code) {
+  if (auto db = option(a, "db"); !db.empty()) return db;
+  auto cfg = load_config(a, exit_code);
+  if (!cfg) return std::nullopt;
+  return cfg->daemon.database;
+}
+
+std::unique_ptr<storage::Store> open_read_only(const std::string& path, int& exit_code) {
+  if (!std::filesystem::exists(path)) {
+    std::cerr << "omswatch: no database at " << path
+              << " (has the daemon run yet? --db names another file)\n";
+    exit_code = kExitNoInput;
+    return nullptr;
+  }
+  auto store = storage::Store::open(path, storage::OpenMode::read_only);
+  if (!store) {
+    std::cerr << "omswatch: " << store.error() << '\n';
+    exit_code = kExitFailure;
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+std::string time_text(std::int64_t ms) { return format_rfc3339(from_unix_ms(ms)); }
+
+int usage_error(const std::string& message) {
+  std::cerr << "omswatch: " << message << "\n\n" << kUsage;
+  return kExitUsage;
+}
+
+struct QueryContext {
+  OutputFormat format = OutputFormat::table;
+  std::unique_ptr<storage::Store> store;
+  std::optional<std::int64_t> since_ms;
+  std::optional<std::int64_t> until_ms;
+  int limit = 0;
+};
+
+// Parses what every query command shares; returns an exit code on error.
+std::optional<int> prepare_query(const Args& a, QueryContext& q, int default_limit) {
+  auto format = parse_output_format(option(a, "format", "table"));
+  if (!format) return usage_error("--format must be table, json or csv");
+  q.format = *format;
+  const auto now = std::chrono::system_clock::now();
+  for (auto [name, target] : {std::pair{"since", &q.since_ms}, std::pair{"until", &q.until_ms}}) {
+    if (auto text = option(a, name); !text.empty()) {
+      auto t = parse_time_argument(text, now);
+      if (!t) {
+        return usage_error(std::string("--") + name + " '" + text +
+                           "' is neither a duration (24h) nor a time (2026-11-29T04:00:00Z)");
+      }
+      *target = to_unix_ms(*t);
+    }
+  }
+  q.limit = default_limit;
+  if (auto text = option(a, "limit"); !text.empty()) {
+    try {
+      std::size_t used = 0;
+      q.limit = std::stoi(text, &used);
+      if (used != text.size() || q.limit <= 0) throw std::invalid_argument("limit");
+    } catch (const std::exception&) {
+      return usage_error("--limit must be a positive whole number");
+    }
+  }
+  int code = kExitOk;
+  auto path = database_path(a, code);
+  if (!path) return code;
+  q.store = open_read_only(*path, code);
+  if (!q.store) return code;
+  return std::nullopt;
+}
+
+int cmd_status(const Args& a) {
+  QueryContext q;
+  if (auto code = prepare_query(a, q, 0)) return *code;
+  Table t{{"oms", "project_id", "status", "step", "alarm_level", "struct_progress", "full_progress",
+           "incr_lag_s", "open_conditions", "observed_at", "outcome", "error"},
+          {}};
+  for (const auto& s : q.store->latest_status()) {
+    t.rows.push_back({Cell::of(s.oms), Cell::of(s.project_id), Cell::of(s.status),
+                      Cell::of(s.current_step), Cell::of(s.alarm_level),
+                      Cell::of<int>(s.struct_progress).type == Cell::Type::null
+                          ? Cell{}
+                          : Cell::of(static_cast<std::int64_t>(*s.struct_progress)),
+                      s.full_progress ? Cell::of(static_cast<std::int64_t>(*s.full_progress)) : Cell{},
+                      Cell::of(s.incr_lag_s), Cell::of(s.open_conditions),
+                      Cell::of(time_text(s.observed_at)), Cell::of(s.outcome),
+                      s.error.empty() ? Cell{} : Cell::of(s.error)});
+  }
+  write_table(std::cout, t, q.format);
+  return kExitOk;
+}
+
+Cell text_or_null(const std::string& s) { return s.empty() ? Cell{} : Cell::of(s); }
+Cell int_or_null(const std::optional<int>& v) {
+  return v ? Cell::of(static_cast<std::int64_t>(*v)) : Cell{};
+}
+
+int cmd_history(const Args& a) {
+  if (a.positional.size() != 1) return usage_error("history takes one project id");
+  QueryContext q;
+  if (auto code = prepare_query(a, q, 10'000)) return *code;
+  if (!q.since_ms) {
+    q.since_ms = to_unix_ms(std::chrono::system_clock::now() - std::chrono::hours(24));
+  }
+  Table t{{"observed_at", "oms", "project_id", "outcome", "status", "step", "alarm_level",
+           "struct_progress", "full_progress", "incr_checkpoint", "incr_lag_s",
+           "reverse_checkpoint", "reverse_lag_s", "latency_ms", "error"},
+          {}};
+  for (const auto& s : q.store->history(a.positional[0], q.since_ms, q.until_ms, q.limit)) {
+    t.rows.push_back({Cell::of(time_text(s.observed_at)), Cell::of(s.oms), Cell::of(s.project_id),
+                      Cell::of(s.outcome), text_or_null(s.status), text_or_null(s.current_step),
+                      text_or_null(s.alarm_level), int_or_null(s.struct_progress),
+                      int_or_null(s.full_progress), text_or_null(s.incr_checkpoint),
+                      Cell::of(s.incr_lag_s), text_or_null(s.reverse_checkpoint),
+                      Cell::of(s.reverse_lag_s), Cell::of(s.latency_us / 1000),
+                      text_or_null(s.error)});
+  }
+  write_table(std::cout, t, q.format);
+  return kExitOk;
+}
+
+int cmd_events(const Args& a) {
+  QueryContext q;
+  if (auto code = prepare_query(a, q, 1000)) return *code;
+  storage::EventFilter f;
+  f.project_id = option(a, "project");
+  f.kind = option(a, "kind");
+  f.min_severity = option(a, "severity");
+  if (!f.min_severity.empty() && !parse_severity(f.min_severity)) {
+    return usage_error("--severity must be info, warning or critical");
+  }
+  f.since = q.since_ms;
+  f.until = q.until_ms;
+  f.limit = q.limit;
+  Table t{{"observed_at", "oms", "project_id", "kind", "state", "severity", "alarm_level",
+           "summary", "deliveries", "id"},
+          {}};
+  for (const auto& e : q.store->events(f)) {
+    std::string deliveries;
+    for (const auto& d : e.deliveries) {
+      if (!deliveries.empty()) deliveries += ", ";
+      deliveries += d.receiver + ":" + d.status;
+    }
+    t.rows.push_back({Cell::of(time_text(e.event.observed_at)), Cell::of(e.event.oms),
+                      text_or_null(e.event.project_id), Cell::of(e.event.kind),
+                      Cell::of(e.event.state), Cell::of(e.event.severity),
+                      text_or_null(e.event.alarm_level), Cell::of(e.event.summary),
+                      text_or_null(deliveries), Cell::of(e.event.id)});
+  }
+  write_table(std::cout, t, q.format);
+  return kExitOk;
+}
+
+int cmd_check_config(const Args& a) {
+  const std::string path = option(a, "config", kDefaultConfig);
+  auto result = config::load_file(path);
+  print_diagnostics(result.warnings, "warning: ");
+  if (!result.config) {
+    print_diagnostics(result.errors, "");
+    return kExitConfig;
+  }
+  const auto& c = *result.config;
+  std::size_t projects = 0;
+  for (const auto& o : c.oms) projects += o.projects.size();
+  std::cout << path << ": OK (" << c.oms.size() << " OMS, " << projects << " project(s), "
+            << c.receivers.size() << " receiver(s))\n";
+  return kExitOk;
+}
+
+int cmd_run(const Args& a) {
+  int code = kExitOk;
+  auto cfg = load_config(a, code);
+  if (!cfg) return code;
+  setup_logging(cfg->daemon.log_level);
+  return run_daemon(std::move(*cfg));
+}
+
+}  // namespace
+
+std::optional<TimePoint> parse_time_argument(std::string_view text, TimePoint now) {
+  if (auto d = config::parse_duration(text)) return now - *d;
+  std::string s(text);
+  std::tm tm{};
+  const char* formats[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+                           "%Y-%m-%d"};
+  for (const char* f : formats) {
+    tm = {};
+    const char* end = strptime(s.c_str(), f, &tm);
+    if (end && *end == '\0') return std::chrono::system_clock::from_time_t(timegm(&tm));
+  }
+  return std::nullopt;
+}
+
+int run_cli(int argc, char** argv) {
+  std::string error;
+  auto args = parse_args(argc, argv, error);
+  if (!args) return usage_error(error);
+  const std::string& cmd = args->command;
+  if (cmd.empty() || cmd == "help") {
+    std::cout << kUsage;
+    return cmd.empty() ? kExitUsage : kExitOk;
+  }
+  try {
+    if (cmd == "run") return cmd_run(*args);
+    if (cmd == "check-config") return cmd_check_config(*args);
+    if (cmd == "status") return cmd_status(*args);
+    if (cmd == "history") return cmd_history(*args);
+    if (cmd == "events") return cmd_events(*args);
+    if (cmd == "demo") return run_demo(std::cout);
+    if (cmd == "version" || cmd == "--version") {
+      std::cout << "omswatch " << OMSWATCH_VERSION << '\n';
+      return kExitOk;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "omswatch " << cmd << ": " << e.what() << '\n';
+    return kExitFailure;
+  }
+  return usage_error("unknown command '" + cmd + "'");
+}
+
+}  // namespace omswatch::daemon

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string_view>
+
+#include "daemon/detector.h"
+
+namespace omswatch::daemon {
+
+// Exit codes (sysexits.h): usage errors 64, a missing input file 66, a bad
+// configuration 78, any other failure 1.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 64;
+inline constexpr int kExitNoInput = 66;
+inline constexpr int kExitConfig = 78;
+
+// The whole command line of `omswatch`.
+int run_cli(int argc, char** argv);
+
+// "24h" (that long before now), "2026-11-29T04:00:00Z", "2026-11-29 04:00:00"
+// (UTC) or "2026-11-29"; nullopt when it is none of these.
+std::optional<TimePoint> parse_time_argument(std::string_view text, TimePoint now);
+
+// `omswatch demo`.
+int run_demo(std::ostream& out);
+
+}  // namespace omswatch::daemon

@@ -1,0 +1,37 @@
+#pragma once
+// Tabular output of the CLI's query commands in the three formats users ask
+// for: an aligned table for people, JSON and CSV for scripts.
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace omswatch::daemon {
+
+enum class OutputFormat { table, json, csv };
+std::optional<OutputFormat> parse_output_format(std::string_view text);
+
+struct Cell {
+  enum class Type { text, integer, null };
+  Type type = Type::null;
+  std::string text;
+  std::int64_t integer = 0;
+  static Cell of(std::string s) { return {Type::text, std::move(s), 0}; }
+  static Cell of(std::int64_t v) { return {Type::integer, {}, v}; }
+  template <class T>
+  static Cell of(const std::optional<T>& v) {
+    return v ? of(*v) : Cell{};
+  }
+};
+
+struct Table {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Cell>> rows;
+};
+
+// table: aligned columns, "-" for null; json: an array of objects (nulls as
+// null, integers as numbers); csv: RFC 4180 with a header row.
+void write_table(std::ostream& out, const Table& table, OutputFormat format);
+
+}  // namespace omswatch::daemon
