@@ -47,9 +47,7 @@ class WebhookSender final : public Sender {
            standard_webhooks_signature(secret_, delivery_id, timestamp, req.body)});
     }
     auto res = co_await ctx_.http->send(std::move(req));
-    co_return outcome_from_http(res, [](const net::HttpResponse&) -> std::optional<std::string> {
-      return std::nullopt;  // any 2xx is success
-    });
+    co_return outcome_from_http(res, nullptr);  // any 2xx is success
   }
 
  private:
