@@ -1,0 +1,267 @@
+#include "daemon/detector.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace omswatch::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+using Outcome = Observation::Outcome;
+
+const TimePoint kStart = TimePoint(std::chrono::seconds(1'700'000'000));
+
+oms::ProjectProgress running(std::int64_t checkpoint, std::string step = "INCR_SYNC") {
+  oms::ProjectProgress p;
+  p.project_id = "np_1";
+  p.status = "RUNNING";
+  p.alarm_level = "MEDIUM";
+  p.current_step = std::move(step);
+  p.enable_incr_sync = true;
+  p.enable_struct_transfer = true;
+  p.enable_full_transfer = true;
+  p.struct_transfer_progress = 100;
+  p.full_transfer_progress = 100;
+  p.incr_sync_checkpoint = {std::to_string(checkpoint), checkpoint};
+  return p;
+}
+
+Observation ok(oms::ProjectProgress p, std::optional<TimePoint> server_time = std::nullopt) {
+  Observation o;
+  o.outcome = Outcome::ok;
+  o.progress = std::move(p);
+  o.server_time = server_time;
+  return o;
+}
+
+Observation failed() {
+  Observation o;
+  o.outcome = Outcome::failed;
+  o.error = "timed out after 10s";
+  return o;
+}
+
+Observation unavailable() {
+  Observation o;
+  o.outcome = Outcome::unavailable;
+  o.error = "GHANA-PROJECT000404: project not found";
+  return o;
+}
+
+// Feeds observations one at a time, keeping the state, like the watcher does.
+struct Run {
+  ProjectState state;
+  DetectThresholds thresholds;
+  std::vector<Finding> all;
+
+  std::vector<Finding> step(const Observation& o, TimePoint now) {
+    auto d = detect(state, "np_1", o, now, thresholds);
+    state = d.state;
+    all.insert(all.end(), d.findings.begin(), d.findings.end());
+    return d.findings;
+  }
+};
+
+std::vector<std::string> kinds(const std::vector<Finding>& f) {
+  std::vector<std::string> out;
+  for (const auto& x : f) out.push_back(x.kind + ":" + x.state);
+  return out;
+}
+
+TEST(Detector, FirstSightIsTheBaselineForNotices) {
+  Run r;
+  auto p = running(1000);
+  p.status = "SUSPEND";
+  EXPECT_EQ(kinds(r.step(ok(p), kStart)), std::vector<std::string>{"project_suspended:firing"});
+}
+
+TEST(Detector, StatusChangeIsANoticeWithFromAndTo) {
+  Run r;
+  r.step(ok(running(1000, "FULL_TRANSFER")), kStart);
+  auto p = running(1000, "FULL_TRANSFER");
+  p.status = "FINISHED";
+  auto f = r.step(ok(p), kStart + 30s);
+  ASSERT_EQ(kinds(f), std::vector<std::string>{"status_changed:notice"});
+  EXPECT_EQ(f[0].severity, Severity::info);
+  EXPECT_EQ(f[0].details.at("from").as_string(), "RUNNING");
+  EXPECT_EQ(f[0].details.at("to").as_string(), "FINISHED");
+}
+
+TEST(Detector, ProjectFailedFiresOnceWithTheFailingStepAndResolvesOnce) {
+  Run r;
+  r.thresholds.repeat = 1h;
+  r.step(ok(running(1000)), kStart);
+  auto p = running(1000, "INCR_TRANSFER");
+  p.status = "FAILED";
+  Observation o = ok(p);
+  oms::ProjectStep step;
+  step.name = "INCR_TRANSFER";
+  step.status = "FAILED";
+  step.error = {"ORA-01555", "snapshot too old"};
+  o.failed_step = step;
+  auto f = r.step(o, kStart + 30s);
+  ASSERT_EQ(kinds(f), (std::vector<std::string>{"status_changed:notice", "step_changed:notice",
+                                                "project_failed:firing"}));
+  EXPECT_EQ(f[2].severity, Severity::critical);
+  EXPECT_EQ(f[2].summary, "np_1 FAILED in INCR_TRANSFER: ORA-01555 snapshot too old");
+  EXPECT_EQ(f[2].details.at("error_code").as_string(), "ORA-01555");
+
+  // Still FAILED: no new firing before `repeat`, then one repeat.
+  EXPECT_TRUE(r.step(ok(p), kStart + 60s).empty());
+  EXPECT_TRUE(r.step(ok(p), kStart + 30min).empty());
+  auto again = r.step(ok(p), kStart + 30s + 1h);
+  ASSERT_EQ(kinds(again), std::vector<std::string>{"project_failed:firing"});
+  EXPECT_EQ(again[0].details.at("repeat").as_int64(), 1);
+
+  auto back = running(2000, "INCR_TRANSFER");
+  auto resolved = r.step(ok(back), kStart + 2h);
+  EXPECT_EQ(kinds(resolved),
+            (std::vector<std::string>{"status_changed:notice", "project_failed:resolved"}));
+  EXPECT_EQ(resolved[1].details.at("duration_s").as_int64(), 2 * 3600 - 30);
+}
+
+TEST(Detector, FailedAlertGoesOutWithoutTheStepWhenStepsAreUnknown) {
+  Run r;
+  auto p = running(1000, "FULL_TRANSFER");
+  p.status = "FAILED";
+  auto f = r.step(ok(p), kStart);
+  ASSERT_EQ(kinds(f), std::vector<std::string>{"project_failed:firing"});
+  EXPECT_EQ(f[0].summary, "np_1 FAILED in FULL_TRANSFER");
+}
+
+TEST(Detector, FailedPollsAreNoEvidence) {
+  Run r;
+  r.thresholds.stall_after = 5min;
+  r.step(ok(running(1000)), kStart);
+  for (int i = 1; i <= 20; ++i) EXPECT_TRUE(r.step(failed(), kStart + i * 1min).empty());
+  // The project advanced during the outage: no stall.
+  EXPECT_TRUE(r.step(ok(running(2200)), kStart + 21min).empty());
+}
+
+TEST(Detector, StallFiresAfterStallAfterAndResolvesWhenTheCheckpointMoves) {
+  Run r;
+  r.thresholds.stall_after = 5min;
+  r.thresholds.max_lag = 1h;
+  r.step(ok(running(1000), kStart), kStart);
+  EXPECT_TRUE(r.step(ok(running(1000)), kStart + 4min).empty());
+  auto f = r.step(ok(running(1000)), kStart + 5min);
+  ASSERT_EQ(kinds(f), std::vector<std::string>{"incr_stalled:firing"});
+  auto g = r.step(ok(running(1400)), kStart + 7min);
+  EXPECT_EQ(kinds(g), std::vector<std::string>{"incr_stalled:resolved"});
+}
+
+TEST(Detector, FrozenCheckpointDuringFullTransferIsNotArmed) {
+  Run r;
+  r.thresholds.stall_after = 1min;
+  auto p = running(1000, "FULL_TRANSFER");
+  p.full_transfer_progress = 40;
+  r.step(ok(p), kStart);
+  EXPECT_TRUE(r.step(ok(p), kStart + 30min).empty());
+}
+
+TEST(Detector, LagUsesOmsTimeAndHasHysteresis) {
+  Run r;
+  r.thresholds.max_lag = 10min;
+  r.thresholds.stall_after = 24h;
+  const std::int64_t base = 1'700'000'000;
+  // Local clock far ahead: OMS's Date header decides the lag.
+  auto at = [&](int minute, std::int64_t lag_s) {
+    auto server = TimePoint(std::chrono::seconds(base + minute * 60));
+    return r.step(ok(running(base + minute * 60 - lag_s), server), kStart + 3h + minute * 1min);
+  };
+  EXPECT_TRUE(at(0, 60).empty());
+  EXPECT_EQ(kinds(at(1, 11 * 60)), std::vector<std::string>{"incr_lagging:firing"});
+  EXPECT_TRUE(at(2, 9 * 60).empty());   // under max_lag but not under 80%: still lagging
+  EXPECT_TRUE(at(3, 11 * 60).empty());  // no second firing
+  EXPECT_EQ(kinds(at(4, 7 * 60)), std::vector<std::string>{"incr_lagging:resolved"});
+}
+
+TEST(Detector, StringCheckpointIsComparedForChangeOnly) {
+  Run r;
+  r.thresholds.stall_after = 5min;
+  auto p = running(0);
+  p.incr_sync_checkpoint = {"12,4096", std::nullopt};
+  r.step(ok(p), kStart);
+  p.incr_sync_checkpoint = {"12,8192", std::nullopt};
+  EXPECT_TRUE(r.step(ok(p), kStart + 1min).empty());
+  EXPECT_EQ(kinds(r.step(ok(p), kStart + 6min)), std::vector<std::string>{"incr_stalled:firing"});
+}
+
+TEST(Detector, SuspendIsNoStall) {
+  Run r;
+  r.thresholds.stall_after = 1min;
+  r.step(ok(running(1000)), kStart);
+  auto p = running(1000);
+  p.status = "SUSPEND";
+  auto f = r.step(ok(p), kStart + 10min);
+  EXPECT_EQ(kinds(f),
+            (std::vector<std::string>{"status_changed:notice", "project_suspended:firing"}));
+}
+
+TEST(Detector, UnavailableAfterNConsecutiveFailures) {
+  Run r;
+  r.thresholds.unavailable_after = 3;
+  r.step(ok(running(1000)), kStart);
+  EXPECT_TRUE(r.step(unavailable(), kStart + 1min).empty());
+  EXPECT_TRUE(r.step(unavailable(), kStart + 2min).empty());
+  EXPECT_EQ(kinds(r.step(unavailable(), kStart + 3min)),
+            std::vector<std::string>{"project_unavailable:firing"});
+  EXPECT_EQ(kinds(r.step(ok(running(1100)), kStart + 4min)),
+            std::vector<std::string>{"project_unavailable:resolved"});
+}
+
+TEST(Detector, TransferDoneNoticesWhenProgressReaches100) {
+  Run r;
+  auto p = running(0, "FULL_TRANSFER");
+  p.struct_transfer_progress = 90;
+  p.full_transfer_progress = 50;
+  r.step(ok(p), kStart);
+  p.struct_transfer_progress = 100;
+  EXPECT_EQ(kinds(r.step(ok(p), kStart + 10s)),
+            std::vector<std::string>{"struct_transfer_done:notice"});
+  p.full_transfer_progress = 100;
+  EXPECT_EQ(kinds(r.step(ok(p), kStart + 20s)),
+            std::vector<std::string>{"full_transfer_done:notice"});
+  EXPECT_TRUE(r.step(ok(p), kStart + 30s).empty());
+}
+
+TEST(Detector, StateRoundTripsThroughJson) {
+  Run r;
+  auto p = running(1000);
+  p.status = "FAILED";
+  r.step(ok(p), kStart);
+  auto text = to_json(r.state);
+  auto back = project_state_from_json(text);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(to_json(*back), text);
+  // A restart with the saved state does not fire again.
+  auto d = detect(*back, "np_1", ok(p), kStart + 1min, r.thresholds);
+  EXPECT_TRUE(d.findings.empty());
+  EXPECT_FALSE(project_state_from_json("[1,2]"));
+  EXPECT_FALSE(project_state_from_json("{"));
+}
+
+TEST(Detector, OmsUnreachableIsOneAlertPerOutage) {
+  DetectThresholds t;
+  t.unreachable_after = 3;
+  OmsState s;
+  std::vector<Finding> all;
+  // Two projects: six failed polls in a row make the OMS unreachable.
+  for (int i = 0; i < 12; ++i) {
+    auto d = detect_oms(s, "prod", false, "connection refused", 2, kStart + i * 15s, t);
+    s = d.state;
+    if (i < 5) EXPECT_TRUE(d.findings.empty()) << i;
+    all.insert(all.end(), d.findings.begin(), d.findings.end());
+  }
+  auto d = detect_oms(s, "prod", true, "", 2, kStart + 5min, t);
+  all.insert(all.end(), d.findings.begin(), d.findings.end());
+  EXPECT_EQ(kinds(all), (std::vector<std::string>{"oms_unreachable:firing",
+                                                  "oms_unreachable:resolved"}));
+  auto back = oms_state_from_json(to_json(s));
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->unreachable.has_value());
+}
+
+}  // namespace
+}  // namespace omswatch::daemon
