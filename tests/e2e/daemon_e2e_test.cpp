@@ -1,0 +1,373 @@
+// End to end: the real `omswatch run` binary against the simulated OMS and a
+// loopback webhook receiver, both in this test process.
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <set>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "net/http_server.h"
+#include "oms/simulator.h"
+#include "tests/support/io.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace omswatch {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using testing::Event;
+using testing::IoThread;
+using testing::Process;
+using testing::TempDir;
+
+constexpr const char* kOmsPassword = "s3cr3t-oms-pass";
+constexpr const char* kWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+std::string base64(const unsigned char* data, std::size_t n) {
+  std::string out(4 * ((n + 2) / 3), '\0');
+  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
+  out.resize(static_cast<std::size_t>(len));
+  return out;
+}
+
+// Standard Webhooks, computed here with OpenSSL directly rather than with
+// omswatch's own signing code.
+std::string expected_signature(const std::string& id, const std::string& timestamp,
+                               const std::string& body) {
+  std::string key_b64 = std::string(kWebhookSecret).substr(6);
+  std::string key(key_b64.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(key.data()),
+                          reinterpret_cast<const unsigned char*>(key_b64.data()),
+                          static_cast<int>(key_b64.size()));
+  key.resize(static_cast<std::size_t>(n) - (key_b64.ends_with("==") ? 2 : key_b64.ends_with("=") ? 1 : 0));
+  std::string message = id + "." + timestamp + "." + body;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len);
+  return "v1," + base64(mac, len);
+}
+
+struct Received {
+  net::ServerRequest request;
+  json::object payload;
+};
+
+// A webhook receiver on 127.0.0.1 that records every request.
+class WebhookReceiver {
+ public:
+  explicit WebhookReceiver(IoThread& io)
+      : server_(io.executor(), [this](net::ServerRequest r) -> boost::asio::awaitable<net::ServerResponse> {
+          Received got{r, {}};
+          boost::system::error_code ec;
+          auto v = json::parse(r.body, ec);
+          if (!ec && v.is_object()) got.payload = v.as_object();
+          event_.update([&] { received_.push_back(std::move(got)); });
+          co_return net::ServerResponse{200, "text/plain", {}, "ok", false};
+        }) {
+    io.invoke([&] { server_.listen("127.0.0.1", 0); });
+  }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()) + "/hook"; }
+
+  // Events of every message so far, flattened.
+  std::vector<json::object> events() {
+    std::lock_guard lock(event_.mutex());
+    return events_locked();
+  }
+  std::vector<Received> requests() {
+    std::lock_guard lock(event_.mutex());
+    return received_;
+  }
+
+  bool wait_for(const std::string& kind, const std::string& state, const std::string& project,
+                std::chrono::milliseconds timeout = 30s) {
+    return event_.wait_for(
+        [&] {
+          for (const auto& e : events_locked()) {
+            if (e.at("kind").as_string() == kind && e.at("state").as_string() == state &&
+                e.at("project_id").as_string() == project) {
+              return true;
+            }
+          }
+          return false;
+        },
+        timeout);
+  }
+
+ private:
+  std::vector<json::object> events_locked() {
+    std::vector<json::object> out;
+    for (const auto& r : received_) {
+      if (auto* list = r.payload.if_contains("events"); list && list->is_array()) {
+        for (const auto& e : list->as_array()) out.push_back(e.as_object());
+      }
+    }
+    return out;
+  }
+
+  net::HttpServer server_;
+  Event event_;
+  std::vector<Received> received_;
+};
+
+oms::SimProject sim_project(const std::string& id, const std::string& status,
+                            const std::string& step) {
+  oms::SimProject p;
+  p.name = "orders " + id;
+  p.progress.project_id = id;
+  p.progress.status = status;
+  p.progress.alarm_level = "MEDIUM";
+  p.progress.current_step = step;
+  p.progress.enable_incr_sync = true;
+  p.progress.enable_struct_transfer = true;
+  p.progress.enable_full_transfer = true;
+  p.progress.struct_transfer_progress = 100;
+  p.progress.full_transfer_progress = 100;
+  p.progress.enable_reverse_incr_transfer = false;
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  p.progress.incr_sync_checkpoint = {std::to_string(now), now};
+  return p;
+}
+
+class DaemonEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sim_ = std::make_unique<oms::Simulator>(io_.executor(), "watcher", kOmsPassword);
+    io_.invoke([&] { sim_->start(0); });
+    sim_->on_request([this](std::string_view action, std::string_view project) {
+      polls_.update([&] {
+        if (action == "DescribeProjectProgress") ++progress_polls_[std::string(project)];
+      });
+    });
+    receiver_ = std::make_unique<WebhookReceiver>(io_);
+
+    {
+      std::ofstream pw(dir_.file("oms.password"));
+      pw << kOmsPassword << "\n";
+    }
+    ::chmod(dir_.file("oms.password").c_str(), 0600);
+    config_path_ = dir_.file("omswatch.toml");
+    std::ofstream cfg(config_path_);
+    cfg << "[daemon]\n"
+        << "database = \"" << database() << "\"\n"
+        << "listen = \"\"\n"
+        << "log_level = \"trace\"\n"
+        << "[[oms]]\n"
+        << "name = \"sim\"\n"
+        << "url = \"" << sim_->base_url() << "\"\n"
+        << "username = \"watcher\"\n"
+        << "password_file = \"" << dir_.file("oms.password") << "\"\n"
+        << "interval = \"200ms\"\n"
+        << "timeout = \"2s\"\n"
+        << "projects = [\"np_a\", \"np_b\"]\n"
+        << "[detect]\n"
+        << "stall_after = \"1h\"\n"
+        << "max_lag = \"1h\"\n"
+        << "[routes.MEDIUM]\n"
+        << "group_wait = \"0s\"\n"
+        << "[[receivers]]\n"
+        << "name = \"hook\"\n"
+        << "type = \"webhook\"\n"
+        << "url = \"" << receiver_->url() << "\"\n"
+        << "secret = \"${E2E_WEBHOOK_SECRET}\"\n";
+    cfg.close();
+    ::chmod(config_path_.c_str(), 0600);
+  }
+
+  void TearDown() override {
+    io_.invoke([&] { sim_->stop(); });
+    io_.stop();
+  }
+
+  std::string database() const { return dir_.file("omswatch.db"); }
+
+  std::unique_ptr<Process> start_daemon(const std::string& log) {
+    return std::make_unique<Process>(
+        std::vector<std::string>{OMSWATCH_BINARY, "run", "-c", config_path_}, dir_.file("stdout.log"),
+        dir_.file(log), std::vector<std::string>{std::string("E2E_WEBHOOK_SECRET=") + kWebhookSecret});
+  }
+
+  // Waits until the simulator has answered `n` more progress polls of every project.
+  bool wait_for_polls(int n) {
+    std::map<std::string, int> start;
+    {
+      std::lock_guard lock(polls_.mutex());
+      start = progress_polls_;
+    }
+    return polls_.wait_for(
+        [&] {
+          for (const auto& id : {"np_a", "np_b"}) {
+            if (progress_polls_[id] < start[id] + n) return false;
+          }
+          return true;
+        },
+        30s);
+  }
+
+  IoThread io_;
+  TempDir dir_;
+  std::unique_ptr<oms::Simulator> sim_;
+  std::unique_ptr<WebhookReceiver> receiver_;
+  std::string config_path_;
+  Event polls_;
+  std::map<std::string, int> progress_polls_;
+};
+
+TEST_F(DaemonEndToEnd, DetectsStoresDeliversSignedAndSurvivesARestart) {
+  sim_->put_project(sim_project("np_a", "SUSPEND", "INCR_SYNC"));
+  sim_->put_project(sim_project("np_b", "RUNNING", "INCR_SYNC"));
+
+  auto daemon = start_daemon("run1.log");
+  // A condition that holds on first sight fires.
+  ASSERT_TRUE(receiver_->wait_for("project_suspended", "firing", "np_a"))
+      << testing::read_file(dir_.file("run1.log"));
+
+  ASSERT_TRUE(sim_->update_project("np_a", [](oms::SimProject& p) {
+    p.progress.status = "FAILED";
+    p.progress.current_step = "INCR_TRANSFER";
+    oms::ProjectStep step;
+    step.order = 5;
+    step.name = "INCR_TRANSFER";
+    step.status = "FAILED";
+    step.error = {"ORA-01555", "snapshot too old"};
+    p.steps = {step};
+  }));
+  ASSERT_TRUE(receiver_->wait_for("project_failed", "firing", "np_a"));
+  ASSERT_TRUE(receiver_->wait_for("status_changed", "notice", "np_a"));
+  ASSERT_TRUE(receiver_->wait_for("project_suspended", "resolved", "np_a"));
+
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(20s), 0);
+
+  // Every message is signed; every event has the contract's fields.
+  std::set<std::string> ids_before;
+  for (const auto& r : receiver_->requests()) {
+    const auto id = std::string(r.request.header("webhook-id"));
+    const auto ts = std::string(r.request.header("webhook-timestamp"));
+    ASSERT_FALSE(id.empty());
+    ASSERT_FALSE(ts.empty());
+    EXPECT_EQ(r.request.header("webhook-signature"), expected_signature(id, ts, r.request.body));
+    EXPECT_EQ(r.request.method, "POST");
+    EXPECT_EQ(r.payload.at("version").as_int64(), 1);
+    EXPECT_EQ(r.payload.at("receiver").as_string(), "hook");
+  }
+  for (const auto& e : receiver_->events()) {
+    ids_before.insert(std::string(e.at("id").as_string()));
+    EXPECT_EQ(e.at("oms").as_string(), "sim");
+    EXPECT_EQ(e.at("alarm_level").as_string(), "MEDIUM");
+    EXPECT_TRUE(e.at("observed_at").as_string().ends_with("Z"));
+    EXPECT_TRUE(e.at("details").is_object());
+    EXPECT_TRUE(e.at("progress").is_object());
+    if (e.at("kind").as_string() == "project_failed") {
+      EXPECT_EQ(e.at("severity").as_string(), "critical");
+      EXPECT_EQ(e.at("summary").as_string(),
+                "np_a FAILED in INCR_TRANSFER: ORA-01555 snapshot too old");
+      EXPECT_EQ(e.at("details").at("error_code").as_string(), "ORA-01555");
+      EXPECT_EQ(e.at("progress").at("status").as_string(), "FAILED");
+    }
+    if (e.at("kind").as_string() == "status_changed") {
+      EXPECT_EQ(e.at("details").at("from").as_string(), "SUSPEND");
+      EXPECT_EQ(e.at("details").at("to").as_string(), "FAILED");
+    }
+  }
+  // np_b was healthy throughout: nothing about it.
+  for (const auto& e : receiver_->events()) EXPECT_NE(e.at("project_id").as_string(), "np_b");
+
+  // A restart on the same database sends nothing again.
+  auto again = start_daemon("run2.log");
+  ASSERT_TRUE(wait_for_polls(5)) << testing::read_file(dir_.file("run2.log"));
+  again->signal(SIGTERM);
+  EXPECT_EQ(again->wait(20s), 0);
+  for (const auto& e : receiver_->events()) {
+    EXPECT_TRUE(ids_before.count(std::string(e.at("id").as_string())))
+        << "sent again after the restart: " << json::serialize(e);
+  }
+
+  // The history as JSON, oldest first.
+  auto history = testing::run_command(
+      {OMSWATCH_BINARY, "history", "np_a", "--db", database(), "--format", "json"}, dir_.path().string());
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  auto rows = json::parse(history.out).as_array();
+  ASSERT_GE(rows.size(), 7u);
+  std::vector<std::string> statuses;
+  std::string previous_time;
+  for (const auto& v : rows) {
+    const auto& row = v.as_object();
+    EXPECT_EQ(row.at("project_id").as_string(), "np_a");
+    EXPECT_EQ(row.at("oms").as_string(), "sim");
+    EXPECT_EQ(row.at("outcome").as_string(), "ok");
+    std::string t(row.at("observed_at").as_string());
+    EXPECT_LE(previous_time, t);
+    previous_time = t;
+    if (statuses.empty() || statuses.back() != row.at("status").as_string()) {
+      statuses.emplace_back(row.at("status").as_string());
+    }
+  }
+  EXPECT_EQ(statuses, (std::vector<std::string>{"SUSPEND", "FAILED"}));
+
+  // No secret in any log line, at trace level.
+  const std::string basic = "watcher:" + std::string(kOmsPassword);
+  const std::string basic_b64 =
+      base64(reinterpret_cast<const unsigned char*>(basic.data()), basic.size());
+  for (const char* log : {"run1.log", "run2.log", "stdout.log"}) {
+    std::string text = testing::read_file(dir_.file(log));
+    EXPECT_EQ(text.find(kOmsPassword), std::string::npos) << log;
+    EXPECT_EQ(text.find("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), std::string::npos) << log;
+    EXPECT_EQ(text.find(basic_b64), std::string::npos) << log;
+    EXPECT_EQ(text.find("Authorization"), std::string::npos) << log;
+    EXPECT_EQ(text.find("authorization"), std::string::npos) << log;
+  }
+  EXPECT_NE(testing::read_file(dir_.file("run1.log")).find("project_failed"), std::string::npos);
+}
+
+TEST(CheckConfig, ExitsZeroOrSeventyEightWithPositions) {
+  TempDir dir;
+  {
+    std::ofstream bad(dir.file("bad.toml"));
+    bad << "[daemon]\ndatabse = \"x\"\n";
+  }
+  auto r = testing::run_command({OMSWATCH_BINARY, "check-config", "-c", dir.file("bad.toml")},
+                                dir.path().string());
+  EXPECT_EQ(r.exit_code, 78);
+  EXPECT_NE(r.err.find(dir.file("bad.toml") + ":2:1"), std::string::npos) << r.err;
+
+  {
+    std::ofstream good(dir.file("good.toml"));
+    good << "[daemon]\ndatabase = \"" << dir.file("db.sqlite") << "\"\n"
+         << "[[oms]]\nname = \"p\"\nurl = \"http://127.0.0.1:1\"\nusername = \"u\"\n"
+         << "password = \"${CHECK_PW}\"\nprojects = [\"np_1\"]\n";
+  }
+  ::chmod(dir.file("good.toml").c_str(), 0600);
+  setenv("CHECK_PW", "pw", 1);
+  auto ok = testing::run_command({OMSWATCH_BINARY, "check-config", "-c", dir.file("good.toml")},
+                                 dir.path().string());
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+TEST(Cli, UsageErrorsExitSixtyFour) {
+  TempDir dir;
+  auto r = testing::run_command({OMSWATCH_BINARY, "frobnicate"}, dir.path().string());
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos);
+  auto missing = testing::run_command(
+      {OMSWATCH_BINARY, "status", "--db", dir.file("nope.db")}, dir.path().string());
+  EXPECT_EQ(missing.exit_code, 66);
+  EXPECT_NE(missing.err.find("nope.db"), std::string::npos);
+  auto format = testing::run_command(
+      {OMSWATCH_BINARY, "status", "--db", dir.file("nope.db"), "--format", "xml"}, dir.path().string());
+  EXPECT_EQ(format.exit_code, 64);
+}
+
+}  // namespace
+}  // namespace omswatch
