@@ -1,0 +1,520 @@
+#include "net/http_client.h"
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <limits>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "net/url.h"
+
+namespace omswatch::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+// A proxy's answer to CONNECT is a status line and a few headers.
+constexpr std::uint32_t kMaxConnectReplyBytes = 16 * 1024;
+// Interim (1xx) responses tolerated before the real one; more is a broken server.
+constexpr int kMaxInterimResponses = 8;
+
+std::uint32_t clamp_limit(std::size_t n) {
+  return static_cast<std::uint32_t>(
+      std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
+}
+
+// RFC 9110 token characters: what a method or a header name may consist of.
+bool is_token(std::string_view s) {
+  static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           kSpecials.find(c) != std::string_view::npos;
+  });
+}
+
+bool is_field_value(std::string_view s) {
+  return std::none_of(s.begin(), s.end(),
+                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// One connection to an origin (or to the proxy that tunnels to it). Exactly one
+// of plain/secure is set once connected.
+struct Connection {
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+  beast::flat_buffer buffer;
+
+  beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+
+  // No TLS close_notify: the peer learns from the TCP close, and waiting for
+  // its answer would only delay a caller whose deadline may be gone already.
+  void close() {
+    error_code ignored;
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp().socket().close(ignored);
+  }
+
+  // An idle HTTP/1.1 connection receives nothing; readable data or EOF means
+  // the server is closing it (or sent garbage), so it must not be reused.
+  bool looks_alive() {
+    auto& socket = tcp().socket();
+    if (!socket.is_open() || buffer.size() != 0) return false;
+    error_code ec;
+    socket.non_blocking(true, ec);
+    if (ec) return false;
+    char byte;
+    error_code peek_ec;
+    socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, peek_ec);
+    socket.non_blocking(false, ec);
+    return peek_ec == asio::error::would_block;
+  }
+};
+
+struct Exchange {
+  error_code ec;
+  bool got_response_bytes = false;
+  bool keep_alive = false;
+  HttpResponse response;
+};
+
+error_code make_net_error(Errc e) { return make_error_code(e); }
+
+}  // namespace
+
+struct HttpClient::Impl {
+  Impl(asio::any_io_executor ex, HttpClientOptions opts)
+      : executor(std::move(ex)), options(std::move(opts)), tls(ssl::context::tls_client) {
+    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    tls.set_default_verify_paths();
+    if (!options.extra_ca_file.empty()) {
+      error_code ec;
+      tls.load_verify_file(options.extra_ca_file, ec);
+      if (ec) {
+        throw boost::system::system_error(ec, "cannot load CA file " + options.extra_ca_file);
+      }
+    }
+    tls.set_verify_mode(ssl::verify_peer);
+  }
+
+  struct IdleConnection {
+    std::unique_ptr<Connection> connection;
+    Clock::time_point since;
+  };
+
+  asio::any_io_executor executor;
+  HttpClientOptions options;
+  ssl::context tls;
+  std::unordered_map<std::string, std::vector<IdleConnection>> idle;  // oldest first
+  std::size_t connections_opened = 0;
+  bool closed = false;
+
+  static asio::awaitable<boost::system::result<HttpResponse>> send(std::shared_ptr<Impl> self,
+                                                                   HttpRequest request);
+
+  void prune_idle() {
+    auto oldest_allowed = Clock::now() - options.idle_timeout;
+    for (auto it = idle.begin(); it != idle.end();) {
+      auto& list = it->second;
+      auto fresh = std::find_if(list.begin(), list.end(),
+                                [&](const IdleConnection& c) { return c.since > oldest_allowed; });
+      for (auto stale = list.begin(); stale != fresh; ++stale) stale->connection->close();
+      list.erase(list.begin(), fresh);
+      it = list.empty() ? idle.erase(it) : std::next(it);
+    }
+  }
+
+  std::unique_ptr<Connection> take_idle(const std::string& key) {
+    prune_idle();
+    auto it = idle.find(key);
+    if (it == idle.end()) return nullptr;
+    auto& list = it->second;
+    std::unique_ptr<Connection> found;
+    while (!list.empty() && !found) {
+      auto candidate = std::move(list.back().connection);
+      list.pop_back();
+      if (candidate->looks_alive()) {
+        found = std::move(candidate);
+      } else {
+        candidate->close();
+      }
+    }
+    if (list.empty()) idle.erase(it);
+    return found;
+  }
+
+  void put_idle(const std::string& key, std::unique_ptr<Connection> connection) {
+    if (closed || options.max_idle_per_host == 0) {
+      connection->close();
+      return;
+    }
+    auto& list = idle[key];
+    list.push_back({std::move(connection), Clock::now()});
+    while (list.size() > options.max_idle_per_host) {
+      list.front().connection->close();
+      list.erase(list.begin());
+    }
+    prune_idle();
+  }
+
+  void close_idle() {
+    for (auto& [key, list] : idle) {
+      for (auto& c : list) c.connection->close();
+    }
+    idle.clear();
+  }
+
+  asio::awaitable<boost::system::result<std::vector<tcp::endpoint>>> resolve(
+      const detail::Url& where, Clock::time_point deadline);
+  asio::awaitable<boost::system::result<std::unique_ptr<Connection>>> connect(
+      const detail::Url& origin, const detail::Url* proxy, Clock::time_point deadline);
+  asio::awaitable<error_code> open_tunnel(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                          const detail::Url& origin, const detail::Url& proxy);
+  template <class Stream>
+  static asio::awaitable<Exchange> exchange(Stream& stream, beast::flat_buffer& buffer,
+                                            http::request<http::string_body>& request,
+                                            std::size_t max_response_bytes);
+};
+
+namespace {
+
+// The whole-exchange deadline turns whatever error the interrupted step
+// reported (aborted, reset, TLS truncation...) into Errc::timeout.
+error_code classify(error_code ec, Clock::time_point deadline) {
+  if (ec == beast::error::timeout || Clock::now() >= deadline) return make_net_error(Errc::timeout);
+  if (ec == http::error::body_limit || ec == http::error::header_limit ||
+      ec == http::error::buffer_overflow) {
+    return make_net_error(Errc::response_too_large);
+  }
+  return ec;
+}
+
+}  // namespace
+
+asio::awaitable<boost::system::result<std::vector<tcp::endpoint>>> HttpClient::Impl::resolve(
+    const detail::Url& where, Clock::time_point deadline) {
+  error_code ec;
+  auto address = asio::ip::make_address(where.host, ec);
+  if (!ec) co_return std::vector<tcp::endpoint>{tcp::endpoint(address, where.port)};
+
+  // getaddrinfo runs on a private thread and cannot be interrupted: a stuck
+  // DNS server would hold the caller past its deadline if the coroutine
+  // awaited the resolver itself. So the lookup completes into shared state
+  // that outlives this coroutine, and the coroutine waits on a timer that the
+  // lookup cancels when it is done.
+  struct Lookup {
+    explicit Lookup(const asio::any_io_executor& ex) : resolver(ex), wake(ex) {}
+    tcp::resolver resolver;
+    asio::steady_timer wake;
+    bool done = false;
+    error_code ec;
+    tcp::resolver::results_type results;
+  };
+  auto lookup = std::make_shared<Lookup>(executor);
+  lookup->wake.expires_at(deadline);
+  lookup->resolver.async_resolve(where.host, std::to_string(where.port),
+                                 [lookup](error_code ec, tcp::resolver::results_type results) {
+                                   lookup->done = true;
+                                   lookup->ec = ec;
+                                   lookup->results = std::move(results);
+                                   lookup->wake.cancel();
+                                 });
+  auto [wait_ec] = co_await lookup->wake.async_wait(kNoThrow);
+  if (!lookup->done) {
+    lookup->resolver.cancel();
+    co_return wait_ec == asio::error::operation_aborted ? wait_ec : make_net_error(Errc::timeout);
+  }
+  if (lookup->ec) co_return lookup->ec;
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& entry : lookup->results) endpoints.push_back(entry.endpoint());
+  if (endpoints.empty()) co_return error_code(asio::error::host_not_found);
+  co_return endpoints;
+}
+
+asio::awaitable<error_code> HttpClient::Impl::open_tunnel(beast::tcp_stream& stream,
+                                                          beast::flat_buffer& buffer,
+                                                          const detail::Url& origin,
+                                                          const detail::Url& proxy) {
+  http::request<http::empty_body> request{http::verb::connect, origin.host_port(), 11};
+  request.set(http::field::host, origin.host_port());
+  request.set(http::field::user_agent, options.user_agent);
+  if (!proxy.userinfo.empty()) {
+    request.set(http::field::proxy_authorization,
+                "Basic " + detail::basic_credentials(proxy.userinfo));
+  }
+  auto [write_ec, written] = co_await http::async_write(stream, request, kNoThrow);
+  if (write_ec) co_return write_ec;
+
+  http::response_parser<http::empty_body> parser;
+  parser.header_limit(kMaxConnectReplyBytes);
+  // A 2xx answer to CONNECT has no body: what follows is the tunnel.
+  parser.skip(true);
+  auto [read_ec, read] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
+  if (read_ec) co_return read_ec;
+  auto status = parser.get().result_int();
+  // Bytes after the reply would have to come from the origin, which has not
+  // been spoken to yet.
+  if (status < 200 || status > 299 || buffer.size() != 0) {
+    co_return make_net_error(Errc::proxy_refused);
+  }
+  co_return error_code{};
+}
+
+asio::awaitable<boost::system::result<std::unique_ptr<Connection>>> HttpClient::Impl::connect(
+    const detail::Url& origin, const detail::Url* proxy, Clock::time_point deadline) {
+  const detail::Url& first_hop = proxy ? *proxy : origin;
+  auto endpoints = co_await resolve(first_hop, deadline);
+  if (!endpoints) co_return endpoints.error();
+
+  auto connection = std::make_unique<Connection>();
+  connection->plain = std::make_unique<beast::tcp_stream>(executor);
+  connection->plain->expires_at(deadline);
+  auto [connect_ec, endpoint] = co_await connection->plain->async_connect(*endpoints, kNoThrow);
+  if (connect_ec) co_return connect_ec;
+  error_code ignored;
+  connection->plain->socket().set_option(tcp::no_delay(true), ignored);
+
+  if (proxy && origin.tls) {
+    auto tunnel_ec = co_await open_tunnel(*connection->plain, connection->buffer, origin, *proxy);
+    if (tunnel_ec) {
+      connection->close();
+      co_return tunnel_ec;
+    }
+  }
+  if (origin.tls) {
+    connection->secure =
+        std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*connection->plain), tls);
+    connection->plain.reset();
+    auto& stream = *connection->secure;
+    error_code address_ec;
+    asio::ip::make_address(origin.host, address_ec);
+    // SNI carries host names only; an IP literal is checked against the
+    // certificate's IP addresses by host_name_verification.
+    if (address_ec && !SSL_set_tlsext_host_name(stream.native_handle(), origin.host.c_str())) {
+      co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+    }
+    stream.set_verify_mode(ssl::verify_peer);
+    stream.set_verify_callback(ssl::host_name_verification(origin.host));
+    auto [handshake_ec] = co_await stream.async_handshake(ssl::stream_base::client, kNoThrow);
+    if (handshake_ec) {
+      connection->close();
+      co_return handshake_ec;
+    }
+  }
+  ++connections_opened;
+  co_return std::move(connection);
+}
+
+template <class Stream>
+asio::awaitable<Exchange> HttpClient::Impl::exchange(Stream& stream, beast::flat_buffer& buffer,
+                                                     http::request<http::string_body>& request,
+                                                     std::size_t max_response_bytes) {
+  Exchange result;
+  auto [write_ec, written] = co_await http::async_write(stream, request, kNoThrow);
+  if (write_ec) {
+    result.ec = write_ec;
+    co_return result;
+  }
+
+  for (int interim = 0;; ++interim) {
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(clamp_limit(max_response_bytes));
+    parser.body_limit(max_response_bytes);
+    if (request.method() == http::verb::head) parser.skip(true);
+
+    auto [header_ec, header_bytes] =
+        co_await http::async_read_header(stream, buffer, parser, kNoThrow);
+    result.got_response_bytes =
+        result.got_response_bytes || parser.got_some() || buffer.size() != 0;
+    if (header_ec) {
+      result.ec = header_ec;
+      co_return result;
+    }
+    if (header_bytes >= max_response_bytes) {
+      result.ec = make_net_error(Errc::response_too_large);
+      co_return result;
+    }
+    parser.body_limit(max_response_bytes - header_bytes);
+
+    auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+    if (body_ec == ssl::error::stream_truncated && parser.is_header_done() && parser.need_eof()) {
+      // A server that ends a close-delimited body without close_notify; the
+      // same as a plain EOF for this kind of body.
+      body_ec = {};
+      parser.put_eof(body_ec);
+    }
+    if (body_ec) {
+      result.ec = body_ec;
+      co_return result;
+    }
+
+    auto& message = parser.get();
+    unsigned status = message.result_int();
+    if (status >= 100 && status < 200 && status != 101) {
+      if (interim + 1 >= kMaxInterimResponses) {
+        result.ec = http::error::bad_status;
+        co_return result;
+      }
+      continue;
+    }
+    result.keep_alive = message.keep_alive() && !parser.need_eof();
+    result.response.status = status;
+    for (const auto& field : message) {
+      result.response.headers.push_back(
+          {std::string(field.name_string()), std::string(field.value())});
+    }
+    result.response.body = std::move(message.body());
+    co_return result;
+  }
+}
+
+asio::awaitable<boost::system::result<HttpResponse>> HttpClient::Impl::send(
+    std::shared_ptr<Impl> self, HttpRequest request) {
+  const auto deadline = Clock::now() + request.timeout;
+
+  auto origin = detail::parse_url(request.url);
+  if (!origin) co_return origin.error();
+  std::optional<detail::Url> proxy;
+  if (!request.proxy.empty()) {
+    auto parsed = detail::parse_url(request.proxy);
+    // Speaking TLS to the proxy itself is not supported.
+    if (!parsed || parsed->tls) co_return make_net_error(Errc::bad_url);
+    proxy = std::move(*parsed);
+  }
+  if (!is_token(request.method)) co_return make_net_error(Errc::bad_request);
+
+  http::request<http::string_body> message;
+  message.version(11);
+  if (auto verb = http::string_to_verb(request.method); verb != http::verb::unknown) {
+    message.method(verb);
+  } else {
+    message.method_string(request.method);
+  }
+  // Through a plain-HTTP proxy the request line carries the absolute URL.
+  message.target(proxy && !origin->tls
+                     ? std::string(origin->scheme()) + "://" + origin->authority() + origin->target
+                     : origin->target);
+  bool caller_closes = false;
+  for (const auto& header : request.headers) {
+    if (!is_token(header.name) || !is_field_value(header.value)) {
+      co_return make_net_error(Errc::bad_request);
+    }
+    // Framing and routing are the client's business.
+    if (iequals(header.name, "Host") || iequals(header.name, "Content-Length") ||
+        iequals(header.name, "Transfer-Encoding")) {
+      continue;
+    }
+    if (iequals(header.name, "Connection") && iequals(header.value, "close")) caller_closes = true;
+    message.insert(header.name, header.value);
+  }
+  message.set(http::field::host, origin->authority());
+  if (message.find(http::field::user_agent) == message.end()) {
+    message.set(http::field::user_agent, self->options.user_agent);
+  }
+  if (!origin->userinfo.empty() && message.find(http::field::authorization) == message.end()) {
+    message.set(http::field::authorization, "Basic " + detail::basic_credentials(origin->userinfo));
+  }
+  if (proxy && !origin->tls && !proxy->userinfo.empty()) {
+    message.set(http::field::proxy_authorization,
+                "Basic " + detail::basic_credentials(proxy->userinfo));
+  }
+  if (!request.body.empty() && message.find(http::field::content_type) == message.end()) {
+    message.set(http::field::content_type, "application/json");
+  }
+  message.body() = std::move(request.body);
+  message.prepare_payload();
+
+  std::string pool_key = std::string(origin->scheme()) + "://" + origin->host_port();
+  if (proxy) pool_key += " via " + proxy->host_port();
+
+  // A reused connection may have been closed by the server just before the
+  // request went out; one retry on a fresh connection hides that race.
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<Connection> connection;
+    if (attempt == 0) connection = self->take_idle(pool_key);
+    const bool reused = connection != nullptr;
+    if (!connection) {
+      auto opened = co_await self->connect(*origin, proxy ? &*proxy : nullptr, deadline);
+      if (!opened) co_return classify(opened.error(), deadline);
+      connection = std::move(*opened);
+    }
+
+    connection->tcp().expires_at(deadline);
+    Exchange outcome;
+    if (connection->secure) {
+      outcome = co_await exchange(*connection->secure, connection->buffer, message,
+                                  request.max_response_bytes);
+    } else {
+      outcome = co_await exchange(*connection->plain, connection->buffer, message,
+                                  request.max_response_bytes);
+    }
+    if (outcome.ec) {
+      connection->close();
+      auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
+      bool retry = reused && attempt == 0 && !outcome.got_response_bytes &&
+                   cancelled == asio::cancellation_type::none &&
+                   outcome.ec != beast::error::timeout && Clock::now() < deadline;
+      if (retry) continue;
+      co_return classify(outcome.ec, deadline);
+    }
+    connection->tcp().expires_never();
+    if (outcome.keep_alive && !caller_closes) {
+      self->put_idle(pool_key, std::move(connection));
+    } else {
+      connection->close();
+    }
+    co_return std::move(outcome.response);
+  }
+}
+
+HttpClient::HttpClient(asio::any_io_executor executor, HttpClientOptions options)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(options))) {}
+
+HttpClient::~HttpClient() {
+  // Exchanges still running keep the Impl alive; they must not park their
+  // connections in a pool nobody will use again.
+  impl_->closed = true;
+  impl_->close_idle();
+}
+
+asio::awaitable<boost::system::result<HttpResponse>> HttpClient::send(HttpRequest request) {
+  return Impl::send(impl_, std::move(request));
+}
+
+std::size_t HttpClient::connections_opened() const { return impl_->connections_opened; }
+
+std::size_t HttpClient::idle_connections() const {
+  std::size_t n = 0;
+  for (const auto& [key, list] : impl_->idle) n += list.size();
+  return n;
+}
+
+void HttpClient::close_idle() { impl_->close_idle(); }
+
+}  // namespace omswatch::net

@@ -1,12 +1,11 @@
 #pragma once
 
-#include <chrono>
-#include <memory>
-#include <string>
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
 
 #include "net/http.h"
 

@@ -1,13 +1,12 @@
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 
 #include "net/http.h"
 
@@ -36,7 +35,11 @@ using Handler = std::function<boost::asio::awaitable<ServerResponse>(ServerReque
 struct HttpServerOptions {
   std::size_t max_request_bytes = 1024 * 1024;  // header + body; larger: 413 and close
   std::chrono::seconds read_timeout{30};        // per request, idle keep-alive included
-  std::size_t max_connections = 1024;
+  std::size_t max_connections = 1024;           // more are accepted and closed at once
+  // PEM files; when both are set the server speaks HTTPS only (tests, local
+  // endpoints). listen() throws when they cannot be loaded.
+  std::string tls_cert_file;  // the certificate chain, leaf first
+  std::string tls_key_file;
 };
 
 // Small async HTTP/1.1 server (keep-alive, one handler for all targets) on one
@@ -55,8 +58,18 @@ class HttpServer {
   void listen(const std::string& host, std::uint16_t port);
   std::uint16_t port() const;
 
+  // Responses written since construction (drop_connection and refused
+  // requests do not count).
+  std::size_t requests_served() const;
+
   // Stops accepting and closes every open connection; handlers still
-  // running are cancelled. Safe to call more than once.
+  // running are cancelled (terminal cancellation, so a handler waiting on a
+  // timer wakes up) and their responses are not sent. Safe to call more than
+  // once. The object may be destroyed right after while the executor keeps
+  // running: what is still in flight holds its own state.
+  // REQUIRES: called on the thread that runs the executor, or while no thread
+  // runs it (like every Asio object; from elsewhere, post it). The same holds
+  // for the destructor, which calls stop().
   void stop();
 
  private:
