@@ -1,0 +1,526 @@
+#include "oms/parse.h"
+
+#include <algorithm>
+#include <boost/json/parser.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <system_error>
+
+namespace omswatch::oms {
+namespace json = boost::json;
+
+namespace {
+
+// A reply nests three or four levels deep; anything much deeper is hostile or broken.
+constexpr std::size_t kMaxDepth = 32;
+// Enough for any id, enumeration or error message OMS writes; a longer text is
+// cut so that one reply cannot flood the history, the logs or an alert.
+constexpr std::size_t kMaxText = 4096;
+
+const char* kind_name(json::kind k) {
+  switch (k) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
+  }
+  return "a value";
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// The value of `key` in `o`, matched case-insensitively (an exact match is
+// tried first: it is the common case and a hash lookup). Null counts as absent.
+const json::value* field(const json::object& o, std::string_view key) {
+  const json::value* found = nullptr;
+  if (auto it = o.find(key); it != o.end()) {
+    found = &it->value();
+  } else {
+    for (const auto& kv : o) {
+      if (iequals(kv.key(), key)) {
+        found = &kv.value();
+        break;
+      }
+    }
+  }
+  return (found && !found->is_null()) ? found : nullptr;
+}
+
+const json::value* first_field(const json::object& o,
+                               std::initializer_list<std::string_view> keys) {
+  for (auto k : keys) {
+    if (const json::value* v = field(o, k)) return v;
+  }
+  return nullptr;
+}
+
+// Copies at most kMaxText bytes of `s`, replacing byte sequences that are not
+// UTF-8 with U+FFFD, so that what OMS sent can go into JSON and logs as it is.
+std::string clean_text(std::string_view s) {
+  std::string out;
+  out.reserve(std::min(s.size(), kMaxText));
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+    }
+    bool valid = len > 0 && i + len <= s.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    }
+    if (valid && len >= 3) {
+      // Overlong forms, UTF-16 surrogates and code points past U+10FFFF.
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+          (c == 0xF4 && c1 > 0x8F)) {
+        valid = false;
+      }
+    }
+    std::string_view piece = valid ? s.substr(i, len) : std::string_view("\xEF\xBF\xBD");
+    if (out.size() + piece.size() > kMaxText) {
+      out += "...";
+      break;
+    }
+    out += piece;
+    i += valid ? len : 1;
+  }
+  return out;
+}
+
+// A string field: strings as sent, numbers and booleans as their JSON text
+// (an enumeration sent as a number is still worth keeping), anything else empty.
+std::string text_of(const json::value* v) {
+  if (!v) return {};
+  switch (v->kind()) {
+    case json::kind::string:
+      return clean_text(v->get_string());
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_:
+    case json::kind::bool_:
+      return json::serialize(*v);
+    default:
+      return {};
+  }
+}
+
+// A number, also when sent as a string ("100", " 99.5 "). Non-finite values are not numbers.
+std::optional<double> number_of(const json::value* v) {
+  if (!v) return std::nullopt;
+  double d = 0;
+  switch (v->kind()) {
+    case json::kind::int64:
+      return static_cast<double>(v->get_int64());
+    case json::kind::uint64:
+      return static_cast<double>(v->get_uint64());
+    case json::kind::double_:
+      d = v->get_double();
+      break;
+    case json::kind::string: {
+      std::string_view s = trim(v->get_string());
+      if (s.empty()) return std::nullopt;
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+      if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+      break;
+    }
+    default:
+      return std::nullopt;
+  }
+  if (!std::isfinite(d)) return std::nullopt;
+  return d;
+}
+
+// An integer, also when sent as a string; exact for every int64 (a double would
+// round large values). Fractional values are not integers.
+std::optional<std::int64_t> int64_of(const json::value* v) {
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) {
+    if (v->get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return std::nullopt;
+    }
+    return static_cast<std::int64_t>(v->get_uint64());
+  }
+  if (v->is_string()) {
+    std::string_view s = trim(v->get_string());
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (!s.empty() && ec == std::errc() && end == s.data() + s.size()) return n;
+  }
+  std::optional<double> d = number_of(v);
+  if (!d || std::trunc(*d) != *d || *d < -9.2e18 || *d > 9.2e18) return std::nullopt;
+  return static_cast<std::int64_t>(*d);
+}
+
+std::optional<int> int_of(const json::value* v) {
+  std::optional<std::int64_t> n = int64_of(v);
+  if (!n || *n < std::numeric_limits<int>::min() || *n > std::numeric_limits<int>::max()) {
+    return std::nullopt;
+  }
+  return static_cast<int>(*n);
+}
+
+// A percentage. Values outside 0..100 are bounded rather than dropped (a
+// progress of 101 or -1 still says "done" or "not started"); fractions are
+// rounded down so that 99.9 never reads as finished.
+std::optional<int> progress_of(const json::value* v) {
+  std::optional<double> d = number_of(v);
+  if (!d) return std::nullopt;
+  return static_cast<int>(std::clamp(std::floor(*d), 0.0, 100.0));
+}
+
+std::optional<bool> bool_of(const json::value* v) {
+  if (!v) return std::nullopt;
+  if (v->is_bool()) return v->get_bool();
+  if (v->is_int64() && (v->get_int64() == 0 || v->get_int64() == 1)) return v->get_int64() == 1;
+  if (v->is_uint64() && v->get_uint64() <= 1) return v->get_uint64() == 1;
+  if (v->is_string()) {
+    std::string_view s = trim(v->get_string());
+    if (iequals(s, "true") || s == "1") return true;
+    if (iequals(s, "false") || s == "0") return false;
+  }
+  return std::nullopt;
+}
+
+bool all_digits(std::string_view s) {
+  if (!s.empty() && s.front() == '-') s.remove_prefix(1);
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Seconds from a numeric checkpoint. Zero and negative values are kept raw but
+// are no time (OMS has been seen to send 0 before incremental sync starts);
+// values past the year 5138 are taken as milli-, micro- or nanoseconds.
+std::optional<std::int64_t> checkpoint_seconds(std::int64_t n) {
+  if (n <= 0) return std::nullopt;
+  while (n > 100'000'000'000) n /= 1000;
+  return n;
+}
+
+Checkpoint checkpoint_of(const json::value* v) {
+  Checkpoint cp;
+  if (!v) return cp;
+  if (v->is_string()) {
+    std::string_view s = trim(v->get_string());
+    if (s.empty()) return cp;
+    cp.raw = clean_text(s);
+    if (all_digits(s)) {
+      std::int64_t n = 0;
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+      if (ec == std::errc() && end == s.data() + s.size()) cp.unix_seconds = checkpoint_seconds(n);
+    }
+    return cp;
+  }
+  if (v->is_int64() || v->is_uint64() || v->is_double()) {
+    std::optional<double> d = number_of(v);
+    if (!d) return cp;
+    cp.raw = json::serialize(*v);
+    if (std::optional<std::int64_t> n = int64_of(v)) {
+      cp.unix_seconds = checkpoint_seconds(*n);
+    } else if (*d > 0 && *d < 9.2e18) {
+      cp.unix_seconds = checkpoint_seconds(static_cast<std::int64_t>(std::floor(*d)));
+    }
+  }
+  return cp;
+}
+
+// Parses one JSON text. `what` names it in the message ("reply", "data").
+Expected<json::value> parse_json(std::string_view text, std::string_view what) {
+  if (trim(text).empty()) return make_error(std::string(what) + " is empty, expected JSON");
+  json::parse_options options;
+  options.max_depth = kMaxDepth;
+  // OMS error messages come from many sources; one stray byte should not hide
+  // a whole reply. clean_text() repairs what is kept.
+  options.allow_invalid_utf8 = true;
+  json::parser parser(json::storage_ptr(), options);
+  boost::system::error_code ec;
+  std::size_t consumed = parser.write(text.data(), text.size(), ec);
+  if (ec) {
+    std::string message = ec.message();
+    if (ec == json::error::too_deep) {
+      message = "nested deeper than " + std::to_string(kMaxDepth) + " levels";
+    } else if (ec == json::error::extra_data) {
+      message = "unexpected data after the JSON value";
+    }
+    return make_error("invalid JSON at offset " + std::to_string(consumed) +
+                      (what == "reply" ? "" : " of " + std::string(what)) + ": " + message);
+  }
+  return parser.release();
+}
+
+// The envelope's failure fields, errorDetail folded in where the top-level ones are absent.
+ApiError api_error_from(const json::object& env, const json::value* detail) {
+  ApiError error;
+  error.code = text_of(field(env, "code"));
+  error.message = text_of(field(env, "message"));
+  error.advice = text_of(field(env, "advice"));
+  if (detail && detail->is_object()) {
+    const json::object& d = detail->get_object();
+    if (error.code.empty()) error.code = text_of(field(d, "code"));
+    if (error.message.empty()) {
+      error.message = text_of(field(d, "message"));
+      std::string reason = text_of(field(d, "reason"));
+      if (error.message.empty()) {
+        error.message = std::move(reason);
+      } else if (!reason.empty() && reason != error.message) {
+        error.message += " (" + reason + ")";
+      }
+    }
+    if (error.advice.empty()) error.advice = text_of(field(d, "proposal"));
+  } else if (detail && error.message.empty()) {
+    error.message = text_of(detail);
+  }
+  return error;
+}
+
+// The reply's `data`: the value itself, or, since the reference documents it
+// as a string, the JSON held in a string (parsed into `embedded`). Null when
+// absent, null or an empty string.
+Expected<const json::value*> data_of(const json::object& env, json::value& embedded) {
+  const json::value* data = field(env, "data");
+  if (!data || !data->is_string()) return data;
+  std::string_view inner = trim(data->get_string());
+  if (inner.empty()) return static_cast<const json::value*>(nullptr);
+  Expected<json::value> parsed = parse_json(inner, "data");
+  if (!parsed) return make_error("data is a string that is not JSON: " + parsed.error());
+  embedded = std::move(*parsed);
+  return embedded.is_null() ? nullptr : &embedded;
+}
+
+// `parse_data(data, envelope)` reads `data` of a successful reply.
+template <class T, class ParseData>
+Expected<Reply<T>> parse_reply(std::string_view body, ParseData parse_data) {
+  Expected<json::value> doc = parse_json(body, "reply");
+  if (!doc) return make_error(doc.error());
+  if (!doc->is_object()) {
+    return make_error(std::string("reply is ") + kind_name(doc->kind()) +
+                      ", expected a JSON object");
+  }
+  const json::object& env = doc->get_object();
+  const json::value* detail = field(env, "errorDetail");
+  Reply<T> reply;
+  reply.error = api_error_from(env, detail);
+  reply.request_id = text_of(field(env, "requestId"));
+  reply.cost = text_of(field(env, "cost"));
+
+  json::value embedded;
+  Expected<const json::value*> data = data_of(env, embedded);
+  if (!data) return make_error(data.error());
+
+  // A reply without a usable `success` is judged by what it carries: an
+  // error means failure, data without one means success.
+  if (std::optional<bool> success = bool_of(field(env, "success"))) {
+    reply.success = *success;
+  } else {
+    reply.success = reply.error.code.empty() && detail == nullptr && *data != nullptr;
+  }
+  // A failed call's data is not trusted, nor read.
+  if (reply.success && *data) {
+    Expected<T> parsed = parse_data(**data, env);
+    if (!parsed) return make_error(parsed.error());
+    reply.data = std::move(*parsed);
+  }
+  return reply;
+}
+
+Error wrong_kind(std::string_view where, const json::value& v, std::string_view expected) {
+  return make_error(std::string(where) + " is " + kind_name(v.kind()) + ", expected " +
+                    std::string(expected));
+}
+
+// A list in `data`: the array itself, or the first array under one of `keys`
+// when OMS wraps it in an object (then `wrapper` points at that object).
+const json::array* list_in(const json::value& data, std::initializer_list<std::string_view> keys,
+                           const json::object** wrapper) {
+  if (data.is_array()) return &data.get_array();
+  if (!data.is_object()) return nullptr;
+  for (auto k : keys) {
+    const json::value* v = field(data.get_object(), k);
+    if (v && v->is_array()) {
+      *wrapper = &data.get_object();
+      return &v->get_array();
+    }
+  }
+  return nullptr;
+}
+
+Expected<ProjectProgress> progress_from(const json::value& data, const json::object&) {
+  if (!data.is_object()) return wrong_kind("data", data, "an object");
+  const json::object& o = data.get_object();
+  ProjectProgress p;
+  p.project_id = text_of(first_field(o, {"projectId", "id"}));
+  p.status = text_of(field(o, "status"));
+  p.alarm_level = text_of(first_field(o, {"alarmLevel", "importance"}));
+  p.current_step = text_of(field(o, "currentStep"));
+  p.enable_incr_sync = bool_of(field(o, "enableIncrSync"));
+  p.enable_struct_transfer = bool_of(field(o, "enableStructTransfer"));
+  p.enable_full_transfer = bool_of(field(o, "enableFullTransfer"));
+  p.enable_reverse_incr_transfer = bool_of(field(o, "enableReverseIncrTransfer"));
+  p.struct_transfer_progress = progress_of(field(o, "structTransferProgress"));
+  p.full_transfer_progress = progress_of(field(o, "fullTransferProgress"));
+  p.incr_sync_checkpoint = checkpoint_of(field(o, "incrSyncCheckpoint"));
+  p.reverse_incr_transfer_checkpoint = checkpoint_of(field(o, "reverseIncrTransferCheckpoint"));
+  return p;
+}
+
+std::vector<std::string> label_names(const json::value* v) {
+  std::vector<std::string> names;
+  if (!v || !v->is_array()) return names;
+  for (const json::value& label : v->get_array()) {
+    std::string name;
+    if (label.is_object()) {
+      name = text_of(field(label.get_object(), "name"));
+      if (name.empty()) name = text_of(field(label.get_object(), "id"));
+    } else {
+      name = text_of(&label);
+    }
+    if (!name.empty()) names.push_back(std::move(name));
+  }
+  return names;
+}
+
+Expected<ProjectList> project_list_from(const json::value& data, const json::object& envelope) {
+  const json::object* wrapper = nullptr;
+  const json::array* items =
+      list_in(data, {"items", "list", "projects", "data", "content"}, &wrapper);
+  if (!items) {
+    return data.is_object() ? make_error("data is an object without a list of projects")
+                            : wrong_kind("data", data, "an array of projects");
+  }
+  ProjectList list;
+  for (const json::value& item : *items) {
+    if (!item.is_object()) continue;  // nothing to watch in it
+    const json::object& o = item.get_object();
+    ProjectSummary s;
+    s.id = text_of(first_field(o, {"id", "projectId"}));
+    s.name = text_of(field(o, "name"));
+    s.type = text_of(field(o, "type"));
+    s.status = text_of(field(o, "status"));
+    s.importance = text_of(first_field(o, {"importance", "alarmLevel"}));
+    s.labels = label_names(field(o, "labels"));
+    list.items.push_back(std::move(s));
+  }
+  std::optional<std::int64_t> total;
+  if (wrapper) total = int64_of(field(*wrapper, "totalCount"));
+  if (!total) total = int64_of(field(envelope, "totalCount"));
+  list.total_count = std::max<std::int64_t>(total.value_or(0), 0);
+  if (!total) list.total_count = static_cast<std::int64_t>(list.items.size());
+  return list;
+}
+
+StepError step_error_from(const json::object& step) {
+  StepError e;
+  const json::value* extra = field(step, "extraInfo");
+  const json::object* where = (extra && extra->is_object()) ? &extra->get_object() : &step;
+  e.error_code = text_of(field(*where, "errorCode"));
+  e.error_msg = text_of(field(*where, "errorMsg"));
+  if (e.error_msg.empty()) {
+    // Some versions leave errorMsg empty and list the details instead.
+    const json::value* details = field(*where, "errorDetails");
+    if (details && details->is_array() && !details->get_array().empty()) {
+      const json::value& first = details->get_array().front();
+      e.error_msg = first.is_object()
+                        ? text_of(first_field(first.get_object(), {"message", "msg", "reason"}))
+                        : text_of(&first);
+    }
+  }
+  return e;
+}
+
+Expected<std::vector<ProjectStep>> steps_from(const json::value& data, const json::object&) {
+  const json::object* wrapper = nullptr;
+  const json::array* items = list_in(data, {"steps", "items", "list"}, &wrapper);
+  if (!items) {
+    return data.is_object() ? make_error("data is an object without a list of steps")
+                            : wrong_kind("data", data, "an array of steps");
+  }
+  std::vector<ProjectStep> steps;
+  for (const json::value& item : *items) {
+    if (!item.is_object()) continue;
+    const json::object& o = item.get_object();
+    ProjectStep s;
+    s.order = int_of(field(o, "order")).value_or(0);
+    s.name = text_of(field(o, "name"));
+    s.description = text_of(field(o, "description"));
+    s.status = text_of(field(o, "status"));
+    s.progress = progress_of(field(o, "progress"));
+    s.error = step_error_from(o);
+    steps.push_back(std::move(s));
+  }
+  return steps;
+}
+
+Expected<ProjectInfo> project_info_from(const json::value& data, const json::object&) {
+  if (!data.is_object()) return wrong_kind("data", data, "an object");
+  const json::object& o = data.get_object();
+  ProjectInfo info;
+  info.id = text_of(first_field(o, {"id", "projectId"}));
+  info.name = text_of(field(o, "name"));
+  info.type = text_of(field(o, "type"));
+  info.importance = text_of(first_field(o, {"importance", "alarmLevel"}));
+  info.status = text_of(field(o, "status"));
+  return info;
+}
+
+}  // namespace
+
+Expected<Reply<ProjectProgress>> parse_progress_reply(std::string_view body) {
+  return parse_reply<ProjectProgress>(body, progress_from);
+}
+
+Expected<Reply<ProjectList>> parse_list_projects_reply(std::string_view body) {
+  return parse_reply<ProjectList>(body, project_list_from);
+}
+
+Expected<Reply<std::vector<ProjectStep>>> parse_project_steps_reply(std::string_view body) {
+  return parse_reply<std::vector<ProjectStep>>(body, steps_from);
+}
+
+Expected<Reply<ProjectInfo>> parse_project_reply(std::string_view body) {
+  return parse_reply<ProjectInfo>(body, project_info_from);
+}
+
+}  // namespace omswatch::oms

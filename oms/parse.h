@@ -3,6 +3,25 @@
 // absent fields leave the value empty, numbers sent as strings are accepted,
 // unknown fields are ignored. A reply that is not JSON, or whose envelope is
 // not an object, is an error whose message says what and where.
+//
+// Details of the tolerance:
+// - A field of the wrong type is left empty; an enumeration sent as a number
+//   keeps its text. Booleans may be "true"/"false" (any case), 1/0 or "1"/"0".
+// - `data` may be an object or a JSON string holding one (the reference calls
+//   it a string). `data` of a shape the call cannot use (an array for
+//   DescribeProjectProgress, a string that is not JSON) is an error. The data of
+//   a success:false reply is not read.
+// - Without a usable `success`, a reply with data and no error code counts as
+//   a success, anything else as a failure.
+// - errorDetail's code, message (+ reason) and proposal fill in the envelope's
+//   code, message and advice where those are absent.
+// - Progress percentages are bounded to 0..100 (and fractions rounded down).
+// - Checkpoints: a number, or a string of digits, gives raw (its decimal text)
+//   and unix_seconds; values past the year 5138 are read as milli-, micro- or
+//   nanoseconds; zero and negative values have no unix_seconds. Other strings
+//   ("12,4096") give raw only.
+// - Text is cut at 4096 bytes and invalid UTF-8 is replaced with U+FFFD.
+// - Nesting deeper than 32 levels is an error.
 
 #include <string_view>
 
