@@ -271,7 +271,9 @@ asio::awaitable<void> HttpServer::Impl::serve(Impl& self, Session& session, Stre
     session.tcp().expires_after(self.options.read_timeout);
     auto [header_ec, header_bytes] =
         co_await http::async_read_header(stream, session.buffer, parser, kNoThrow);
-    if (header_ec == http::error::header_limit || (!header_ec && header_bytes >= max_bytes)) {
+    // body_limit here: the declared Content-Length alone is over the bound.
+    if (header_ec == http::error::header_limit || header_ec == http::error::body_limit ||
+        (!header_ec && header_bytes >= max_bytes)) {
       co_await refuse(self, session, stream, too_large(11));
       co_return;
     }

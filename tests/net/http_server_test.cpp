@@ -1,0 +1,241 @@
+// The HTTP server's bounds and its shutdown, driven by the real client and by
+// raw sockets where the client would refuse to misbehave.
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <memory>
+#include <string>
+
+#include "tests/net/net_test_support.h"
+
+namespace omswatch::net::testing {
+namespace {
+
+using tcp = asio::ip::tcp;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+class HttpServerTest : public NetTest {
+ protected:
+  // Sends raw bytes on a fresh connection and returns everything the server
+  // writes until it closes the connection.
+  std::string raw_exchange(const HttpServer& server, std::string bytes) {
+    return run<std::string>([&]() -> asio::awaitable<std::string> {
+      tcp::socket socket(ioc_);
+      auto [connect_ec] = co_await socket.async_connect(
+          tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()), kNoThrow);
+      if (connect_ec) co_return "connect failed: " + connect_ec.message();
+      co_await asio::async_write(socket, asio::buffer(bytes), kNoThrow);
+      std::string received;
+      auto [read_ec, n] =
+          co_await asio::async_read(socket, asio::dynamic_buffer(received), kNoThrow);
+      co_return received;
+    });
+  }
+};
+
+TEST_F(HttpServerTest, ListenPicksAFreePortAndRefusesABusyOne) {
+  HttpServer first(ioc_.get_executor(), reply_with(200, "ok"));
+  first.listen("127.0.0.1", 0);
+  EXPECT_NE(first.port(), 0);
+
+  HttpServer second(ioc_.get_executor(), reply_with(200, "ok"));
+  EXPECT_THROW(second.listen("127.0.0.1", first.port()), boost::system::system_error);
+  HttpServer third(ioc_.get_executor(), reply_with(200, "ok"));
+  EXPECT_THROW(third.listen("no-such-host.invalid", 0), boost::system::system_error);
+}
+
+TEST_F(HttpServerTest, RequestOverTheBoundGets413AndTheConnectionCloses) {
+  int calls = 0;
+  HttpServer server(ioc_.get_executor(),
+                    [&](ServerRequest) -> asio::awaitable<ServerResponse> {
+                      ++calls;
+                      co_return ServerResponse{};
+                    },
+                    {.max_request_bytes = 1024});
+  server.listen("127.0.0.1", 0);
+  HttpClient client(ioc_.get_executor());
+
+  HttpRequest request;
+  request.url = url_of(server);
+  request.body = std::string(4096, 'b');
+  auto refused = send(client, request);
+  request.body = std::string(100, 'b');
+  auto accepted = send(client, request);
+
+  ASSERT_TRUE(refused) << refused.error().message();
+  EXPECT_EQ(refused->status, 413u);
+  EXPECT_EQ(refused->header("Connection"), "close");
+  ASSERT_TRUE(accepted) << accepted.error().message();
+  EXPECT_EQ(accepted->status, 200u);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(client.connections_opened(), 2u);
+}
+
+TEST_F(HttpServerTest, OversizedHeaderGets413) {
+  HttpServer server(ioc_.get_executor(), reply_with(200, "ok"), {.max_request_bytes = 1024});
+  server.listen("127.0.0.1", 0);
+  HttpClient client(ioc_.get_executor());
+
+  auto request = get(url_of(server));
+  request.headers = {{"X-Padding", std::string(2000, 'p')}};
+  auto result = send(client, request);
+
+  ASSERT_TRUE(result) << result.error().message();
+  EXPECT_EQ(result->status, 413u);
+}
+
+TEST_F(HttpServerTest, MalformedRequestGets400) {
+  HttpServer server(ioc_.get_executor(), reply_with(200, "ok"));
+  server.listen("127.0.0.1", 0);
+
+  auto reply = raw_exchange(server, "NOT HTTP AT ALL\r\n\r\n");
+
+  EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply;
+  EXPECT_EQ(server.requests_served(), 0u);
+}
+
+TEST_F(HttpServerTest, Http10RequestIsAnsweredAndClosed) {
+  HttpServer server(ioc_.get_executor(), reply_with(200, "hello"));
+  server.listen("127.0.0.1", 0);
+
+  auto reply = raw_exchange(server, "GET / HTTP/1.0\r\n\r\n");
+
+  EXPECT_EQ(reply.rfind("HTTP/1.0 200", 0), 0u) << reply;
+  EXPECT_NE(reply.find("\r\n\r\nhello"), std::string::npos) << reply;
+}
+
+TEST_F(HttpServerTest, HeadRequestGetsHeadersOnly) {
+  HttpServer server(ioc_.get_executor(), reply_with(200, "twelve bytes"));
+  server.listen("127.0.0.1", 0);
+  HttpClient client(ioc_.get_executor());
+
+  auto request = get(url_of(server));
+  request.method = "HEAD";
+  auto head = send(client, request);
+  auto after = send(client, get(url_of(server)));  // same connection: framing intact
+
+  ASSERT_TRUE(head) << head.error().message();
+  EXPECT_EQ(head->header("Content-Length"), "12");
+  EXPECT_EQ(head->body, "");
+  ASSERT_TRUE(after) << after.error().message();
+  EXPECT_EQ(after->body, "twelve bytes");
+  EXPECT_EQ(client.connections_opened(), 1u);
+}
+
+TEST_F(HttpServerTest, HandlerFailureIs500AndHandlerHeadersCannotSplitTheResponse) {
+  HttpServer server(
+      ioc_.get_executor(), [](ServerRequest request) -> asio::awaitable<ServerResponse> {
+        if (request.target == "/throw") throw std::runtime_error("handler bug");
+        co_return ServerResponse{.headers = {{"X-Evil", "a\r\nX-Injected: 1"}, {"X-Fine", "1"}},
+                                 .body = "ok"};
+      });
+  server.listen("127.0.0.1", 0);
+  HttpClient client(ioc_.get_executor());
+
+  auto failed = send(client, get(url_of(server, "/throw")));
+  auto fine = send(client, get(url_of(server, "/fine")));
+
+  ASSERT_TRUE(failed) << failed.error().message();
+  EXPECT_EQ(failed->status, 500u);
+  ASSERT_TRUE(fine) << fine.error().message();
+  EXPECT_EQ(fine->header("X-Injected"), "");
+  EXPECT_EQ(fine->header("X-Evil"), "");
+  EXPECT_EQ(fine->header("X-Fine"), "1");
+}
+
+TEST_F(HttpServerTest, ConnectionsOverTheLimitAreClosed) {
+  HttpServer server(ioc_.get_executor(), reply_with(200, "ok"), {.max_connections = 1});
+  server.listen("127.0.0.1", 0);
+  HttpClient holder(ioc_.get_executor());
+  HttpClient other(ioc_.get_executor());
+
+  ASSERT_TRUE(send(holder, get(url_of(server))));  // keeps its connection open, idle
+  auto refused = send(other, get(url_of(server)));
+  holder.close_idle();
+  auto later = run<SendResult>([&]() -> asio::awaitable<SendResult> {
+    // The server learns of the close asynchronously; retry until the slot is free.
+    for (;;) {
+      auto result = co_await other.send(get(url_of(server)));
+      if (result) co_return result;
+    }
+  });
+
+  EXPECT_FALSE(refused);
+  ASSERT_TRUE(later) << later.error().message();
+}
+
+TEST_F(HttpServerTest, IdleConnectionIsClosedAfterTheReadTimeout) {
+  HttpServer server(ioc_.get_executor(), reply_with(200, "ok"),
+                    {.read_timeout = std::chrono::seconds(1)});
+  server.listen("127.0.0.1", 0);
+
+  // Connect and send nothing: the server must hang up by itself (the read
+  // returns EOF) long before the run deadline.
+  auto reply = run<std::string>(
+      [&]() -> asio::awaitable<std::string> {
+        tcp::socket socket(ioc_);
+        co_await socket.async_connect(
+            tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()), kNoThrow);
+        std::string received;
+        auto [ec, n] = co_await asio::async_read(socket, asio::dynamic_buffer(received), kNoThrow);
+        co_return ec == asio::error::eof ? "eof" : ec.message();
+      },
+      std::chrono::seconds(10));
+
+  EXPECT_EQ(reply, "eof");
+}
+
+TEST_F(HttpServerTest, StopClosesConnectionsAndCancelsHangingHandlers) {
+  AsyncFlag reached(ioc_.get_executor());
+  bool handler_cancelled = false;
+  auto server = std::make_unique<HttpServer>(
+      ioc_.get_executor(), [&](ServerRequest request) -> asio::awaitable<ServerResponse> {
+        if (request.target == "/hang") {
+          reached.set();
+          try {
+            co_await hang();
+          } catch (const boost::system::system_error& e) {
+            handler_cancelled = e.code() == asio::error::operation_aborted;
+            throw;
+          }
+        }
+        co_return ServerResponse{};
+      });
+  server->listen("127.0.0.1", 0);
+  const std::string base = url_of(*server);
+  HttpClient idle_holder(ioc_.get_executor());
+  ASSERT_TRUE(send(idle_holder, get(base)));
+  HttpClient client(ioc_.get_executor());
+
+  // The hanging request has a deadline of a minute; the run has ten seconds:
+  // only stop() can end it in time.
+  auto result = run<SendResult>(
+      [&]() -> asio::awaitable<SendResult> {
+        using namespace boost::asio::experimental::awaitable_operators;
+        auto request = get(base + "hang");
+        request.timeout = std::chrono::minutes(1);
+        auto stop_when_reached = [&]() -> asio::awaitable<void> {
+          co_await reached.wait();
+          server->stop();
+          server->stop();  // twice is fine
+          server.reset();  // and so is destroying it while the io_context runs
+        };
+        co_return co_await (client.send(request) && stop_when_reached());
+      },
+      std::chrono::seconds(10));
+  // Let the cancelled handler and sessions finish on the running io_context.
+  auto refused = send(idle_holder, get(base));
+
+  EXPECT_TRUE(handler_cancelled);
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error(), make_error_code(Errc::timeout));
+  // The kept-alive connection was closed and nothing listens any more.
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), asio::error::connection_refused);
+}
+
+}  // namespace
+}  // namespace omswatch::net::testing
