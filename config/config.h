@@ -53,7 +53,7 @@ inline constexpr std::string_view kAlarmLevels[] = {"HIGH", "MEDIUM", "LOW", "IG
 struct Route {
   std::vector<std::string> receivers;  // names from [[receivers]]
   Severity min_severity = Severity::info;
-  Duration repeat = 4h;       // HIGH: 1h
+  Duration repeat = 4h;  // HIGH: 1h
   Duration group_wait = 10s;
   ThresholdOverrides overrides;
   friend bool operator==(const Route&, const Route&) = default;
@@ -119,7 +119,7 @@ struct Diagnostic {
 };
 
 struct LoadResult {
-  std::optional<Config> config;      // set when errors is empty
+  std::optional<Config> config;  // set when errors is empty
   std::vector<Diagnostic> errors;
   std::vector<Diagnostic> warnings;  // e.g. a file with secrets readable by others
 };

@@ -1,0 +1,485 @@
+// Bad configurations: every problem is reported at its line and column, and
+// all of them are reported at once.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "config/config.h"
+#include "tests/config/config_test_support.h"
+
+namespace omswatch::config {
+namespace {
+
+using test::errors;
+using test::load;
+using test::with_oms;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// with_oms() puts six lines before the text under test, which starts on line 7.
+
+TEST(Validation, ReportsTomlSyntaxErrorsWithTheirPosition) {
+  auto r = load("[daemon]\nlisten = \n");
+  EXPECT_FALSE(r.config);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].file, "test.toml");
+  EXPECT_EQ(r.errors[0].line, 2);
+  EXPECT_EQ(r.errors[0].column, 10);
+  EXPECT_THAT(r.errors[0].message, ::testing::HasSubstr("expected value"));
+}
+
+TEST(Validation, ReportsUnknownKeysWithAHint) {
+  auto r = load(with_oms("[daemon]\ndatabse = \"x\"\nlevel = \"debug\"\n"));
+  EXPECT_THAT(errors(r), ElementsAre("8:1: unknown key 'daemon.databse' (did you mean 'database'?)",
+                                     "9:1: unknown key 'daemon.level'"));
+}
+
+TEST(Validation, ReportsUnknownKeysInEverySection) {
+  auto r = load(R"([[oms]]
+name = "prod"
+url = "http://oms:8089"
+username = "u"
+password = "${PW}"
+projects = ["np_1"]
+intervall = "1m"
+[detect]
+stall = "5m"
+[routes.HIGH]
+recievers = []
+[[receivers]]
+name = "r"
+type = "console"
+timout = "1s"
+[extra]
+a = 1
+top = 2
+)");
+  EXPECT_THAT(errors(r),
+              ElementsAre("7:1: unknown key 'oms.intervall' (did you mean 'interval'?)",
+                          "9:1: unknown key 'detect.stall' (did you mean 'stall_after'?)",
+                          "11:1: unknown key 'routes.HIGH.recievers' (did you mean 'receivers'?)",
+                          "15:1: unknown key 'receivers.timout' (did you mean 'timeout'?)",
+                          "16:2: unknown table 'extra'"));
+  // `top` follows [extra], so TOML puts it in that table: no second error for it.
+}
+
+TEST(Validation, ReportsUnknownTopLevelKeysAndRouteLevels) {
+  auto r = load(R"(demon = 1
+[[oms]]
+name = "prod"
+url = "http://oms:8089"
+username = "u"
+password = "${PW}"
+projects = ["np_1"]
+[routes.high]
+[routes.URGENT]
+)");
+  EXPECT_THAT(
+      errors(r),
+      ElementsAre("1:1: unknown key 'demon' (did you mean 'daemon'?)",
+                  "8:9: unknown route 'routes.high': the alarm levels are HIGH, MEDIUM, LOW or "
+                  "IGNORE (did you mean 'HIGH'?)",
+                  "9:9: unknown route 'routes.URGENT': the alarm levels are HIGH, MEDIUM, LOW or "
+                  "IGNORE"));
+}
+
+TEST(Validation, ReportsWrongTypes) {
+  auto r = load(R"([daemon]
+database = 5
+listen = true
+[[oms]]
+name = "prod"
+url = "http://oms:8089"
+username = "u"
+password = "${PW}"
+projects = "np_1"
+interval = 30
+timeout = 1.5
+max_in_flight = "8"
+discover = "yes"
+[detect]
+unreachable_after = "3"
+)");
+  EXPECT_THAT(
+      errors(r),
+      ElementsAre("2:12: daemon.database: expected a string, not an integer",
+                  "3:10: daemon.listen: expected a string, not a boolean",
+                  "9:12: oms.projects: expected an array of strings like [\"a\", \"b\"], not a "
+                  "string",
+                  "10:12: oms.interval: expected a duration string like \"30s\", not an integer",
+                  "11:11: oms.timeout: expected a duration string like \"30s\", not a float",
+                  "12:17: oms.max_in_flight: expected an integer, not a string",
+                  "13:12: oms.discover: expected true or false, not a string",
+                  "15:21: detect.unreachable_after: expected an integer, not a string"));
+}
+
+TEST(Validation, ReportsSectionsOfTheWrongShape) {
+  auto r = load(R"(daemon = "x"
+detect = []
+routes = 1
+receivers = 2
+[oms]
+name = "prod"
+)");
+  EXPECT_THAT(errors(r),
+              ElementsAre("1:10: daemon: expected a table such as [daemon], not a string",
+                          "2:10: detect: expected a table such as [detect], not an array",
+                          "3:10: routes: expected a table such as [routes.HIGH], not an integer",
+                          "4:13: receivers: expected an array of tables: write [[receivers]], "
+                          "not an integer",
+                          "5:1: oms: expected an array of tables: write [[oms]], not [oms]"));
+}
+
+TEST(Validation, ReportsBadDurations) {
+  auto r = load(with_oms(R"([detect]
+stall_after = "5 minutes"
+max_lag = "-1m"
+[routes.HIGH]
+repeat = "0s"
+group_wait = ""
+[routes.LOW]
+group_wait = "0s"
+)"));
+  EXPECT_THAT(errors(r),
+              ElementsAre("8:15: detect.stall_after: \"5 minutes\" is not a duration; write e.g. "
+                          "\"500ms\", \"30s\", \"5m\", \"1h\", \"7d\" or \"1h30m\"",
+                          "9:11: detect.max_lag: must not be negative",
+                          "11:10: routes.HIGH.repeat: must be longer than 0s",
+                          "12:14: routes.HIGH.group_wait: \"\" is not a duration; write e.g. "
+                          "\"500ms\", \"30s\", \"5m\", \"1h\", \"7d\" or \"1h30m\""));
+}
+
+TEST(Validation, RefusesZeroWhereItMakesNoSense) {
+  auto r = load(R"([[oms]]
+name = "prod"
+url = "http://oms:8089"
+username = "u"
+password = "${PW}"
+projects = ["np_1"]
+interval = "0s"
+timeout = "0ms"
+max_in_flight = 0
+[detect]
+unreachable_after = 0
+unavailable_after = -1
+[[receivers]]
+name = "r"
+type = "console"
+timeout = "0s"
+[routes.HIGH]
+max_in_flight = 2000
+)");
+  EXPECT_THAT(errors(r),
+              ElementsAre("7:12: oms.interval: must be longer than 0s",
+                          "8:11: oms.timeout: must be longer than 0s",
+                          "9:17: oms.max_in_flight: must be between 1 and 1024, not 0",
+                          "11:21: detect.unreachable_after: must be between 1 and 1000, not 0",
+                          "12:21: detect.unavailable_after: must be between 1 and 1000, not -1",
+                          "16:11: receivers.timeout: must be longer than 0s",
+                          "18:1: unknown key 'routes.HIGH.max_in_flight'"));
+}
+
+TEST(Validation, BoundsMaxInFlightAboveToo) {
+  auto r = load(with_oms("max_in_flight = 1025\n"));
+  EXPECT_THAT(errors(r),
+              ElementsAre("7:17: oms.max_in_flight: must be between 1 and 1024, not 1025"));
+  EXPECT_THAT(errors(load(with_oms("max_in_flight = 1024\n"))), IsEmpty());
+  EXPECT_THAT(
+      errors(load(with_oms("max_in_flight = 99999999999999\n"))),
+      ElementsAre("7:17: oms.max_in_flight: must be between 1 and 1024, not 99999999999999"));
+}
+
+TEST(Validation, ReportsBadEnumValues) {
+  auto r = load(R"([daemon]
+log_level = "warning"
+[[oms]]
+name = "prod"
+url = "http://oms:8089"
+username = "u"
+password = "${PW}"
+discover = true
+discover_types = ["MIGRATION", "migration", "STREAM"]
+[routes.HIGH]
+min_severity = "error"
+[[receivers]]
+name = "r"
+type = "email"
+url = "https://x"
+)");
+  EXPECT_THAT(
+      errors(r),
+      ElementsAre(
+          "2:13: daemon.log_level: \"warning\" is not one of trace, debug, info, warn, error, "
+          "critical or off (did you mean 'warn'?)",
+          "9:32: oms.discover_types: \"migration\" is not one of MIGRATION or SYNC (did you mean "
+          "'MIGRATION'?)",
+          "9:45: oms.discover_types: \"STREAM\" is not one of MIGRATION or SYNC",
+          "11:16: routes.HIGH.min_severity: \"error\" is not one of info, warning or critical",
+          "14:8: receivers.type: \"email\" is not one of webhook, slack, dingtalk, feishu, wecom, "
+          "teams, alertmanager or console"));
+}
+
+TEST(Validation, ReportsMissingRequiredKeysAtTheirTable) {
+  auto r = load(R"([daemon]
+log_level = "info"
+
+[[oms]]
+projects = ["np_1"]
+
+[[receivers]]
+name = "hook"
+
+[[receivers]]
+type = "slack"
+)");
+  EXPECT_THAT(
+      errors(r),
+      ElementsAre("4:1: missing required key 'oms.name'", "4:1: missing required key 'oms.url'",
+                  "4:1: missing required key 'oms.username'",
+                  "4:1: missing required key 'oms.password' (or 'oms.password_file')",
+                  "7:1: missing required key 'receivers.type'",
+                  "10:1: missing required key 'receivers.name'",
+                  "10:1: missing required key 'receivers.url' (type \"slack\" needs one)"));
+}
+
+TEST(Validation, RequiresAtLeastOneOms) {
+  auto r = load("[daemon]\nlog_level = \"info\"\n");
+  EXPECT_THAT(errors(r), ElementsAre("0:0: no [[oms]] table: name at least one OMS to watch"));
+  EXPECT_EQ(r.errors[0].to_string(), "test.toml: no [[oms]] table: name at least one OMS to watch");
+  EXPECT_THAT(errors(load("oms = []\n")),
+              ElementsAre("1:1: oms: empty; name at least one OMS to watch"));
+  EXPECT_THAT(errors(load("")),
+              ElementsAre("0:0: no [[oms]] table: name at least one OMS to watch"));
+}
+
+TEST(Validation, AnOmsMustWatchSomething) {
+  auto r = load(R"([[oms]]
+name = "prod"
+url = "http://oms:8089"
+username = "u"
+password = "${PW}"
+[[oms]]
+name = "staging"
+url = "http://staging:8089"
+username = "u"
+password = "${PW}"
+projects = []
+discover = false
+)");
+  EXPECT_THAT(errors(r),
+              ElementsAre("1:1: oms \"prod\" watches nothing: list its projects = [...] or set "
+                          "discover = true",
+                          "6:1: oms \"staging\" watches nothing: list its projects = [...] or set "
+                          "discover = true"));
+}
+
+TEST(Validation, RequiresExactlyOnePasswordSource) {
+  auto r = load(R"([[oms]]
+name = "prod"
+url = "http://oms:8089"
+username = "u"
+password = "${PW}"
+password_file = "/run/credentials/omswatch.service/oms-prod"
+projects = ["np_1"]
+)");
+  EXPECT_THAT(errors(r), ElementsAre("6:17: oms.password_file: set either password or "
+                                     "password_file, not both"));
+}
+
+TEST(Validation, ChecksUrls) {
+  auto r = load(R"([[oms]]
+name = "prod"
+url = "oms.example.internal:8089"
+username = "u"
+password = "${PW}"
+projects = ["np_1"]
+console_url = "ftp://oms"
+[[oms]]
+name = "b"
+url = "http:///api"
+username = "u"
+password = "${PW}"
+projects = ["np_1"]
+[[receivers]]
+name = "r"
+type = "webhook"
+url = "https://hooks.example.internal/a b"
+proxy = "https://proxy:3128"
+)");
+  EXPECT_THAT(errors(r),
+              ElementsAre("3:7: oms.url: must start with http:// or https://",
+                          "7:15: oms.console_url: must start with http:// or https://",
+                          "10:7: oms.url: has no host",
+                          "17:7: receivers.url: must not contain spaces or control characters",
+                          "18:9: receivers.proxy: must start with http://"));
+}
+
+TEST(Validation, ChecksTheListenAddress) {
+  for (const char* good : {"127.0.0.1:9187", "0.0.0.0:0", "localhost:80", "[::]:9187"}) {
+    EXPECT_THAT(errors(load(with_oms(std::string("[daemon]\nlisten = \"") + good + "\"\n"))),
+                IsEmpty())
+        << good;
+  }
+  for (const char* bad : {"9187", ":9187", "127.0.0.1:", "127.0.0.1:65536", "::1:80", "host:port",
+                          "[::1]", "a b:1"}) {
+    auto r = load(with_oms(std::string("[daemon]\nlisten = \"") + bad + "\"\n"));
+    EXPECT_THAT(errors(r), ElementsAre("8:10: daemon.listen: \"" + std::string(bad) +
+                                       "\" is not \"host:port\" such as \"127.0.0.1:9187\" "
+                                       "(\"\" turns it off)"))
+        << bad;
+  }
+}
+
+TEST(Validation, ChecksNames) {
+  auto r = load(R"([[oms]]
+name = "prod east"
+url = "http://oms:8089"
+username = ""
+password = "${PW}"
+projects = ["np_1", "", "np 2"]
+[[receivers]]
+name = ""
+type = "console"
+)");
+  EXPECT_THAT(
+      errors(r),
+      ElementsAre("2:8: oms.name: \"prod east\" is not a valid name: use 1 to 64 letters, "
+                  "digits, '-', '_' or '.'",
+                  "4:12: oms.username: must not be empty",
+                  "6:21: oms.projects: entries must not be empty",
+                  "6:25: oms.projects: \"np 2\" is not a project id (no spaces, at most 256 "
+                  "characters)",
+                  "8:8: receivers.name: \"\" is not a valid name: use 1 to 64 letters, digits, "
+                  "'-', '_' or '.'"));
+}
+
+TEST(Validation, ReportsDuplicateNamesAndProjects) {
+  auto r = load(R"([[oms]]
+name = "prod"
+url = "http://oms:8089"
+username = "u"
+password = "${PW}"
+projects = ["np_1", "np_2", "np_1"]
+[[oms]]
+name = "prod"
+url = "http://oms2:8089"
+username = "u"
+password = "${PW}"
+projects = ["np_1"]
+[[receivers]]
+name = "ops"
+type = "console"
+[[receivers]]
+name = "ops"
+type = "console"
+)");
+  EXPECT_THAT(
+      errors(r),
+      ElementsAre("6:29: oms.projects: duplicate project \"np_1\" (first listed at line 6, "
+                  "column 13)",
+                  "8:8: duplicate oms name \"prod\" (first used at line 2, column 8)",
+                  "17:8: duplicate receiver name \"ops\" (first used at line 14, column 8)"));
+}
+
+TEST(Validation, ReportsDanglingAndRepeatedRouteReceivers) {
+  auto r = load(with_oms(R"([routes.HIGH]
+receivers = ["oncall", "opps", "oncall"]
+[routes.LOW]
+receivers = ["nobody", 7]
+[[receivers]]
+name = "oncall"
+type = "console"
+[[receivers]]
+name = "ops"
+type = "console"
+)"));
+  EXPECT_THAT(
+      errors(r),
+      ElementsAre("8:24: routes.HIGH.receivers: no receiver named \"opps\" in [[receivers]] (did "
+                  "you mean 'ops'?)",
+                  "8:32: routes.HIGH.receivers: receiver \"oncall\" is listed twice",
+                  "10:14: routes.LOW.receivers: no receiver named \"nobody\" in [[receivers]]",
+                  "10:24: routes.LOW.receivers: expected a string, not an integer"));
+}
+
+TEST(Validation, ARouteMayNameAReceiverDefinedWithOtherErrors) {
+  // The receiver's own problem is reported; the route's reference to it is not another one.
+  auto r = load(with_oms(R"([routes.HIGH]
+receivers = ["oncall"]
+[[receivers]]
+name = "oncall"
+type = "pager"
+)"));
+  EXPECT_THAT(errors(r), ElementsAre("11:8: receivers.type: \"pager\" is not one of webhook, "
+                                     "slack, dingtalk, feishu, wecom, teams, alertmanager or "
+                                     "console"));
+}
+
+TEST(Validation, CollectsEveryErrorInDocumentOrder) {
+  auto r = load(R"([receivers]
+name = "x"
+[daemon]
+log_level = "loud"
+databse = "/tmp/x.db"
+[detect]
+max_lag = 10
+[routes.MEDIUM]
+receivers = ["ghost"]
+)");
+  EXPECT_FALSE(r.config);
+  EXPECT_THAT(errors(r),
+              ElementsAre("1:1: receivers: expected an array of tables: write [[receivers]], not "
+                          "[receivers]",
+                          "4:13: daemon.log_level: \"loud\" is not one of trace, debug, info, "
+                          "warn, error, critical or off",
+                          "5:1: unknown key 'daemon.databse' (did you mean 'database'?)",
+                          "7:11: detect.max_lag: expected a duration string like \"30s\", not an "
+                          "integer",
+                          "9:14: routes.MEDIUM.receivers: no receiver named \"ghost\" in "
+                          "[[receivers]]",
+                          "0:0: no [[oms]] table: name at least one OMS to watch"));
+}
+
+TEST(Validation, NamesTheFileInEveryDiagnostic) {
+  auto r = load_string("[daemon]\ndatabse = 1\n", "/etc/omswatch/omswatch.toml", test::env_of({}));
+  ASSERT_FALSE(r.errors.empty());
+  EXPECT_EQ(r.errors[0].to_string(),
+            "/etc/omswatch/omswatch.toml:2:1: unknown key 'daemon.databse' (did you mean "
+            "'database'?)");
+  for (const auto& d : r.errors) EXPECT_EQ(d.file, "/etc/omswatch/omswatch.toml");
+}
+
+TEST(Validation, WarnsAboutSettingsThatHaveNoEffect) {
+  auto r = load(R"([[oms]]
+name = "prod"
+url = "http://oms:8089"
+username = "u"
+password = "${PW}"
+projects = ["np_1"]
+discover_labels = ["prod"]
+[[receivers]]
+name = "chat"
+type = "slack"
+url = "https://hooks.slack.com/services/T/B/X"
+secret = "abc"
+)");
+  EXPECT_TRUE(r.config);
+  EXPECT_THAT(test::warnings(r),
+              ElementsAre("7:19: oms.discover_types and oms.discover_labels have no effect "
+                          "unless discover = true",
+                          "12:10: receivers.secret is not used by type \"slack\" (only webhook, "
+                          "dingtalk or feishu sign their requests)"));
+}
+
+TEST(Validation, QuotesHostileValuesHarmlessly) {
+  auto r = load(
+      with_oms("[daemon]\nlog_level = \"\\u001b[31mred\\nline" + std::string(100, 'x') + "\"\n"));
+  ASSERT_EQ(r.errors.size(), 1u);
+  const std::string& m = r.errors[0].message;
+  EXPECT_EQ(m.find('\x1b'), std::string::npos) << m;
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  EXPECT_LT(m.size(), 200u) << m;
+}
+
+}  // namespace
+}  // namespace omswatch::config
