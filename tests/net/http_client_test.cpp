@@ -53,13 +53,17 @@ TEST_F(HttpClientTest, PostCarriesHeadersAndBodyBothWays) {
 
 TEST_F(HttpClientTest, GetWithoutBodyKeepsCallerContentTypeAndUserAgent) {
   std::vector<ServerRequest> seen;
-  HttpServer server(
-      ioc_.get_executor(), [&](ServerRequest request) -> asio::awaitable<ServerResponse> {
-        seen.push_back(request);
-        co_return ServerResponse{.status = 200, .content_type = "text/plain", .body = "pong"};
-      });
+  HttpServer server(ioc_.get_executor(),
+                    [&](ServerRequest request) -> asio::awaitable<ServerResponse> {
+                      seen.push_back(request);
+                      auto response = answer("pong");
+                      response.content_type = "text/plain";
+                      co_return response;
+                    });
   server.listen("127.0.0.1", 0);
-  HttpClient client(ioc_.get_executor(), {.user_agent = "omswatch-test/1"});
+  HttpClientOptions options;
+  options.user_agent = "omswatch-test/1";
+  HttpClient client(ioc_.get_executor(), options);
 
   auto get_result = send(client, get(url_of(server, "/health#fragment")));
   HttpRequest post;
@@ -118,7 +122,9 @@ TEST_F(HttpClientTest, KeepAliveReusesOneConnection) {
 TEST_F(HttpClientTest, ConcurrentRequestsOpenSeparateConnectionsAndPoolThem) {
   HttpServer server(ioc_.get_executor(), reply_with(200, "ok"));
   server.listen("127.0.0.1", 0);
-  HttpClient client(ioc_.get_executor(), {.max_idle_per_host = 2});
+  HttpClientOptions options;
+  options.max_idle_per_host = 2;
+  HttpClient client(ioc_.get_executor(), options);
 
   auto ok = run<int>([&]() -> asio::awaitable<int> {
     using namespace boost::asio::experimental::awaitable_operators;
@@ -137,7 +143,7 @@ TEST_F(HttpClientTest, ConcurrentRequestsOpenSeparateConnectionsAndPoolThem) {
 
 TEST_F(HttpClientTest, ConnectionCloseFromServerIsRespected) {
   HttpServer server(ioc_.get_executor(), [](ServerRequest) -> asio::awaitable<ServerResponse> {
-    co_return ServerResponse{.headers = {{"Connection", "close"}}, .body = "bye"};
+    co_return answer("bye", 200, {{"Connection", "close"}});
   });
   server.listen("127.0.0.1", 0);
   HttpClient client(ioc_.get_executor());
@@ -173,8 +179,9 @@ TEST_F(HttpClientTest, StaleKeepAliveConnectionIsRetriedOnAFreshOne) {
   int calls = 0;
   HttpServer server(ioc_.get_executor(), [&](ServerRequest) -> asio::awaitable<ServerResponse> {
     ++calls;
-    co_return ServerResponse{.body = "call " + std::to_string(calls),
-                             .drop_connection = calls == 2};
+    auto response = answer("call " + std::to_string(calls));
+    response.drop_connection = calls == 2;
+    co_return response;
   });
   server.listen("127.0.0.1", 0);
   HttpClient client(ioc_.get_executor());
@@ -210,7 +217,9 @@ TEST_F(HttpClientTest, ServerRestartBetweenRequestsIsTransparent) {
 
 TEST_F(HttpClientTest, DroppedConnectionIsAnErrorNotACrash) {
   HttpServer server(ioc_.get_executor(), [](ServerRequest) -> asio::awaitable<ServerResponse> {
-    co_return ServerResponse{.drop_connection = true};
+    ServerResponse response;
+    response.drop_connection = true;
+    co_return response;
   });
   server.listen("127.0.0.1", 0);
   HttpClient client(ioc_.get_executor());
@@ -277,7 +286,7 @@ TEST_F(HttpClientTest, ResponseOverTheBoundIsRefusedAndTheConnectionDiscarded) {
 
 TEST_F(HttpClientTest, OversizedResponseHeaderIsRefused) {
   HttpServer server(ioc_.get_executor(), [](ServerRequest) -> asio::awaitable<ServerResponse> {
-    co_return ServerResponse{.headers = {{"X-Padding", std::string(8000, 'p')}}};
+    co_return answer("", 200, {{"X-Padding", std::string(8000, 'p')}});
   });
   server.listen("127.0.0.1", 0);
   HttpClient client(ioc_.get_executor());
@@ -357,7 +366,7 @@ TEST_F(HttpClientTest, HostNamesAreResolved) {
 TEST_F(HttpClientTest, Ipv6LiteralUrl) {
   HttpServer server(ioc_.get_executor(),
                     [](ServerRequest request) -> asio::awaitable<ServerResponse> {
-                      co_return ServerResponse{.body = std::string(request.header("Host"))};
+                      co_return answer(std::string(request.header("Host")));
                     });
   try {
     server.listen("::1", 0);
@@ -382,7 +391,7 @@ TEST_F(HttpClientTest, CancellingTheCallerLeavesTheClientUsable) {
       reached.set();
       co_await hang();
     }
-    co_return ServerResponse{.body = "ok"};
+    co_return answer("ok");
   });
   server.listen("127.0.0.1", 0);
   HttpClient client(ioc_.get_executor());

@@ -134,11 +134,23 @@ class HttpProxyTest : public NetTest {
     auto server = std::make_unique<HttpServer>(
         ioc_.get_executor(),
         [](ServerRequest request) -> asio::awaitable<ServerResponse> {
-          co_return ServerResponse{.body = "origin saw " + request.target};
+          co_return answer("origin saw " + request.target);
         },
-        HttpServerOptions{.tls_cert_file = files.cert, .tls_key_file = files.key});
+        tls_options(files));
     server->listen("127.0.0.1", 0);
     return server;
+  }
+
+  static HttpServerOptions tls_options(const CertFiles& files) {
+    HttpServerOptions options;
+    options.tls_cert_file = files.cert;
+    options.tls_key_file = files.key;
+    return options;
+  }
+  static HttpClientOptions trusting_test_ca() {
+    HttpClientOptions options;
+    options.extra_ca_file = pki_->ca_file();
+    return options;
   }
 
   static inline TestPki* pki_ = nullptr;
@@ -151,7 +163,7 @@ TEST_F(HttpProxyTest, PlainHttpGoesToTheProxyInAbsoluteForm) {
   HttpServer origin(ioc_.get_executor(),
                     [&](ServerRequest request) -> asio::awaitable<ServerResponse> {
                       at_origin.push_back(request);
-                      co_return ServerResponse{.body = "from origin"};
+                      co_return answer("from origin");
                     });
   origin.listen("127.0.0.1", 0);
   // The proxy forwards what it receives with a client of its own.
@@ -165,8 +177,8 @@ TEST_F(HttpProxyTest, PlainHttpGoesToTheProxyInAbsoluteForm) {
                      forwarded.url = request.target;
                      forwarded.body = request.body;
                      auto reply = co_await forwarder.send(forwarded);
-                     if (!reply) co_return ServerResponse{.status = 502};
-                     co_return ServerResponse{.status = reply->status, .body = reply->body};
+                     if (!reply) co_return answer("", 502);
+                     co_return answer(reply->body, reply->status);
                    });
   proxy.listen("127.0.0.1", 0);
   HttpClient client(ioc_.get_executor());
@@ -195,7 +207,7 @@ TEST_F(HttpProxyTest, PlainHttpGoesToTheProxyInAbsoluteForm) {
 TEST_F(HttpProxyTest, HttpsGoesThroughAConnectTunnel) {
   auto origin = tls_origin(*localhost_);
   ConnectProxy proxy(ioc_, 200);
-  HttpClient client(ioc_.get_executor(), {.extra_ca_file = pki_->ca_file()});
+  HttpClient client(ioc_.get_executor(), trusting_test_ca());
 
   auto request = get(url_of(*origin, "/first", "https", "localhost"));
   request.proxy = proxy.url();
@@ -217,7 +229,7 @@ TEST_F(HttpProxyTest, HttpsGoesThroughAConnectTunnel) {
 TEST_F(HttpProxyTest, TunnelDoesNotWeakenCertificateChecks) {
   auto origin = tls_origin(*wrong_host_);
   ConnectProxy proxy(ioc_, 200);
-  HttpClient client(ioc_.get_executor(), {.extra_ca_file = pki_->ca_file()});
+  HttpClient client(ioc_.get_executor(), trusting_test_ca());
 
   auto request = get(url_of(*origin, "/", "https", "localhost"));
   request.proxy = proxy.url();
@@ -231,7 +243,7 @@ TEST_F(HttpProxyTest, TunnelDoesNotWeakenCertificateChecks) {
 TEST_F(HttpProxyTest, RefusedConnectIsProxyRefused) {
   auto origin = tls_origin(*localhost_);
   ConnectProxy proxy(ioc_, 407);
-  HttpClient client(ioc_.get_executor(), {.extra_ca_file = pki_->ca_file()});
+  HttpClient client(ioc_.get_executor(), trusting_test_ca());
 
   auto request = get(url_of(*origin, "/", "https", "localhost"));
   request.proxy = proxy.url();
@@ -246,7 +258,7 @@ TEST_F(HttpProxyTest, RefusedConnectIsProxyRefused) {
 TEST_F(HttpProxyTest, ProxyCredentialsGoWithConnect) {
   auto origin = tls_origin(*localhost_);
   ConnectProxy proxy(ioc_, 200);
-  HttpClient client(ioc_.get_executor(), {.extra_ca_file = pki_->ca_file()});
+  HttpClient client(ioc_.get_executor(), trusting_test_ca());
 
   auto request = get(url_of(*origin, "/", "https", "localhost"));
   request.proxy = "http://user:secret@" + proxy.url().substr(std::string("http://").size());

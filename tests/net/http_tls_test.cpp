@@ -39,14 +39,23 @@ class HttpsTest : public NetTest {
   }
 
   std::unique_ptr<HttpServer> tls_server(const CertFiles& files, Handler handler) {
-    auto server = std::make_unique<HttpServer>(
-        ioc_.get_executor(), std::move(handler),
-        HttpServerOptions{.tls_cert_file = files.cert, .tls_key_file = files.key});
+    auto server =
+        std::make_unique<HttpServer>(ioc_.get_executor(), std::move(handler), tls_options(files));
     server->listen("127.0.0.1", 0);
     return server;
   }
 
-  HttpClientOptions trusting_test_ca() const { return {.extra_ca_file = pki_->ca_file()}; }
+  static HttpServerOptions tls_options(const CertFiles& files) {
+    HttpServerOptions options;
+    options.tls_cert_file = files.cert;
+    options.tls_key_file = files.key;
+    return options;
+  }
+  static HttpClientOptions trusting_test_ca() {
+    HttpClientOptions options;
+    options.extra_ca_file = pki_->ca_file();
+    return options;
+  }
 
   static bool is_tls_failure(const boost::system::error_code& ec) {
     return ec.category() == asio::error::get_ssl_category() ||
@@ -113,13 +122,15 @@ TEST_F(HttpsTest, TestCaIsNotTrustedWithoutExtraCaFile) {
 }
 
 TEST_F(HttpsTest, MissingCaFileFailsAtConstruction) {
-  EXPECT_THROW(HttpClient(ioc_.get_executor(), {.extra_ca_file = "/nonexistent/ca.pem"}),
-               boost::system::system_error);
+  HttpClientOptions options;
+  options.extra_ca_file = "/nonexistent/ca.pem";
+  EXPECT_THROW(HttpClient(ioc_.get_executor(), options), boost::system::system_error);
 }
 
 TEST_F(HttpsTest, ServerWithMissingCertificateFailsToListen) {
-  HttpServer server(ioc_.get_executor(), reply_with(200, "ok"),
-                    {.tls_cert_file = "/nonexistent/cert.pem", .tls_key_file = localhost_->key});
+  auto options = tls_options(*localhost_);
+  options.tls_cert_file = "/nonexistent/cert.pem";
+  HttpServer server(ioc_.get_executor(), reply_with(200, "ok"), options);
   EXPECT_THROW(server.listen("127.0.0.1", 0), boost::system::system_error);
 }
 

@@ -49,6 +49,14 @@ inline asio::awaitable<void> hang() {
   co_await timer.async_wait(asio::use_awaitable);
 }
 
+inline ServerResponse answer(std::string body, unsigned status = 200, Headers headers = {}) {
+  ServerResponse response;
+  response.status = status;
+  response.headers = std::move(headers);
+  response.body = std::move(body);
+  return response;
+}
+
 inline Handler reply_with(unsigned status, std::string body) {
   return [status, body](ServerRequest) -> asio::awaitable<ServerResponse> {
     ServerResponse response;
