@@ -28,8 +28,8 @@ class ConsoleSender final : public Sender {
   ConsoleSender(const config::Receiver& r, const SenderContext& ctx)
       : Sender(r.name), out_(ctx.console) {}
 
-  boost::asio::awaitable<DeliveryOutcome> send(const std::vector<Event>& events,
-                                               const std::string&) override {
+  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events,
+                                               std::string) override {
     for (const auto& e : events) {
       std::string severity(to_string(e.severity));
       for (auto& c : severity) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -44,9 +44,10 @@ class Sender {
  public:
   virtual ~Sender() = default;
   const std::string& name() const { return name_; }
-  // `delivery_id` is stable across retries of the same group.
-  virtual boost::asio::awaitable<DeliveryOutcome> send(const std::vector<Event>& events,
-                                                       const std::string& delivery_id) = 0;
+  // `delivery_id` is stable across retries of the same group. Arguments are
+  // taken by value: the coroutine may outlive the caller's temporaries.
+  virtual boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events,
+                                                       std::string delivery_id) = 0;
 
  protected:
   explicit Sender(std::string name) : name_(std::move(name)) {}

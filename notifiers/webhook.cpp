@@ -26,8 +26,8 @@ class WebhookSender final : public Sender {
       : Sender(r.name), url_(r.url.reveal()), secret_(r.secret.reveal()), proxy_(r.proxy),
         timeout_(r.timeout), ctx_(ctx) {}
 
-  boost::asio::awaitable<DeliveryOutcome> send(const std::vector<Event>& events,
-                                               const std::string& delivery_id) override {
+  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events,
+                                               std::string delivery_id) override {
     net::HttpRequest req;
     req.method = "POST";
     req.url = url_;

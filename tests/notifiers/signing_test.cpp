@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace omswatch::notifiers {
 namespace {
 
@@ -19,7 +21,8 @@ TEST(Signing, HmacSha256Rfc4231Case2) {
 }
 
 TEST(Signing, Base64RoundTripAndRejects) {
-  for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff", 2)}) {
+  for (std::string s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar",
+                                              std::string("\0\xff", 2)}) {
     auto back = base64_decode(base64_encode(s));
     ASSERT_TRUE(back) << s;
     EXPECT_EQ(*back, s);
