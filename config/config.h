@@ -128,9 +128,17 @@ struct LoadResult {
 using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 EnvLookup process_environment();
 
-// Reads `path` (and any password_file / secret_file it names).
+// Reads `path` (at most 1 MiB) and any password_file / secret_file it names
+// (at most 64 KiB each, one trailing newline stripped). `${VAR}` in any string
+// value is replaced from `env`; "$${" stands for a literal "${". Relative paths
+// (database, *_file) are resolved against the directory of `path`, so the
+// Config holds absolute paths. Warns when the file holds a secret written
+// inline and is readable by group or others. Diagnostics come sorted by place
+// and never contain a secret.
 LoadResult load_file(const std::string& path, const EnvLookup& env = process_environment());
-// Parses TOML text; `source` names it in diagnostics. *_file paths are read from disk.
+// Parses TOML text like load_file(); `source` names it in diagnostics.
+// *_file paths are read from disk, and relative paths are resolved against
+// the current working directory.
 LoadResult load_string(std::string_view toml, const std::string& source,
                        const EnvLookup& env = process_environment());
 
