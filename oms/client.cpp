@@ -1,0 +1,247 @@
+#include "oms/client.h"
+
+#include <algorithm>
+#include <boost/asio/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <exception>
+#include <initializer_list>
+#include <string_view>
+#include <utility>
+
+#include "net/http_client.h"
+#include "oms/basic_auth.h"
+#include "oms/http_date.h"
+#include "oms/parse.h"
+
+namespace omswatch::oms {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using boost::system::error_code;
+
+namespace {
+
+// What of an error page goes into a message: enough to recognise a proxy's
+// "502 Bad Gateway" or a Java stack trace's first line, no more.
+constexpr std::size_t kMaxSnippet = 200;
+// OMS takes at most this many label ids in a ListProjects filter.
+constexpr std::size_t kMaxLabelIds = 5;
+constexpr int kMaxPageSize = 150;
+
+std::string describe_duration(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
+  return std::to_string(d.count()) + "ms";
+}
+
+std::string describe_size(std::size_t bytes) {
+  constexpr std::size_t kKiB = 1024, kMiB = 1024 * 1024;
+  if (bytes >= kMiB && bytes % kMiB == 0) return std::to_string(bytes / kMiB) + " MiB";
+  if (bytes >= kKiB && bytes % kKiB == 0) return std::to_string(bytes / kKiB) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+std::string describe_transport_error(const error_code& ec, const Endpoint& endpoint) {
+  if (ec == net::Errc::timeout) return "timed out after " + describe_duration(endpoint.timeout);
+  if (ec == net::Errc::response_too_large) {
+    return "reply larger than " + describe_size(endpoint.max_reply_bytes);
+  }
+  if (ec == net::Errc::bad_url) return "bad OMS URL " + net::redact_url(endpoint.base_url);
+  if (ec == net::Errc::proxy_refused) return "the proxy refused the connection";
+  if (ec == asio::error::connection_refused) return "connection refused";
+  if (ec == asio::error::connection_reset) return "connection reset";
+  if (ec == asio::error::eof || ec == boost::beast::http::error::end_of_stream ||
+      ec == boost::beast::http::error::partial_message) {
+    return "connection closed before a complete reply";
+  }
+  if (ec == asio::error::host_not_found || ec == asio::error::host_not_found_try_again) {
+    return "host not found";
+  }
+  if (ec == asio::error::network_unreachable) return "network unreachable";
+  if (ec == asio::error::host_unreachable) return "host unreachable";
+  if (ec == asio::error::operation_aborted) return "cancelled";
+  if (std::string_view(ec.category().name()).find("ssl") != std::string_view::npos) {
+    return "TLS error: " + ec.message();
+  }
+  return ec.message();
+}
+
+// A bounded, printable, single-line excerpt of an error page: tags of an
+// HTML page dropped, control characters and runs of blanks folded to one
+// space, cut at a UTF-8 boundary. Any credential the server echoed is masked
+// before the cut, so that no part of one shows either.
+std::string body_snippet(std::string_view body, std::string_view content_type,
+                         std::initializer_list<std::string_view> secrets) {
+  // Enough input for any snippet worth reading, even behind a long HTML head.
+  std::string raw(body.substr(0, 64 * 1024));
+  for (std::string_view secret : secrets) {
+    if (secret.size() < 4) continue;  // too short to mask without mangling the text
+    for (auto at = raw.find(secret); at != std::string::npos; at = raw.find(secret, at + 3)) {
+      raw.replace(at, secret.size(), "***");
+    }
+  }
+  const bool html =
+      content_type.find("html") != std::string_view::npos || (!raw.empty() && raw.front() == '<');
+  std::string out;
+  bool in_tag = false;
+  bool pending_space = false;
+  for (std::size_t i = 0; i < raw.size() && out.size() <= kMaxSnippet; ++i) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    if (html && c == '<') {
+      in_tag = true;
+      pending_space = true;
+      continue;
+    }
+    if (in_tag) {
+      if (c == '>') in_tag = false;
+      continue;
+    }
+    if (c < 0x20 || c == 0x7f || c == ' ') {
+      pending_space = true;
+      continue;
+    }
+    if (pending_space && !out.empty()) out += ' ';
+    pending_space = false;
+    out += static_cast<char>(c);
+  }
+  if (out.size() <= kMaxSnippet) return out;
+  out.resize(kMaxSnippet);
+  // Do not end in the middle of a UTF-8 sequence.
+  std::size_t end = out.size();
+  while (end > 0 && (static_cast<unsigned char>(out[end - 1]) & 0xC0) == 0x80) --end;
+  if (end > 0 && static_cast<unsigned char>(out[end - 1]) >= 0xC0) out.resize(end - 1);
+  return out + "...";
+}
+
+std::string describe_status(const net::HttpResponse& response, const Endpoint& endpoint,
+                            std::string_view authorization) {
+  std::string message = "HTTP " + std::to_string(response.status);
+  if (response.status == 401 || response.status == 403) {
+    message += " (authentication failed: check the username and password)";
+  }
+  // The credentials part of "Basic <credentials>", then the password itself.
+  const std::string_view credentials =
+      authorization.substr(std::min<std::size_t>(authorization.size(), 6));
+  std::string snippet = body_snippet(response.body, response.header("Content-Type"),
+                                     {credentials, endpoint.password});
+  if (!snippet.empty()) message += ": " + snippet;
+  return message;
+}
+
+class OmsClient final : public Client {
+ public:
+  OmsClient(net::HttpClient& http, Endpoint endpoint)
+      : http_(http),
+        endpoint_(std::move(endpoint)),
+        authorization_(basic_authorization(endpoint_.username, endpoint_.password)) {
+    std::string_view base = endpoint_.base_url;
+    while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+    action_url_ = std::string(base) + "/api/v2?Action=";
+  }
+
+  asio::awaitable<CallResult<ProjectProgress>> describe_progress(std::string project_id) override {
+    return call<ProjectProgress>("DescribeProjectProgress", id_body(project_id),
+                                 parse_progress_reply);
+  }
+
+  asio::awaitable<CallResult<std::vector<ProjectStep>>> describe_steps(
+      std::string project_id) override {
+    return call<std::vector<ProjectStep>>("DescribeProjectSteps", id_body(project_id),
+                                          parse_project_steps_reply);
+  }
+
+  asio::awaitable<CallResult<ProjectInfo>> describe_project(std::string project_id) override {
+    return call<ProjectInfo>("DescribeProject", id_body(project_id), parse_project_reply);
+  }
+
+  asio::awaitable<CallResult<ProjectList>> list_projects(ListFilter filter, int page_number,
+                                                         int page_size) override {
+    if (filter.label_ids.size() > kMaxLabelIds) {
+      CallResult<ProjectList> refused;
+      refused.transport_error = "ListProjects takes at most " + std::to_string(kMaxLabelIds) +
+                                " label ids, got " + std::to_string(filter.label_ids.size());
+      co_return refused;
+    }
+    json::object body;
+    body["pageNumber"] = std::max(page_number, 1);
+    body["pageSize"] = std::clamp(page_size, 1, kMaxPageSize);
+    // OMS filters on one type; several (MIGRATION and SYNC) are every type there is.
+    if (filter.types.size() == 1) body["type"] = filter.types.front();
+    if (!filter.label_ids.empty()) {
+      json::array labels;
+      for (const auto& id : filter.label_ids) labels.emplace_back(id);
+      body["labelIds"] = std::move(labels);
+    }
+    co_return co_await call<ProjectList>("ListProjects", json::serialize(body),
+                                         parse_list_projects_reply);
+  }
+
+ private:
+  static std::string id_body(const std::string& project_id) {
+    return json::serialize(json::object{{"id", project_id}});
+  }
+
+  template <class T, class Parse>
+  asio::awaitable<CallResult<T>> call(std::string_view action, std::string body, Parse parse) {
+    CallResult<T> result;
+    net::HttpRequest request;
+    request.method = "POST";
+    request.url = action_url_ + std::string(action);
+    request.headers = {{"Authorization", authorization_},
+                       {"Content-Type", "application/json"},
+                       {"Accept", "application/json"}};
+    request.body = std::move(body);
+    request.timeout = endpoint_.timeout;
+    request.max_response_bytes = endpoint_.max_reply_bytes;
+
+    const auto started = std::chrono::steady_clock::now();
+    boost::system::result<net::HttpResponse> response = error_code(asio::error::operation_aborted);
+    try {
+      response = co_await http_.send(std::move(request));
+    } catch (const std::exception& e) {
+      // The contract is to never throw; the only exceptions here are the
+      // caller's cancellation and allocation failures.
+      result.latency = elapsed_since(started);
+      result.transport_error = std::string("request failed: ") + e.what();
+      co_return result;
+    }
+    result.latency = elapsed_since(started);
+    if (!response) {
+      result.transport_error = describe_transport_error(response.error(), endpoint_);
+      co_return result;
+    }
+    if (std::string_view date = response->header("Date"); !date.empty()) {
+      result.server_date = parse_http_date(date);
+    }
+    if (response->status < 200 || response->status > 299) {
+      result.transport_error = describe_status(*response, endpoint_, authorization_);
+      co_return result;
+    }
+    Expected<Reply<T>> reply = parse(response->body);
+    if (!reply) {
+      result.transport_error = reply.error();
+      co_return result;
+    }
+    result.reply = std::move(*reply);
+    co_return result;
+  }
+
+  static std::chrono::microseconds elapsed_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
+  }
+
+  net::HttpClient& http_;
+  Endpoint endpoint_;
+  std::string authorization_;  // a secret: never logged
+  std::string action_url_;
+};
+
+}  // namespace
+
+std::unique_ptr<Client> make_client(net::HttpClient& http, Endpoint endpoint) {
+  return std::make_unique<OmsClient>(http, std::move(endpoint));
+}
+
+}  // namespace omswatch::oms

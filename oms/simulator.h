@@ -5,6 +5,7 @@
 // Thread-safe: tests change projects and faults from their own thread while
 // the server runs on another.
 
+#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -13,9 +14,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
 
 #include "oms/model.h"
 
@@ -23,20 +23,20 @@ namespace omswatch::oms {
 
 enum class Fault {
   none,
-  http_500,       // HTTP 500 with a short text body
-  garbage,        // HTTP 200 with a body that is not JSON
-  hang,           // never answer (until the client gives up or the server stops)
-  api_failure,    // HTTP 200, success:false, code GHANA-OPERAT000001
-  reset,          // close the connection without a reply
-  huge,           // HTTP 200 with a 20 MiB body
+  http_500,     // HTTP 500 with a short text body
+  garbage,      // HTTP 200 with a body that is not JSON
+  hang,         // never answer (until the client gives up or the server stops)
+  api_failure,  // HTTP 200, success:false, code GHANA-OPERAT000001
+  reset,        // close the connection without a reply
+  huge,         // HTTP 200 with a 20 MiB body
 };
 
 struct SimProject {
   ProjectProgress progress;
-  std::string name;                 // DescribeProject / ListProjects
+  std::string name;  // DescribeProject / ListProjects
   std::string type = "MIGRATION";
   std::vector<std::string> labels;
-  std::vector<ProjectStep> steps;   // DescribeProjectSteps
+  std::vector<ProjectStep> steps;  // DescribeProjectSteps
 };
 
 struct SimStats {
@@ -59,7 +59,7 @@ class Simulator {
   std::string base_url() const;  // "http://127.0.0.1:PORT"
   void stop();
 
-  void put_project(SimProject project);  // adds or replaces, by progress.project_id
+  void put_project(SimProject project);                // adds or replaces, by progress.project_id
   void remove_project(const std::string& project_id);  // then: success:false, unknown project
   std::optional<SimProject> project(const std::string& project_id) const;
   // Applies `change` to the stored project under the lock; false if unknown.
@@ -74,14 +74,41 @@ class Simulator {
 
   SimStats stats() const;
 
+  // Called for each authorized request once its reply is ready (under the
+  // hang fault: once it starts hanging) with the Action and the request's
+  // project id ("" when it has none). Runs on the server's executor, outside
+  // the simulator's lock, so it may call into the simulator. Tests wait on it
+  // instead of sleeping.
+  using RequestObserver = std::function<void(std::string_view action, std::string_view project_id)>;
+  void on_request(RequestObserver observer);
+
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
 
 // The scripted lifecycle of `omswatch demo` and `omswatch-sim --scenario demo`:
-// at time t since start, the state of each demo project (one completes its full
-// transfer and runs incremental sync, one stalls, one fails).
+// at time t since start, the state of each demo project. A pure function of its
+// arguments. Checkpoints are counted from `started_at`, the wall-clock time of
+// t = 0, so that their lag against the simulator's Date header is real.
+//   np_demo_orders  (MIGRATION, MEDIUM): INIT until 5 s; RUNNING STRUCT_TRANSFER
+//                   5-15 s; FULL_TRANSFER 15-45 s, progress rising to 100; from
+//                   45 s INCR_TRANSFER, checkpoint 3 s behind, alarm level HIGH.
+//   np_demo_billing (SYNC, HIGH): RUNNING INCR_SYNC; its checkpoint freezes at
+//                   20 s (a stall) and catches up at 70 s.
+//   np_demo_audit   (SYNC, MEDIUM): RUNNING INCR_SYNC; FAILED from 25 s, its
+//                   INCR_SYNC step failed with ORA-01555 (snapshot too old).
+// The story is over by 90 s; later times repeat the state at 90 s, with the
+// incremental checkpoints still advancing.
+std::vector<SimProject> demo_projects_at(std::chrono::seconds since_start,
+                                         std::chrono::system_clock::time_point started_at);
+// The same, with t = 0 at a fixed date (2026-01-01T00:00:00Z): for tests of
+// the storyline. Its checkpoints are far behind today's clock.
 std::vector<SimProject> demo_projects_at(std::chrono::seconds since_start);
+
+// `omswatch-sim --scenario static`: `count` projects np_sim_000001...,
+// RUNNING INCR_SYNC with the checkpoint 2 s behind `now`, for benchmarks.
+std::vector<SimProject> static_projects_at(std::size_t count,
+                                           std::chrono::system_clock::time_point now);
 
 }  // namespace omswatch::oms
