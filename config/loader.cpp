@@ -100,10 +100,9 @@ std::string type_name(const toml::node& node) {
 // A value or key made fit for a message. Only values that are never secrets
 // are shown, and even those are cut short and stripped of control characters:
 // the file may be hostile, and the message ends up in a terminal or a journal.
-std::string printable(std::string_view text, bool quote_marks) {
-  constexpr std::size_t kMaxShown = 40;
+std::string printable(std::string_view text, bool quote_marks, std::size_t max_shown = 40) {
   std::string out;
-  for (std::size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
+  for (std::size_t i = 0; i < text.size() && i < max_shown; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c == 0x7f) {
       out += '?';
@@ -112,7 +111,7 @@ std::string printable(std::string_view text, bool quote_marks) {
       out += static_cast<char>(c);
     }
   }
-  if (text.size() > kMaxShown) out += "...";
+  if (text.size() > max_shown) out += "...";
   return out;
 }
 
@@ -254,7 +253,8 @@ class Loader {
     try {
       root = toml::parse(input_.text, std::string_view(input_.source));
     } catch (const toml::parse_error& e) {
-      error(place_of(e.source()), std::string(e.description()));
+      // toml++ may quote a character or a key of the document; keep it printable.
+      error(place_of(e.source()), printable(e.description(), false, 200));
       return finish();
     }
     read_root(root);
@@ -717,8 +717,10 @@ class Loader {
              }},
             {"projects",
              [&](const toml::node& v, const std::string& key) {
+               // A bad entry is reported on its own; it must not also read as "watches nothing".
+               const std::size_t errors_before = errors_.size();
                projects = string_list(v, key);
-               if (!projects) ok = false;
+               if (!projects || errors_.size() != errors_before) ok = false;
              }},
             {"discover", [&](const toml::node& v,
                              const std::string& key) { keep(bool_value(v, key), o.discover); }},

@@ -273,6 +273,23 @@ discover = false
                           "discover = true"));
 }
 
+TEST(Validation, ABadProjectEntryIsNotAlsoReportedAsWatchingNothing) {
+  auto r = load(R"([[oms]]
+name = "prod"
+url = "http://oms:8089"
+username = "u"
+password = "${PW}"
+projects = [42]
+)");
+  EXPECT_THAT(errors(r), ElementsAre("6:13: oms.projects: expected a string, not an integer"));
+}
+
+TEST(Validation, KeepsTomlErrorMessagesPrintable) {
+  auto r = load("a = \"x\x01\"\n");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].message.find('\x01'), std::string::npos) << r.errors[0].message;
+}
+
 TEST(Validation, RequiresExactlyOnePasswordSource) {
   auto r = load(R"([[oms]]
 name = "prod"
