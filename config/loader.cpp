@@ -701,6 +701,7 @@ class Loader {
                }
                keep(std::move(name), o.username);
              }},
+            // The two forms of the password are read together by secret_value() below.
             {"password", [](const toml::node&, const std::string&) {}},
             {"password_file", [](const toml::node&, const std::string&) {}},
             {"interval",
@@ -814,6 +815,7 @@ class Loader {
                        if (auto type = enum_value(v, key, kReceiverTypes)) r.type = *type;
                      }},
                     {"url", [&](const toml::node& v, const std::string&) { url_node = &v; }},
+                    // Read together by secret_value() below, like the OMS password.
                     {"secret", [](const toml::node&, const std::string&) {}},
                     {"secret_file", [](const toml::node&, const std::string&) {}},
                     {"proxy",
