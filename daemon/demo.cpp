@@ -83,7 +83,8 @@ int run_demo(std::ostream& out) {
   oms::Simulator sim(ioc.get_executor(), "demo", password);
   sim.start(0);
   const auto started = std::chrono::steady_clock::now();
-  auto projects = oms::demo_projects_at(std::chrono::seconds(0));
+  const auto started_wall = std::chrono::system_clock::now();
+  auto projects = oms::demo_projects_at(std::chrono::seconds(0), started_wall);
   for (auto& p : projects) sim.put_project(p);
 
   const std::string database = (dir / "omswatch.db").string();
@@ -124,7 +125,7 @@ int run_demo(std::ostream& out) {
       if (ec || stopping) return;
       auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(
           std::chrono::steady_clock::now() - started);
-      for (auto& p : oms::demo_projects_at(elapsed)) sim.put_project(std::move(p));
+      for (auto& p : oms::demo_projects_at(elapsed, started_wall)) sim.put_project(std::move(p));
       advance();
     });
   };
