@@ -112,7 +112,6 @@ struct HttpClient::Impl {
       : executor(std::move(ex)), options(std::move(opts)), tls(ssl::context::tls_client) {
     tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    tls.set_default_verify_paths();
     if (!options.extra_ca_file.empty()) {
       error_code ec;
       tls.load_verify_file(options.extra_ca_file, ec);
@@ -134,6 +133,9 @@ struct HttpClient::Impl {
   std::unordered_map<std::string, std::vector<IdleConnection>> idle;  // oldest first
   std::size_t connections_opened = 0;
   bool closed = false;
+  // Reading the system trust store takes tens of milliseconds; a client
+  // that never speaks HTTPS (tests, the simulator) should not pay for it.
+  bool system_roots_loaded = false;
 
   static asio::awaitable<boost::system::result<HttpResponse>> send(std::shared_ptr<Impl> self,
                                                                    HttpRequest request);
@@ -308,6 +310,11 @@ asio::awaitable<boost::system::result<std::unique_ptr<Connection>>> HttpClient::
     }
   }
   if (origin.tls) {
+    if (!system_roots_loaded) {
+      system_roots_loaded = true;
+      error_code no_system_store;  // then only extra_ca_file is trusted
+      tls.set_default_verify_paths(no_system_store);
+    }
     connection->secure =
         std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*connection->plain), tls);
     connection->plain.reset();

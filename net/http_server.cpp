@@ -6,6 +6,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -104,7 +105,8 @@ http::response<http::string_body> to_wire(ServerResponse response, unsigned vers
                                           bool keep_alive, bool head) {
   http::response<http::string_body> reply;
   reply.version(version);
-  if (response.status < 100 || response.status > 999) {
+  // An interim (1xx) status cannot end an exchange.
+  if (response.status < 200 || response.status > 999) {
     reply.result(http::status::internal_server_error);
     reply.body() = "handler returned an invalid status code";
     reply.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -124,7 +126,10 @@ http::response<http::string_body> to_wire(ServerResponse response, unsigned vers
       }
       reply.insert(header.name, header.value);
     }
-    reply.body() = std::move(response.body);
+    // These statuses have no body by definition (and Beast refuses to frame one).
+    if (response.status != 204 && response.status != 304) {
+      reply.body() = std::move(response.body);
+    }
   }
   reply.keep_alive(keep_alive);
   reply.prepare_payload();
@@ -193,8 +198,10 @@ void HttpServer::Impl::start_session(tcp::socket socket) {
   }
   sessions.emplace(session->id, session);
   auto slot = session->cancel.slot();
-  asio::co_spawn(executor, run_session(shared_from_this(), std::move(session)),
-                 asio::bind_cancellation_slot(slot, asio::detached));
+  // The signal must outlive the coroutine's use of its slot, which ends only
+  // when the completion handler has run: the handler keeps the session.
+  asio::co_spawn(executor, run_session(shared_from_this(), session),
+                 asio::bind_cancellation_slot(slot, [session](std::exception_ptr) {}));
 }
 
 asio::awaitable<void> HttpServer::Impl::accept_loop(std::shared_ptr<Impl> self) {
@@ -229,7 +236,7 @@ asio::awaitable<void> HttpServer::Impl::run_session(std::shared_ptr<Impl> self,
     } else {
       co_await serve(*self, *session, *session->plain);
     }
-  } catch (const std::exception&) {
+  } catch (...) {
     // Cancelled by stop() (the coroutine throws once cancelled) or a broken
     // peer: either way the connection is over.
   }
@@ -327,7 +334,7 @@ asio::awaitable<void> HttpServer::Impl::serve(Impl& self, Session& session, Stre
     try {
       if (!self.handler) throw std::bad_function_call();
       response = co_await self.handler(std::move(request));
-    } catch (const std::exception&) {
+    } catch (...) {
       handler_failed = true;
     }
     if (self.stopped) co_return;
@@ -356,7 +363,12 @@ asio::awaitable<void> HttpServer::Impl::serve(Impl& self, Session& session, Stre
 HttpServer::HttpServer(asio::any_io_executor executor, Handler handler, HttpServerOptions options)
     : impl_(std::make_shared<Impl>(std::move(executor), std::move(handler), std::move(options))) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  // At once on the executor's thread; from any other (a test thread while an
+  // IoThread runs the executor) it is posted, which is safe because the Impl
+  // travels with it.
+  asio::dispatch(impl_->executor, [impl = impl_] { impl->do_stop(); });
+}
 
 void HttpServer::listen(const std::string& host, std::uint16_t port) {
   auto& self = *impl_;

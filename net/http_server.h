@@ -68,8 +68,8 @@ class HttpServer {
   // once. The object may be destroyed right after while the executor keeps
   // running: what is still in flight holds its own state.
   // REQUIRES: called on the thread that runs the executor, or while no thread
-  // runs it (like every Asio object; from elsewhere, post it). The same holds
-  // for the destructor, which calls stop().
+  // runs it (like every Asio object; from elsewhere, post it). The destructor
+  // has no such requirement: off the executor's thread it posts the stop.
   void stop();
 
  private:

@@ -119,6 +119,20 @@ TEST_F(HttpClientTest, KeepAliveReusesOneConnection) {
   EXPECT_EQ(client.idle_connections(), 0u);
 }
 
+TEST_F(HttpClientTest, IdleConnectionsExpireAfterIdleTimeout) {
+  HttpServer server(ioc_.get_executor(), reply_with(200, "ok"));
+  server.listen("127.0.0.1", 0);
+  HttpClientOptions options;
+  options.idle_timeout = std::chrono::seconds(0);  // every idle connection is already too old
+  HttpClient client(ioc_.get_executor(), options);
+
+  ASSERT_TRUE(send(client, get(url_of(server))));
+  ASSERT_TRUE(send(client, get(url_of(server))));
+
+  EXPECT_EQ(client.connections_opened(), 2u);
+  EXPECT_EQ(client.idle_connections(), 0u);
+}
+
 TEST_F(HttpClientTest, ConcurrentRequestsOpenSeparateConnectionsAndPoolThem) {
   HttpServer server(ioc_.get_executor(), reply_with(200, "ok"));
   server.listen("127.0.0.1", 0);

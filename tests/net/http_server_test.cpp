@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tests/net/net_test_support.h"
@@ -152,6 +155,38 @@ TEST_F(HttpServerTest, HandlerFailureIs500AndHandlerHeadersCannotSplitTheRespons
   EXPECT_EQ(fine->header("X-Fine"), "1");
 }
 
+TEST_F(HttpServerTest, BodylessAndInvalidStatusesAreFramedCorrectly) {
+  HttpServer server(ioc_.get_executor(),
+                    [](ServerRequest request) -> asio::awaitable<ServerResponse> {
+                      if (request.target == "/204") co_return answer("dropped", 204);
+                      if (request.target == "/42") co_return answer("", 42);
+                      if (request.target == "/101") co_return answer("", 101);
+                      if (request.target == "/int") throw 42;  // not even a std::exception
+                      co_return answer("fine");
+                    });
+  server.listen("127.0.0.1", 0);
+  HttpClient client(ioc_.get_executor());
+
+  auto no_content = send(client, get(url_of(server, "/204")));
+  auto too_small = send(client, get(url_of(server, "/42")));
+  auto interim = send(client, get(url_of(server, "/101")));
+  auto odd_throw = send(client, get(url_of(server, "/int")));
+  auto fine = send(client, get(url_of(server, "/")));
+
+  ASSERT_TRUE(no_content) << no_content.error().message();
+  EXPECT_EQ(no_content->status, 204u);
+  EXPECT_EQ(no_content->body, "");
+  ASSERT_TRUE(too_small) << too_small.error().message();
+  EXPECT_EQ(too_small->status, 500u);
+  ASSERT_TRUE(interim) << interim.error().message();
+  EXPECT_EQ(interim->status, 500u);
+  ASSERT_TRUE(odd_throw) << odd_throw.error().message();
+  EXPECT_EQ(odd_throw->status, 500u);
+  ASSERT_TRUE(fine) << fine.error().message();
+  EXPECT_EQ(fine->body, "fine");
+  EXPECT_EQ(client.connections_opened(), 1u);  // framing stayed intact throughout
+}
+
 TEST_F(HttpServerTest, ConnectionsOverTheLimitAreClosed) {
   HttpServer server(ioc_.get_executor(), reply_with(200, "ok"), [] {
     HttpServerOptions options;
@@ -248,6 +283,47 @@ TEST_F(HttpServerTest, StopClosesConnectionsAndCancelsHangingHandlers) {
   // The kept-alive connection was closed and nothing listens any more.
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error(), asio::error::connection_refused);
+}
+
+}  // namespace
+}  // namespace omswatch::net::testing
+
+namespace omswatch::net::testing {
+namespace {
+
+// The pattern of tests that run the io_context on a background thread: the
+// server is destroyed from the test thread while a handler hangs.
+TEST(HttpServerOnIoThread, DestroyedFromTheTestThreadWhileAHandlerHangs) {
+  omswatch::testing::IoThread io;
+  omswatch::testing::Event event;
+  bool reached = false;
+  std::optional<SendResult> result;
+  auto server = std::make_unique<HttpServer>(io.executor(),
+                                             [&](ServerRequest) -> asio::awaitable<ServerResponse> {
+                                               event.update([&] { reached = true; });
+                                               co_await hang();
+                                               co_return ServerResponse{};
+                                             });
+  server->listen("127.0.0.1", 0);
+  auto client = std::make_unique<HttpClient>(io.executor());
+  HttpRequest request;
+  request.method = "GET";
+  request.url = "http://127.0.0.1:" + std::to_string(server->port()) + "/";
+  request.timeout = std::chrono::minutes(1);
+  asio::co_spawn(
+      io.executor(),
+      [&]() -> asio::awaitable<void> {
+        auto outcome = co_await client->send(request);
+        event.update([&] { result = std::move(outcome); });
+      },
+      asio::detached);
+
+  ASSERT_TRUE(event.wait_for([&] { return reached; }));
+  server.reset();
+  ASSERT_TRUE(event.wait_for([&] { return result.has_value(); }));
+  io.invoke([&] { client.reset(); });
+
+  EXPECT_FALSE(*result);
 }
 
 }  // namespace
