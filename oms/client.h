@@ -39,8 +39,11 @@ struct CallResult {
 };
 
 struct ListFilter {
-  std::vector<std::string> types;      // MIGRATION, SYNC; empty: all
-  std::vector<std::string> label_ids;  // at most 5
+  // MIGRATION, SYNC; empty: all. OMS filters on one type only, so with
+  // several no type filter is sent (MIGRATION and SYNC are every type there is).
+  std::vector<std::string> types;
+  // At most 5: more is refused with a transport_error, without a request.
+  std::vector<std::string> label_ids;
 };
 
 // The OMS OpenAPI (POST {base}/api/v2?Action=...). An interface so that tests
@@ -60,7 +63,13 @@ class Client {
                                                                         int page_size) = 0;
 };
 
-// `http` must outlive the client.
+// `http` must outlive the client; use the client on `http`'s executor. Calls
+// never throw. A transport_error reads "timed out after 10s", "connection
+// refused", "connection reset", "connection closed before a complete reply",
+// "host not found", "reply larger than 4 MiB", "HTTP 502: <at most 200
+// printable characters of the body>", "HTTP 401 (authentication failed: check
+// the username and password)", or the parser's message ("invalid JSON at
+// offset 17: ..."). None carries the password or the Authorization header.
 std::unique_ptr<Client> make_client(net::HttpClient& http, Endpoint endpoint);
 
 }  // namespace omswatch::oms
