@@ -25,11 +25,15 @@ enum class Fault {
   none,
   http_500,     // HTTP 500 with a short text body
   garbage,      // HTTP 200 with a body that is not JSON
-  hang,         // never answer (until the client gives up or the server stops)
+  hang,         // no answer until stop(); after 10 minutes the connection is closed
   api_failure,  // HTTP 200, success:false, code GHANA-OPERAT000001
   reset,        // close the connection without a reply
-  huge,         // HTTP 200 with a 20 MiB body
+  huge,         // HTTP 200 with a 20 MiB body (valid JSON)
 };
+// Faults apply to authorized requests only (a wrong password is always 401).
+// A project's fault (set_project_fault) applies when no global one is set.
+// Unknown projects get HTTP 200, success:false, code GHANA-PROJECT000404,
+// message "project not found"; an unknown Action gets code PARAM_ERROR.
 
 struct SimProject {
   ProjectProgress progress;
