@@ -1,6 +1,7 @@
 #include "net/http_client.h"
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
@@ -12,6 +13,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cctype>
+#include <cerrno>
 #include <limits>
 #include <optional>
 #include <unordered_map>
@@ -85,14 +88,10 @@ struct Connection {
   bool looks_alive() {
     auto& socket = tcp().socket();
     if (!socket.is_open() || buffer.size() != 0) return false;
-    error_code ec;
-    socket.non_blocking(true, ec);
-    if (ec) return false;
+    // One syscall on the hot path of every reused request.
     char byte;
-    error_code peek_ec;
-    socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, peek_ec);
-    socket.non_blocking(false, ec);
-    return peek_ec == asio::error::would_block;
+    ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 };
 

@@ -34,7 +34,8 @@ class HttpClient {
 
   boost::asio::awaitable<boost::system::result<HttpResponse>> send(HttpRequest request);
 
-  // Connections opened since construction (a reuse does not count).
+  // Connections opened since construction (a reuse does not count), counted
+  // once established (after the TLS handshake for HTTPS).
   std::size_t connections_opened() const;
   std::size_t idle_connections() const;
   void close_idle();
