@@ -16,6 +16,8 @@ struct Event {
   Severity severity = Severity::info;
   std::string oms;
   std::string project_id;  // "" for OMS-level events
+  std::string project_name;  // from DescribeProject, when known; "" otherwise
+  std::string link;          // the project (or OMS) in the OMS console, when console_url is set
   std::string alarm_level;
   std::string summary;
   std::chrono::system_clock::time_point observed_at;
