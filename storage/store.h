@@ -10,12 +10,21 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "common/expected.h"
 
 namespace omswatch::storage {
+
+// Thrown by the methods that return plain values (loads, queries, the outbox
+// reads) when SQLite fails underneath them: an I/O error, a corrupt file, a
+// lock held past the busy timeout. Methods that return Expected never throw it.
+class StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // Times are Unix milliseconds (UTC) everywhere in this interface and in the schema.
 using TimeMs = std::int64_t;
@@ -31,9 +40,9 @@ struct Sample {
   std::string current_step;
   std::optional<int> struct_progress;
   std::optional<int> full_progress;
-  std::string incr_checkpoint;     // raw, "" when absent
-  std::string reverse_checkpoint;  // raw, "" when absent
-  std::optional<std::int64_t> incr_lag_s;     // OMS time minus checkpoint, when numeric
+  std::string incr_checkpoint;             // raw, "" when absent
+  std::string reverse_checkpoint;          // raw, "" when absent
+  std::optional<std::int64_t> incr_lag_s;  // OMS time minus checkpoint, when numeric
   std::optional<std::int64_t> reverse_lag_s;
   std::int64_t latency_us = 0;
 };
@@ -56,7 +65,7 @@ struct EventRecord {
 struct ObservationWrite {
   std::optional<Sample> sample;
   std::string oms;
-  std::string project_id;  // "" for OMS-level writes (oms_unreachable)
+  std::string project_id;                         // "" for OMS-level writes (oms_unreachable)
   std::optional<std::string> project_state_json;  // detector state of the project
   std::optional<std::string> oms_state_json;      // detector state of the OMS
   std::vector<EventRecord> events;
@@ -100,8 +109,8 @@ struct ProjectStatus {  // `omswatch status`: the latest sample of each project
 };
 
 struct EventFilter {
-  std::string project_id;  // "" = any
-  std::string kind;        // "" = any
+  std::string project_id;    // "" = any
+  std::string kind;          // "" = any
   std::string min_severity;  // "" = any
   std::optional<TimeMs> since;
   std::optional<TimeMs> until;
