@@ -134,7 +134,10 @@ enum class OpenMode { read_write, read_only };
 class Store {
  public:
   // Opens (read_write: creating the file and its directory, and migrating the
-  // schema). Errors name the path and SQLite's message.
+  // schema). Errors name the path and SQLite's message. A database written by
+  // a newer omswatch (a schema version this build does not know) is refused in
+  // both modes. read_only creates nothing: a missing file is an error, and so
+  // is a file without the schema or with an older one (the daemon migrates it).
   static Expected<std::unique_ptr<Store>> open(const std::string& path, OpenMode mode);
   ~Store();
   Store(const Store&) = delete;
@@ -142,28 +145,45 @@ class Store {
 
   int schema_version() const;
 
+  // Stores the sample, the states, the events and their deliveries (pending,
+  // due at write.now) in one transaction. On error (a duplicate event id, a
+  // delivery of an unknown event, a value outside the schema, a read-only
+  // store, a full disk) nothing of the write is stored. Error texts longer
+  // than 4 KiB are cut.
   Expected<void> record(const ObservationWrite& write);
 
   std::vector<ProjectState> load_project_states();
   std::optional<std::string> load_oms_state(const std::string& oms);
 
   // --- outbox
-  // Pending rows due at `now`, oldest first, at most `limit`.
+  // Pending rows with next_attempt_at <= now, ordered by (next_attempt_at,
+  // id), at most `limit` (none when limit <= 0).
   std::vector<PendingDelivery> due_deliveries(TimeMs now, int limit);
   // The earliest next_attempt_at of a pending row.
   std::optional<TimeMs> next_due_at();
   std::int64_t pending_count();
+  // The mark_* calls change only rows that are still pending (a repeated or
+  // late mark leaves a finished row as it is; unknown ids are ignored), all
+  // ids in one transaction. delivered and retry count one attempt each.
   Expected<void> mark_delivered(const std::vector<std::int64_t>& ids, TimeMs now);
   Expected<void> mark_retry(const std::vector<std::int64_t>& ids, TimeMs next_attempt_at,
                             const std::string& error);
-  // Final: "failed" (gave up) or "silenced".
+  // Final: "failed" (gave up) or "silenced"; any other status is an error.
+  // The reason is kept as the row's last_error; attempts are not counted.
   Expected<void> mark_final(const std::vector<std::int64_t>& ids, const std::string& status,
                             const std::string& reason, TimeMs now);
 
   // --- queries
+  // Time windows are since <= observed_at < until; an absent bound is open.
+  // Ordered by (oms, project_id).
   std::vector<ProjectStatus> latest_status();
+  // Oldest first. When more than `limit` samples match, the most recent
+  // `limit` of them; limit <= 0 returns all.
   std::vector<Sample> history(const std::string& project_id, std::optional<TimeMs> since,
                               std::optional<TimeMs> until, int limit);
+  // Newest first, at most filter.limit (limit <= 0: all), each with its
+  // deliveries ordered by receiver. REQUIRES: min_severity is "", "info",
+  // "warning" or "critical" (anything else throws std::invalid_argument).
   std::vector<EventWithDeliveries> events(const EventFilter& filter);
 
  private:
