@@ -12,7 +12,9 @@ using Outcome = Observation::Outcome;
 
 const TimePoint kStart = TimePoint(std::chrono::seconds(1'700'000'000));
 
-oms::ProjectProgress running(std::int64_t checkpoint, std::string step = "INCR_SYNC") {
+// `checkpoint_offset`: seconds after kStart, so lag stays realistic.
+oms::ProjectProgress running(std::int64_t checkpoint_offset, std::string step = "INCR_SYNC") {
+  const std::int64_t checkpoint = 1'700'000'000 + checkpoint_offset;
   oms::ProjectProgress p;
   p.project_id = "np_1";
   p.status = "RUNNING";
@@ -50,7 +52,7 @@ Observation unavailable() {
 }
 
 // Feeds observations one at a time, keeping the state, like the watcher does.
-struct Run {
+struct Feed {
   ProjectState state;
   DetectThresholds thresholds;
   std::vector<Finding> all;
@@ -70,14 +72,14 @@ std::vector<std::string> kinds(const std::vector<Finding>& f) {
 }
 
 TEST(Detector, FirstSightIsTheBaselineForNotices) {
-  Run r;
+  Feed r;
   auto p = running(1000);
   p.status = "SUSPEND";
   EXPECT_EQ(kinds(r.step(ok(p), kStart)), std::vector<std::string>{"project_suspended:firing"});
 }
 
 TEST(Detector, StatusChangeIsANoticeWithFromAndTo) {
-  Run r;
+  Feed r;
   r.step(ok(running(1000, "FULL_TRANSFER")), kStart);
   auto p = running(1000, "FULL_TRANSFER");
   p.status = "FINISHED";
@@ -89,7 +91,7 @@ TEST(Detector, StatusChangeIsANoticeWithFromAndTo) {
 }
 
 TEST(Detector, ProjectFailedFiresOnceWithTheFailingStepAndResolvesOnce) {
-  Run r;
+  Feed r;
   r.thresholds.repeat = 1h;
   r.step(ok(running(1000)), kStart);
   auto p = running(1000, "INCR_TRANSFER");
@@ -114,7 +116,7 @@ TEST(Detector, ProjectFailedFiresOnceWithTheFailingStepAndResolvesOnce) {
   ASSERT_EQ(kinds(again), std::vector<std::string>{"project_failed:firing"});
   EXPECT_EQ(again[0].details.at("repeat").as_int64(), 1);
 
-  auto back = running(2000, "INCR_TRANSFER");
+  auto back = running(2 * 3600 - 5, "INCR_TRANSFER");
   auto resolved = r.step(ok(back), kStart + 2h);
   EXPECT_EQ(kinds(resolved),
             (std::vector<std::string>{"status_changed:notice", "project_failed:resolved"}));
@@ -122,7 +124,7 @@ TEST(Detector, ProjectFailedFiresOnceWithTheFailingStepAndResolvesOnce) {
 }
 
 TEST(Detector, FailedAlertGoesOutWithoutTheStepWhenStepsAreUnknown) {
-  Run r;
+  Feed r;
   auto p = running(1000, "FULL_TRANSFER");
   p.status = "FAILED";
   auto f = r.step(ok(p), kStart);
@@ -131,7 +133,7 @@ TEST(Detector, FailedAlertGoesOutWithoutTheStepWhenStepsAreUnknown) {
 }
 
 TEST(Detector, FailedPollsAreNoEvidence) {
-  Run r;
+  Feed r;
   r.thresholds.stall_after = 5min;
   r.step(ok(running(1000)), kStart);
   for (int i = 1; i <= 20; ++i) EXPECT_TRUE(r.step(failed(), kStart + i * 1min).empty());
@@ -140,7 +142,7 @@ TEST(Detector, FailedPollsAreNoEvidence) {
 }
 
 TEST(Detector, StallFiresAfterStallAfterAndResolvesWhenTheCheckpointMoves) {
-  Run r;
+  Feed r;
   r.thresholds.stall_after = 5min;
   r.thresholds.max_lag = 1h;
   r.step(ok(running(1000), kStart), kStart);
@@ -152,7 +154,7 @@ TEST(Detector, StallFiresAfterStallAfterAndResolvesWhenTheCheckpointMoves) {
 }
 
 TEST(Detector, FrozenCheckpointDuringFullTransferIsNotArmed) {
-  Run r;
+  Feed r;
   r.thresholds.stall_after = 1min;
   auto p = running(1000, "FULL_TRANSFER");
   p.full_transfer_progress = 40;
@@ -161,14 +163,14 @@ TEST(Detector, FrozenCheckpointDuringFullTransferIsNotArmed) {
 }
 
 TEST(Detector, LagUsesOmsTimeAndHasHysteresis) {
-  Run r;
+  Feed r;
   r.thresholds.max_lag = 10min;
   r.thresholds.stall_after = 24h;
   const std::int64_t base = 1'700'000'000;
   // Local clock far ahead: OMS's Date header decides the lag.
   auto at = [&](int minute, std::int64_t lag_s) {
     auto server = TimePoint(std::chrono::seconds(base + minute * 60));
-    return r.step(ok(running(base + minute * 60 - lag_s), server), kStart + 3h + minute * 1min);
+    return r.step(ok(running(minute * 60 - lag_s), server), kStart + 3h + minute * 1min);
   };
   EXPECT_TRUE(at(0, 60).empty());
   EXPECT_EQ(kinds(at(1, 11 * 60)), std::vector<std::string>{"incr_lagging:firing"});
@@ -178,7 +180,7 @@ TEST(Detector, LagUsesOmsTimeAndHasHysteresis) {
 }
 
 TEST(Detector, StringCheckpointIsComparedForChangeOnly) {
-  Run r;
+  Feed r;
   r.thresholds.stall_after = 5min;
   auto p = running(0);
   p.incr_sync_checkpoint = {"12,4096", std::nullopt};
@@ -189,7 +191,7 @@ TEST(Detector, StringCheckpointIsComparedForChangeOnly) {
 }
 
 TEST(Detector, SuspendIsNoStall) {
-  Run r;
+  Feed r;
   r.thresholds.stall_after = 1min;
   r.step(ok(running(1000)), kStart);
   auto p = running(1000);
@@ -200,7 +202,7 @@ TEST(Detector, SuspendIsNoStall) {
 }
 
 TEST(Detector, UnavailableAfterNConsecutiveFailures) {
-  Run r;
+  Feed r;
   r.thresholds.unavailable_after = 3;
   r.step(ok(running(1000)), kStart);
   EXPECT_TRUE(r.step(unavailable(), kStart + 1min).empty());
@@ -212,7 +214,7 @@ TEST(Detector, UnavailableAfterNConsecutiveFailures) {
 }
 
 TEST(Detector, TransferDoneNoticesWhenProgressReaches100) {
-  Run r;
+  Feed r;
   auto p = running(0, "FULL_TRANSFER");
   p.struct_transfer_progress = 90;
   p.full_transfer_progress = 50;
@@ -227,7 +229,7 @@ TEST(Detector, TransferDoneNoticesWhenProgressReaches100) {
 }
 
 TEST(Detector, StateRoundTripsThroughJson) {
-  Run r;
+  Feed r;
   auto p = running(1000);
   p.status = "FAILED";
   r.step(ok(p), kStart);
