@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "notifiers/proxy.h"
+
 namespace omswatch::notifiers {
 
 std::string bounded_snippet(std::string_view text, std::size_t limit) {
@@ -12,6 +14,19 @@ std::string bounded_snippet(std::string_view text, std::size_t limit) {
   }
   if (text.size() > limit) out += "...";
   return out;
+}
+
+net::HttpRequest json_post(std::string url, std::string body, const config::Receiver& receiver,
+                           const config::EnvLookup& env) {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.proxy = select_proxy(url, receiver.proxy, env);
+  req.url = std::move(url);
+  req.timeout = receiver.timeout;
+  req.max_response_bytes = kMaxReplyBytes;
+  req.body = std::move(body);
+  req.headers.push_back({"Content-Type", "application/json"});
+  return req;
 }
 
 namespace {

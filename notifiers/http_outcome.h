@@ -1,11 +1,11 @@
 #pragma once
 // How an HTTP exchange with a receiver turns into a DeliveryOutcome. Private to notifiers/.
 
+#include <boost/system/result.hpp>
 #include <functional>
 #include <optional>
 
-#include <boost/system/result.hpp>
-
+#include "config/config.h"
 #include "net/http.h"
 #include "notifiers/sender.h"
 
@@ -19,6 +19,15 @@ using PlatformCheck = std::function<std::optional<DeliveryOutcome>(const net::Ht
 // other non-2xx answers are final rejections.
 DeliveryOutcome outcome_from_http(const boost::system::result<net::HttpResponse>& result,
                                   const PlatformCheck& check);
+
+// Replies of receivers are small; a larger one is a broken or hostile endpoint.
+inline constexpr std::size_t kMaxReplyBytes = 64 * 1024;
+
+// A POST of the JSON `body` to `url` (the receiver's URL, or one made from
+// it) with the receiver's timeout, the reply bounded to kMaxReplyBytes, and
+// the proxy chosen by select_proxy() from the receiver's `proxy` and `env`.
+net::HttpRequest json_post(std::string url, std::string body, const config::Receiver& receiver,
+                           const config::EnvLookup& env);
 
 // A receiver's reply for a log line or the outbox: at most `limit` bytes,
 // control characters replaced.

@@ -2,14 +2,13 @@
 // A receiver of notifications: renders a group of events into its platform's
 // message and sends it, reading the platform's own success signal.
 
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "common/expected.h"
 #include "config/config.h"
@@ -38,6 +37,9 @@ struct SenderContext {
     return std::chrono::system_clock::now();
   };
   std::function<void(const std::string&)> console;  // the console receiver's output
+  // Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and their lowercase forms) are
+  // read for receivers without a `proxy` of their own; tests inject their own.
+  config::EnvLookup env = config::process_environment();
 };
 
 class Sender {
@@ -48,6 +50,10 @@ class Sender {
   // taken by value: the coroutine may outlive the caller's temporaries.
   virtual boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events,
                                                        std::string delivery_id) = 0;
+
+  // Receivers that forget an alert unless told again (Alertmanager) want the
+  // firing conditions re-sent this often while they hold; nullopt: once is enough.
+  virtual std::optional<std::chrono::seconds> resend_firing_every() const { return std::nullopt; }
 
  protected:
   explicit Sender(std::string name) : name_(std::move(name)) {}

@@ -23,38 +23,27 @@ json::value parse_object_or_empty(const std::string& text) {
 class WebhookSender final : public Sender {
  public:
   WebhookSender(const config::Receiver& r, const SenderContext& ctx)
-      : Sender(r.name), url_(r.url.reveal()), secret_(r.secret.reveal()), proxy_(r.proxy),
-        timeout_(r.timeout), ctx_(ctx) {}
+      : Sender(r.name), receiver_(r), ctx_(ctx) {}
 
   boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events,
                                                std::string delivery_id) override {
-    net::HttpRequest req;
-    req.method = "POST";
-    req.url = url_;
-    req.proxy = proxy_;
-    req.timeout = timeout_;
-    req.max_response_bytes = 64 * 1024;
-    req.body = render_webhook_payload(name(), events);
-    auto timestamp = std::chrono::duration_cast<std::chrono::seconds>(
-                         ctx_.now().time_since_epoch())
-                         .count();
-    req.headers.push_back({"Content-Type", "application/json"});
+    net::HttpRequest req = json_post(receiver_.url.reveal(), render_webhook_payload(name(), events),
+                                     receiver_, ctx_.env);
+    auto timestamp =
+        std::chrono::duration_cast<std::chrono::seconds>(ctx_.now().time_since_epoch()).count();
     req.headers.push_back({"webhook-id", delivery_id});
     req.headers.push_back({"webhook-timestamp", std::to_string(timestamp)});
-    if (!secret_.empty()) {
+    if (!receiver_.secret.empty()) {
       req.headers.push_back(
-          {"webhook-signature",
-           standard_webhooks_signature(secret_, delivery_id, timestamp, req.body)});
+          {"webhook-signature", standard_webhooks_signature(receiver_.secret.reveal(), delivery_id,
+                                                            timestamp, req.body)});
     }
     auto res = co_await ctx_.http->send(std::move(req));
     co_return outcome_from_http(res, nullptr);  // any 2xx is success
   }
 
  private:
-  std::string url_;
-  std::string secret_;
-  std::string proxy_;
-  std::chrono::milliseconds timeout_;
+  config::Receiver receiver_;
   SenderContext ctx_;
 };
 

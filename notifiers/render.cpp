@@ -1,0 +1,496 @@
+#include "notifiers/render.h"
+
+#include <algorithm>
+#include <array>
+#include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <optional>
+
+#include "config/duration.h"
+
+namespace omswatch::notifiers {
+namespace json = boost::json;
+
+// ---- UTF-8
+
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+// Length of the valid sequence starting at `s[i]`, 0 when invalid.
+std::size_t sequence_length(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  const std::size_t left = s.size() - i;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && is_continuation(b(1)) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || !is_continuation(b(1)) || !is_continuation(b(2))) return 0;
+    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(1) >= 0xA0) return 0;  // UTF-16 surrogates
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || !is_continuation(b(1)) || !is_continuation(b(2)) || !is_continuation(b(3))) {
+      return 0;
+    }
+    if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
+    if (c == 0xF4 && b(1) >= 0x90) return 0;  // beyond U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// Where the text cut at `max_bytes` must end so no code point is split.
+std::size_t boundary_at_or_before(std::string_view text, std::size_t max_bytes) {
+  std::size_t cut = std::min(max_bytes, text.size());
+  while (cut > 0 && cut < text.size() && is_continuation(static_cast<unsigned char>(text[cut]))) {
+    --cut;
+  }
+  return cut;
+}
+
+// Byte offset after the first `chars` code points.
+std::size_t offset_of_char(std::string_view text, std::size_t chars) {
+  std::size_t i = 0;
+  for (std::size_t n = 0; i < text.size() && n < chars; ++n) {
+    ++i;
+    while (i < text.size() && is_continuation(static_cast<unsigned char>(text[i]))) ++i;
+  }
+  return i;
+}
+
+}  // namespace
+
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t n = sequence_length(text, i);
+    if (n == 0) {
+      out += kReplacement;
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::size_t utf8_length(std::string_view text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return !is_continuation(static_cast<unsigned char>(c));
+  }));
+}
+
+std::string truncate_bytes(std::string_view text, std::size_t max_bytes,
+                           std::string_view ellipsis) {
+  if (text.size() <= max_bytes) return std::string(text);
+  if (ellipsis.size() > max_bytes) {
+    return std::string(text.substr(0, boundary_at_or_before(text, max_bytes)));
+  }
+  std::string out(text.substr(0, boundary_at_or_before(text, max_bytes - ellipsis.size())));
+  out += ellipsis;
+  return out;
+}
+
+std::string truncate_chars(std::string_view text, std::size_t max_chars,
+                           std::string_view ellipsis) {
+  if (utf8_length(text) <= max_chars) return std::string(text);
+  const std::size_t ellipsis_chars = utf8_length(ellipsis);
+  if (ellipsis_chars > max_chars)
+    return std::string(text.substr(0, offset_of_char(text, max_chars)));
+  std::string out(text.substr(0, offset_of_char(text, max_chars - ellipsis_chars)));
+  out += ellipsis;
+  return out;
+}
+
+// ---- reading an event
+
+namespace {
+
+json::object parse_object(std::string_view text) {
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return {};
+  return std::move(v.as_object());
+}
+
+std::optional<std::int64_t> number(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64()) {
+    return static_cast<std::int64_t>(std::min<std::uint64_t>(v->as_uint64(), INT64_MAX));
+  }
+  if (v->is_double() && std::isfinite(v->as_double()) && std::abs(v->as_double()) < 9e18) {
+    return static_cast<std::int64_t>(v->as_double());
+  }
+  if (v->is_string()) {
+    std::int64_t n = 0;
+    std::string_view s = v->as_string();
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec == std::errc() && p == s.data() + s.size()) return n;
+  }
+  return std::nullopt;
+}
+
+std::string text(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  if (!v) return {};
+  if (v->is_string()) return valid_utf8(v->as_string());
+  if (v->is_int64() || v->is_uint64() || v->is_double()) return json::serialize(*v);
+  return {};
+}
+
+std::string first_text(const json::object& a, std::string_view ka, const json::object& b,
+                       std::string_view kb) {
+  std::string s = text(a, ka);
+  return s.empty() ? text(b, kb) : s;
+}
+
+std::string human_duration_s(std::int64_t seconds) {
+  return config::format_duration(std::chrono::seconds(seconds));
+}
+
+std::string human_time(std::chrono::system_clock::time_point t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return std::string(buf, n);
+}
+
+// A checkpoint in unix seconds also as a time; other forms (Sybase
+// "fileId,fileOffset") as they are.
+std::string checkpoint_text(std::string_view raw) {
+  std::int64_t secs = 0;
+  auto [p, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), secs);
+  if (ec == std::errc() && p == raw.data() + raw.size() && secs > 100'000'000 &&
+      secs < 100'000'000'000) {
+    return std::string(raw) + " (" +
+           human_time(std::chrono::system_clock::time_point(std::chrono::seconds(secs))) + ")";
+  }
+  return std::string(raw);
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view severity_mark(Severity s) {
+  switch (s) {
+    case Severity::critical:
+      return "🔴";
+    case Severity::warning:
+      return "🟠";
+    case Severity::info:
+      return "🔵";
+  }
+  return "🔵";
+}
+constexpr std::string_view kResolvedMark = "✅";
+
+std::string kind_title(std::string_view kind) {
+  static const std::map<std::string_view, std::string_view> kTitles = {
+      {"project_failed", "Project failed"},
+      {"project_suspended", "Project suspended"},
+      {"incr_stalled", "Incremental sync stalled"},
+      {"incr_lagging", "Incremental sync lagging"},
+      {"reverse_incr_stalled", "Reverse incremental sync stalled"},
+      {"project_unavailable", "Project unavailable"},
+      {"oms_unreachable", "OMS unreachable"},
+      {"status_changed", "Status changed"},
+      {"step_changed", "Step changed"},
+      {"struct_transfer_done", "Schema transfer done"},
+      {"full_transfer_done", "Full transfer done"},
+      {"alarm_level_changed", "Alarm level changed"},
+  };
+  if (auto it = kTitles.find(kind); it != kTitles.end()) return std::string(it->second);
+  // A kind of a newer detector: its name in words.
+  std::string out = truncate_chars(valid_utf8(kind), 60);
+  std::replace(out.begin(), out.end(), '_', ' ');
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+bool is_http_url(std::string_view url) {
+  return url.starts_with("https://") || url.starts_with("http://");
+}
+
+}  // namespace
+
+EventView view_of(const Event& e) {
+  EventView v;
+  v.severity = e.severity;
+  v.state = e.state;
+  const bool resolved = e.state == "resolved";
+  v.mark = std::string(resolved ? kResolvedMark : severity_mark(e.severity));
+  v.label = resolved ? "RESOLVED" : upper(to_string(e.severity));
+  v.title = kind_title(e.kind);
+  v.summary = truncate_chars(valid_utf8(e.summary), kMaxSummaryChars);
+  if (v.summary.empty()) {
+    v.summary = v.title + (e.project_id.empty() ? "" : ": " + valid_utf8(e.project_id));
+  }
+  if (is_http_url(e.link)) v.link = valid_utf8(e.link);
+
+  const json::object details = parse_object(e.details_json);
+  const json::object progress = parse_object(e.progress_json);
+  auto add = [&](std::string label, const std::string& value, std::size_t limit = kMaxFactChars) {
+    if (!value.empty()) v.facts.push_back({std::move(label), truncate_chars(value, limit)});
+  };
+
+  if (!e.project_id.empty()) {
+    std::string project = valid_utf8(e.project_id);
+    if (!e.project_name.empty()) project += " (" + valid_utf8(e.project_name) + ")";
+    add("Project", project);
+  }
+  add("OMS", valid_utf8(e.oms));
+
+  // A notice of a change says from what to what, in place of the plain fact.
+  std::string changed;
+  if (e.kind == "status_changed") changed = "Status";
+  if (e.kind == "step_changed") changed = "Step";
+  if (e.kind == "alarm_level_changed") changed = "Alarm level";
+  std::string from = text(details, "from"), to = text(details, "to");
+  if (!changed.empty() && (!from.empty() || !to.empty())) {
+    add(changed, (from.empty() ? "(none)" : from) + " → " + (to.empty() ? "(none)" : to));
+  } else {
+    changed.clear();
+  }
+
+  if (changed != "Alarm level") add("Alarm level", valid_utf8(e.alarm_level));
+  if (changed != "Status") add("Status", first_text(progress, "status", details, "status"));
+  if (changed != "Step") add("Step", first_text(progress, "currentStep", details, "step"));
+
+  std::string transfer;
+  if (auto p = number(progress, "structTransferProgress")) {
+    transfer = "schema " + std::to_string(*p) + "%";
+  }
+  if (auto p = number(progress, "fullTransferProgress")) {
+    transfer += (transfer.empty() ? "" : ", ") + std::string("full ") + std::to_string(*p) + "%";
+  }
+  add("Progress", transfer);
+
+  if (auto lag = number(details, "lag_s")) {
+    std::string value = human_duration_s(*lag);
+    if (auto limit = number(details, "max_lag_s"))
+      value += " (limit " + human_duration_s(*limit) + ")";
+    add("Lag", value);
+  }
+  std::string checkpoint = text(details, "checkpoint");
+  if (!checkpoint.empty() || details.contains("unchanged_s")) {
+    std::string value = checkpoint.empty() ? std::string("unknown") : checkpoint_text(checkpoint);
+    if (auto unchanged = number(details, "unchanged_s")) {
+      value += ", unchanged for " + human_duration_s(*unchanged);
+    }
+    add("Checkpoint", value);
+  }
+
+  add("Failed step", text(details, "failed_step"));
+  std::string error = text(details, "error_code");
+  if (std::string message = text(details, "error_message"); !message.empty()) {
+    error += (error.empty() ? "" : " ") + message;
+  }
+  if (error.empty()) error = text(details, "error");
+  add("Error", error, kMaxErrorChars);
+  if (auto n = number(details, "failed_polls")) add("Failed polls in a row", std::to_string(*n));
+  if (auto n = number(details, "consecutive")) add("Failures in a row", std::to_string(*n));
+
+  if (resolved) {
+    if (auto lasted = number(details, "duration_s")) add("Lasted", human_duration_s(*lasted));
+  }
+  if (auto repeat = number(details, "repeat"); repeat && *repeat > 0) {
+    std::string value = "#" + std::to_string(*repeat);
+    if (auto since = number(details, "firing_for_s")) {
+      value += ", firing for " + human_duration_s(*since);
+    }
+    add("Reminder", value);
+  }
+  add("Observed", human_time(e.observed_at));
+  return v;
+}
+
+std::string event_headline(const Event& e) {
+  EventView v = view_of(e);
+  return v.mark + " [" + v.label + "] " + v.summary;
+}
+
+Tone group_tone(const std::vector<Event>& events) {
+  std::optional<Severity> worst_firing;
+  bool any_resolved = false;
+  for (const auto& e : events) {
+    if (e.state == "firing") {
+      worst_firing = std::max(worst_firing.value_or(Severity::info), e.severity);
+    } else if (e.state == "resolved") {
+      any_resolved = true;
+    }
+  }
+  if (worst_firing) {
+    switch (*worst_firing) {
+      case Severity::critical:
+        return Tone::critical;
+      case Severity::warning:
+        return Tone::warning;
+      case Severity::info:
+        return Tone::info;
+    }
+  }
+  return any_resolved ? Tone::resolved : Tone::info;
+}
+
+std::string group_headline(const std::vector<Event>& events) {
+  if (events.size() == 1) return event_headline(events.front());
+  std::array<std::size_t, 3> firing{};  // by severity
+  std::size_t resolved = 0, notices = 0;
+  for (const auto& e : events) {
+    if (e.state == "firing") {
+      ++firing[static_cast<std::size_t>(e.severity)];
+    } else if (e.state == "resolved") {
+      ++resolved;
+    } else {
+      ++notices;
+    }
+  }
+  std::vector<std::string> parts;
+  for (Severity s : {Severity::critical, Severity::warning, Severity::info}) {
+    if (auto n = firing[static_cast<std::size_t>(s)]) {
+      parts.push_back(std::to_string(n) + " " + std::string(to_string(s)) + " firing");
+    }
+  }
+  if (resolved) parts.push_back(std::to_string(resolved) + " resolved");
+  if (notices) parts.push_back(std::to_string(notices) + (notices == 1 ? " notice" : " notices"));
+
+  std::string mark;
+  switch (group_tone(events)) {
+    case Tone::critical:
+      mark = severity_mark(Severity::critical);
+      break;
+    case Tone::warning:
+      mark = severity_mark(Severity::warning);
+      break;
+    case Tone::info:
+      mark = severity_mark(Severity::info);
+      break;
+    case Tone::resolved:
+      mark = kResolvedMark;
+      break;
+  }
+  std::string out = mark + " " + std::to_string(events.size()) + " events";
+  const bool one_oms = std::all_of(events.begin(), events.end(),
+                                   [&](const Event& e) { return e.oms == events.front().oms; });
+  if (one_oms && !events.front().oms.empty()) {
+    out += " on " + truncate_chars(valid_utf8(events.front().oms), 60);
+  }
+  out += ":";
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : " ") + parts[i];
+  return out;
+}
+
+std::vector<Event> by_urgency(std::vector<Event> events) {
+  auto rank = [](const Event& e) {
+    if (e.state == "firing") return 2 - static_cast<int>(e.severity);  // critical first
+    if (e.state == "resolved") return 3;
+    return 4;
+  };
+  std::stable_sort(events.begin(), events.end(),
+                   [&](const Event& a, const Event& b) { return rank(a) < rank(b); });
+  return events;
+}
+
+std::string more_line(std::size_t hidden) {
+  return "… and " + std::to_string(hidden) + (hidden == 1 ? " more event" : " more events");
+}
+
+std::size_t fit_count(std::size_t total, const std::function<bool(std::size_t)>& fits) {
+  if (fits(total)) return total;
+  std::size_t lo = 0, hi = total;  // fits(lo) is assumed, !fits(hi) is known
+  while (hi - lo > 1) {
+    std::size_t mid = lo + (hi - lo) / 2;
+    if (fits(mid)) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+// ---- markdown
+
+std::string escape_html(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string link_target(std::string_view url) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(url.size());
+  for (char c : url) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '(' || c == ')' || c == '<' || c == '>' || c == '|' ||
+        c == '"' || c == '[' || c == ']') {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xF]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+MarkdownDialect common_markdown(std::function<std::string(std::string_view)> escape) {
+  return MarkdownDialect{"**", "- ", std::move(escape),
+                         [](std::string_view url, std::string_view text) {
+                           return "[" + std::string(text) + "](" + link_target(url) + ")";
+                         }};
+}
+
+MarkdownDialect slack_mrkdwn() {
+  return MarkdownDialect{"*", "• ", escape_html, [](std::string_view url, std::string_view text) {
+                           return "<" + link_target(url) + "|" + std::string(text) + ">";
+                         }};
+}
+
+std::string markdown_event(const EventView& v, const MarkdownDialect& d, std::size_t max_bytes) {
+  auto bold = [&](std::string_view s) {
+    return std::string(d.bold) + std::string(s) + std::string(d.bold);
+  };
+  std::string out =
+      v.mark + " " + bold(v.label + " · " + d.escape(v.title)) + "\n" + d.escape(v.summary) + "\n";
+  for (const auto& f : v.facts) {
+    out += std::string(d.bullet) + bold(f.label + ":") + " " + d.escape(f.value) + "\n";
+  }
+  if (!v.link.empty()) out += d.link(v.link, "Open in the OMS console") + "\n";
+  out.pop_back();
+  return truncate_bytes(out, max_bytes);
+}
+
+}  // namespace omswatch::notifiers

@@ -1,0 +1,114 @@
+#pragma once
+// What the chat channels say about a group of events, apart from each
+// platform's markup: headlines, the facts people act on, markdown in the
+// common dialects, and UTF-8-safe truncation. Private to notifiers/.
+//
+// Every string these functions return is valid UTF-8 (invalid input bytes
+// become U+FFFD) and bounded, whatever the event carries.
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "notifiers/event.h"
+
+namespace omswatch::notifiers {
+
+// ---- UTF-8
+
+// `text` with each invalid UTF-8 sequence replaced by U+FFFD.
+std::string valid_utf8(std::string_view text);
+// Code points in `text`. REQUIRES: valid UTF-8.
+std::size_t utf8_length(std::string_view text);
+// `text` cut to at most `max_bytes` bytes on a code point boundary, ending in
+// `ellipsis` when cut (the ellipsis counts towards the limit; when even it
+// does not fit, the cut text has none). REQUIRES: valid UTF-8.
+std::string truncate_bytes(std::string_view text, std::size_t max_bytes,
+                           std::string_view ellipsis = "…");
+// The same with a limit in code points.
+std::string truncate_chars(std::string_view text, std::size_t max_chars,
+                           std::string_view ellipsis = "…");
+
+// ---- one event, digested
+
+struct Fact {
+  std::string label;  // "Lag"
+  std::string value;  // "3m 12s (limit 10m)"
+};
+
+struct EventView {
+  Severity severity = Severity::info;
+  std::string state;    // firing, resolved, notice
+  std::string mark;     // an emoji: red, orange, blue circle; a check mark when resolved
+  std::string label;    // "CRITICAL", "WARNING", "INFO"; "RESOLVED" for a resolution
+  std::string title;    // the kind in words: "Project failed"
+  std::string summary;  // the detector's one-line summary, bounded
+  std::vector<Fact> facts;
+  std::string link;  // an http(s) URL into the OMS console, or ""
+};
+
+// Bounds of the digested text (code points).
+inline constexpr std::size_t kMaxSummaryChars = 500;
+inline constexpr std::size_t kMaxErrorChars = 600;
+inline constexpr std::size_t kMaxFactChars = 200;
+
+// The facts of `e`, read from its fields, details_json and progress_json:
+// project (id and name), OMS, alarm level, status, step, progress, a change
+// (from -> to), lag, checkpoint, failing step and its error, how long a
+// resolved condition lasted, reminders, when it was observed. Facts that the
+// event does not carry are left out; unreadable JSON counts as empty.
+EventView view_of(const Event& e);
+
+// "🔴 [CRITICAL] np_4w1 FAILED in INCR_TRANSFER: ORA-01555", bounded to kMaxSummaryChars + 20.
+std::string event_headline(const Event& e);
+
+// One event: its headline. More: "🔴 3 events on prod: 2 critical firing, 1 resolved"
+// (the OMS named when all share it). Bounded like event_headline.
+// REQUIRES: !events.empty()
+std::string group_headline(const std::vector<Event>& events);
+
+// The colour of a group: its worst firing severity; `resolved` when nothing
+// fires and something resolved; `info` for notices only.
+enum class Tone { critical, warning, info, resolved };
+Tone group_tone(const std::vector<Event>& events);
+
+// The events most urgent first (firing critical, warning, info, then
+// resolutions, then notices), otherwise in their order: when a message must
+// drop some, it drops the least urgent.
+std::vector<Event> by_urgency(std::vector<Event> events);
+
+// "… and 3 more events" (for the part of a group that did not fit).
+std::string more_line(std::size_t hidden);
+
+// The largest n in [0, total] for which `fits(n)` holds, assuming that a
+// message showing fewer events is never larger (binary search). 0 when none fits.
+std::size_t fit_count(std::size_t total, const std::function<bool(std::size_t)>& fits);
+
+// ---- markdown dialects
+
+struct MarkdownDialect {
+  std::string_view bold;                                // "**", or "*" (Slack mrkdwn)
+  std::string_view bullet;                              // before each fact
+  std::function<std::string(std::string_view)> escape;  // for text taken from the event
+  std::function<std::string(std::string_view url, std::string_view text)> link;
+};
+
+// Common markdown ([text](url), **bold**) with `escape` for the text.
+MarkdownDialect common_markdown(std::function<std::string(std::string_view)> escape);
+// Slack mrkdwn: *bold*, <url|text>, &<> as entities.
+MarkdownDialect slack_mrkdwn();
+
+// An event in markdown, at most `max_bytes` bytes: the headline line in bold,
+// the summary, one line per fact, the console link. Cut at the end when too long.
+std::string markdown_event(const EventView& v, const MarkdownDialect& d, std::size_t max_bytes);
+
+// `url` with the characters that end a markdown or mrkdwn link target
+// (space, parentheses, angle brackets, |) percent-encoded.
+std::string link_target(std::string_view url);
+
+// Characters that a markup would read: '&', '<', '>' as entities.
+std::string escape_html(std::string_view text);
+
+}  // namespace omswatch::notifiers
