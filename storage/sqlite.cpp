@@ -45,6 +45,20 @@ std::string message_of(sqlite3* db, int rc) {
 
 // --- Database
 
+struct Database::TransactionStatements {
+  explicit TransactionStatements(Database& db)
+      : begin_immediate(db, "BEGIN IMMEDIATE"),
+        begin_deferred(db, "BEGIN DEFERRED"),
+        commit(db, "COMMIT"),
+        rollback(db, "ROLLBACK") {}
+  Statement begin_immediate;
+  Statement begin_deferred;
+  Statement commit;
+  Statement rollback;
+};
+
+Database::Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
 Expected<Database> Database::open(const std::string& path, int flags) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -58,13 +72,16 @@ Expected<Database> Database::open(const std::string& path, int flags) {
 }
 
 Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      path_(std::move(other.path_)),
+      transaction_statements_(std::move(other.transaction_statements_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     close();
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
+    transaction_statements_ = std::move(other.transaction_statements_);
   }
   return *this;
 }
@@ -72,6 +89,7 @@ Database& Database::operator=(Database&& other) noexcept {
 Database::~Database() { close(); }
 
 void Database::close() noexcept {
+  transaction_statements_.reset();
   // close_v2 defers the close until any statement still alive is finalized,
   // so the order in which owners are destroyed does not matter.
   if (db_) sqlite3_close_v2(db_);
@@ -100,6 +118,13 @@ int Database::changes() const { return sqlite3_changes(db_); }
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
 bool Database::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+Database::TransactionStatements& Database::transaction_statements() {
+  if (!transaction_statements_) {
+    transaction_statements_ = std::make_unique<TransactionStatements>(*this);
+  }
+  return *transaction_statements_;
+}
 
 // --- Statement
 
@@ -264,8 +289,14 @@ std::string_view Statement::sql() const {
 // --- Transaction
 
 Expected<Transaction> Transaction::begin(Database& db, Mode mode) {
-  auto begun = db.exec(mode == Mode::immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
-  if (!begun) return make_error(begun.error());
+  try {
+    auto& statements = db.transaction_statements();
+    auto begun = mode == Mode::immediate ? statements.begin_immediate.run()
+                                         : statements.begin_deferred.run();
+    if (!begun) return make_error(begun.error());
+  } catch (const Error& e) {
+    return make_error(e.what());
+  }
   return Transaction(db);
 }
 
@@ -276,7 +307,7 @@ Transaction::~Transaction() { rollback(); }
 
 Expected<void> Transaction::commit() {
   if (!open_) return make_error("commit of a transaction that is no longer open");
-  auto committed = db_->exec("COMMIT");
+  auto committed = db_->transaction_statements().commit.run();
   if (!committed) {
     rollback();
     return committed;
@@ -290,7 +321,12 @@ void Transaction::rollback() noexcept {
   open_ = false;
   // SQLite rolls back by itself after some failures (a full disk, an I/O
   // error); a second ROLLBACK would only fail.
-  if (db_->in_transaction()) (void)db_->exec("ROLLBACK");
+  if (!db_->in_transaction()) return;
+  try {
+    (void)db_->transaction_statements().rollback.run();
+  } catch (const Error&) {
+    // Only preparing could throw, and begin() prepared the statement already.
+  }
 }
 
 }  // namespace omswatch::storage::sqlite

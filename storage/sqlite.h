@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,11 +76,18 @@ class Database {
   sqlite3* handle() const { return db_; }
 
  private:
-  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  friend class Transaction;
+  struct TransactionStatements;
+
+  Database(sqlite3* db, std::string path);
   void close() noexcept;
+  // BEGIN, COMMIT and ROLLBACK, prepared on first use and kept, so a
+  // transaction on a hot path parses no SQL.
+  TransactionStatements& transaction_statements();
 
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::unique_ptr<TransactionStatements> transaction_statements_;
 };
 
 // One prepared statement: prepared in the constructor, finalized in the
