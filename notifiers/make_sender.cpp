@@ -4,6 +4,7 @@ namespace omswatch::notifiers {
 
 std::unique_ptr<Sender> make_webhook_sender(const config::Receiver&, const SenderContext&);
 std::unique_ptr<Sender> make_console_sender(const config::Receiver&, const SenderContext&);
+std::unique_ptr<Sender> make_slack_sender(const config::Receiver&, const SenderContext&);
 
 Expected<std::unique_ptr<Sender>> make_sender(const config::Receiver& receiver,
                                               const SenderContext& context) {
@@ -12,6 +13,7 @@ Expected<std::unique_ptr<Sender>> make_sender(const config::Receiver& receiver,
     return make_error("receiver '" + receiver.name + "': no HTTP client to send with");
   }
   if (receiver.type == "webhook") return make_webhook_sender(receiver, context);
+  if (receiver.type == "slack") return make_slack_sender(receiver, context);
   return make_error("receiver '" + receiver.name + "': type '" + receiver.type +
                     "' is not supported by this version of omswatch");
 }

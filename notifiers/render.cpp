@@ -262,13 +262,11 @@ EventView view_of(const Event& e) {
   if (e.kind == "step_changed") changed = "Step";
   if (e.kind == "alarm_level_changed") changed = "Alarm level";
   std::string from = text(details, "from"), to = text(details, "to");
-  if (!changed.empty() && (!from.empty() || !to.empty())) {
-    add(changed, (from.empty() ? "(none)" : from) + " → " + (to.empty() ? "(none)" : to));
-  } else {
-    changed.clear();
-  }
-
+  if (from.empty() && to.empty()) changed.clear();
   if (changed != "Alarm level") add("Alarm level", valid_utf8(e.alarm_level));
+  if (!changed.empty()) {
+    add(changed, (from.empty() ? "(none)" : from) + " → " + (to.empty() ? "(none)" : to));
+  }
   if (changed != "Status") add("Status", first_text(progress, "status", details, "status"));
   if (changed != "Step") add("Step", first_text(progress, "currentStep", details, "step"));
 

@@ -1,0 +1,109 @@
+// The `slack` receiver: an incoming webhook, one Block Kit message per group.
+//
+// Slack refuses a message with more than 50 blocks, a header over 150
+// characters, a section over 3000, or about 13k characters in all
+// (msg_blocks_too_long): the message keeps its headline and the most urgent
+// events that fit, and says how many more there were.
+
+#include <boost/json.hpp>
+#include <cctype>
+
+#include "net/http_client.h"
+#include "notifiers/http_outcome.h"
+#include "notifiers/render.h"
+#include "notifiers/sender.h"
+
+namespace omswatch::notifiers {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t kMaxBlocks = 50;
+constexpr std::size_t kHeaderChars = 150;
+constexpr std::size_t kSectionChars = 3000;
+constexpr std::size_t kFallbackChars = 300;
+// Below Slack's ~13k so that its own counting (UTF-16 units, entities) has room.
+constexpr std::size_t kTotalChars = 11'000;
+constexpr std::string_view kFooter = "omswatch";
+
+json::object text_object(std::string_view type, std::string_view text) {
+  json::object o{{"type", type}, {"text", text}};
+  if (type == "plain_text") o["emoji"] = true;
+  return o;
+}
+
+json::object section(std::string_view mrkdwn) {
+  return {{"type", "section"}, {"text", text_object("mrkdwn", mrkdwn)}};
+}
+
+class SlackSender final : public Sender {
+ public:
+  SlackSender(const config::Receiver& r, const SenderContext& ctx)
+      : Sender(r.name), receiver_(r), ctx_(ctx) {}
+
+  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
+    auto req = json_post(receiver_.url.reveal(), render_slack_payload(events), receiver_, ctx_.env);
+    auto res = co_await ctx_.http->send(std::move(req));
+    co_return outcome_from_http(
+        res, [](const net::HttpResponse& r) -> std::optional<DeliveryOutcome> {
+          std::string_view body = r.body;
+          while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) {
+            body.remove_suffix(1);
+          }
+          if (r.status == 200 && body == "ok") return std::nullopt;
+          // Slack says "ok" and nothing else: this is not Slack (a portal, a wrong URL).
+          return DeliveryOutcome{DeliveryOutcome::Result::rejected,
+                                 "HTTP " + std::to_string(r.status) +
+                                     " without Slack's \"ok\": " + bounded_snippet(r.body),
+                                 std::nullopt};
+        });
+  }
+
+ private:
+  config::Receiver receiver_;
+  SenderContext ctx_;
+};
+
+}  // namespace
+
+std::string render_slack_payload(const std::vector<Event>& group) {
+  const std::vector<Event> events = by_urgency(group);
+  const std::string headline = group_headline(events);
+  const std::string header = truncate_chars(headline, kHeaderChars);
+  const std::string fallback = truncate_chars(headline, kFallbackChars);
+
+  std::vector<std::string> sections;
+  sections.reserve(events.size());
+  for (const auto& e : events) {
+    // Sections are bounded in characters; markdown_event's byte bound is only a backstop.
+    sections.push_back(truncate_chars(markdown_event(view_of(e), slack_mrkdwn(), 4 * kSectionChars),
+                                      kSectionChars));
+  }
+  std::vector<std::size_t> chars_before(1, 0);  // chars_before[n]: the first n sections
+  for (const auto& s : sections) chars_before.push_back(chars_before.back() + utf8_length(s));
+
+  const std::size_t total = events.size();
+  const std::size_t fixed = utf8_length(header) + utf8_length(fallback) + kFooter.size();
+  const std::size_t shown = fit_count(total, [&](std::size_t n) {
+    const bool more = n < total;
+    const std::size_t blocks = 1 + n + (more ? 1 : 0) + 1;  // header, sections, "more", footer
+    const std::size_t chars =
+        fixed + chars_before[n] + (more ? utf8_length(more_line(total - n)) : 0);
+    return blocks <= kMaxBlocks && chars <= kTotalChars;
+  });
+
+  json::array blocks;
+  blocks.push_back(json::object{{"type", "header"}, {"text", text_object("plain_text", header)}});
+  for (std::size_t i = 0; i < shown; ++i) blocks.push_back(section(sections[i]));
+  if (shown < total) blocks.push_back(section(more_line(total - shown)));
+  blocks.push_back(
+      json::object{{"type", "context"}, {"elements", json::array{text_object("mrkdwn", kFooter)}}});
+  json::object payload{{"text", fallback}, {"blocks", std::move(blocks)}};
+  return json::serialize(payload);
+}
+
+std::unique_ptr<Sender> make_slack_sender(const config::Receiver& r, const SenderContext& ctx) {
+  return std::make_unique<SlackSender>(r, ctx);
+}
+
+}  // namespace omswatch::notifiers
