@@ -64,7 +64,10 @@ SELECT o.id, o.receiver, o.attempts, o.created_at, o.next_attempt_at,
 
 constexpr std::string_view kNextDueAt =
     "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'";
-constexpr std::string_view kPendingCount = "SELECT count(*) FROM outbox WHERE status = 'pending'";
+// Counted in the partial index, which holds pending rows only; the planner
+// would otherwise scan the whole outbox, which grows with every delivery.
+constexpr std::string_view kPendingCount =
+    "SELECT count(*) FROM outbox INDEXED BY outbox_due WHERE status = 'pending'";
 
 // Only pending rows change: marking a row twice, or a row already given up,
 // leaves it as it is.
@@ -110,7 +113,7 @@ SELECT oms, project_id, observed_at, outcome, error, status, alarm_level, curren
 constexpr std::string_view kEventsOfProject = R"sql(
 SELECT id, oms, project_id, kind, state, severity, alarm_level, summary, details_json,
        progress_json, observed_at
-  FROM events
+  FROM events INDEXED BY events_project_kind_time
  WHERE project_id = ?1 AND (?2 IS NULL OR kind = ?2)
    AND (CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END) >= ?3
    AND observed_at >= ?4 AND observed_at < ?5
