@@ -1,5 +1,6 @@
 #include "notifiers/http_outcome.h"
 
+#include <boost/json.hpp>
 #include <charconv>
 
 #include "notifiers/proxy.h"
@@ -27,6 +28,37 @@ net::HttpRequest json_post(std::string url, std::string body, const config::Rece
   req.body = std::move(body);
   req.headers.push_back({"Content-Type", "application/json"});
   return req;
+}
+
+std::optional<PlatformReply> read_platform_reply(
+    std::string_view body, std::initializer_list<std::string_view> code_keys,
+    std::initializer_list<std::string_view> message_keys) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  std::optional<PlatformReply> reply;
+  for (auto key : code_keys) {
+    const auto* c = o.if_contains(key);
+    if (!c) continue;
+    if (c->is_int64()) {
+      reply = PlatformReply{c->as_int64(), {}};
+    } else if (c->is_string()) {
+      std::int64_t n = 0;
+      std::string_view s = c->as_string();
+      auto [p, err] = std::from_chars(s.data(), s.data() + s.size(), n);
+      if (err == std::errc() && p == s.data() + s.size()) reply = PlatformReply{n, {}};
+    }
+    if (reply) break;
+  }
+  if (!reply) return std::nullopt;
+  for (auto key : message_keys) {
+    if (const auto* m = o.if_contains(key); m && m->is_string()) {
+      reply->message = bounded_snippet(m->as_string());
+      break;
+    }
+  }
+  return reply;
 }
 
 namespace {

@@ -2,7 +2,9 @@
 // How an HTTP exchange with a receiver turns into a DeliveryOutcome. Private to notifiers/.
 
 #include <boost/system/result.hpp>
+#include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 
 #include "config/config.h"
@@ -28,6 +30,19 @@ inline constexpr std::size_t kMaxReplyBytes = 64 * 1024;
 // the proxy chosen by select_proxy() from the receiver's `proxy` and `env`.
 net::HttpRequest json_post(std::string url, std::string body, const config::Receiver& receiver,
                            const config::EnvLookup& env);
+
+// The status a chat platform puts in its JSON reply: DingTalk and WeCom
+// {"errcode":0,"errmsg":"ok"}, Feishu {"code":0,"msg":"success"}.
+struct PlatformReply {
+  std::int64_t code = 0;
+  std::string message;  // bounded by bounded_snippet()
+};
+// The first of `code_keys` holding an integer (or a string of one), with the
+// first of `message_keys` holding a string; nullopt when the body is not a
+// JSON object with such a code.
+std::optional<PlatformReply> read_platform_reply(
+    std::string_view body, std::initializer_list<std::string_view> code_keys,
+    std::initializer_list<std::string_view> message_keys);
 
 // A receiver's reply for a log line or the outbox: at most `limit` bytes,
 // control characters replaced.

@@ -74,5 +74,6 @@ std::string render_webhook_payload(const std::string& receiver, const std::vecto
 // within its platform's limits (docs/receivers.md): the headline always,
 // then the most urgent events that fit, then "... and N more events".
 std::string render_slack_payload(const std::vector<Event>& events);
+std::string render_dingtalk_payload(const std::vector<Event>& events);
 
 }  // namespace omswatch::notifiers
