@@ -14,6 +14,8 @@ using std::chrono::seconds;
 
 namespace {
 
+std::string or_none(const std::string& s) { return s.empty() ? std::string("(none)") : s; }
+
 constexpr std::string_view kProjectFailed = "project_failed";
 constexpr std::string_view kProjectSuspended = "project_suspended";
 constexpr std::string_view kIncrStalled = "incr_stalled";
@@ -96,8 +98,9 @@ std::string failed_summary(const std::string& id, const Observation& obs) {
   if (!step.empty()) s += " in " + step;
   if (obs.failed_step) {
     const auto& e = obs.failed_step->error;
-    std::string why = e.error_code;
-    if (!e.error_msg.empty()) why += (why.empty() ? "" : " ") + e.error_msg;
+    // OMS messages often repeat the code ("ORA-01555: snapshot too old").
+    std::string why = e.error_msg.starts_with(e.error_code) ? e.error_msg : e.error_code;
+    if (!e.error_msg.empty() && why != e.error_msg) why += (why.empty() ? "" : " ") + e.error_msg;
     if (!why.empty()) s += ": " + why;
   }
   return s;
@@ -170,17 +173,17 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id,
   if (!first_sight) {
     if (p.status != s.status) {
       out.push_back({"status_changed", "notice", Severity::info,
-                     id + " status " + s.status + " -> " + p.status,
+                     id + " status " + or_none(s.status) + " -> " + or_none(p.status),
                      {{"from", s.status}, {"to", p.status}}});
     }
     if (p.current_step != s.current_step) {
       out.push_back({"step_changed", "notice", Severity::info,
-                     id + " step " + s.current_step + " -> " + p.current_step,
+                     id + " step " + or_none(s.current_step) + " -> " + or_none(p.current_step),
                      {{"from", s.current_step}, {"to", p.current_step}}});
     }
     if (!p.alarm_level.empty() && p.alarm_level != s.alarm_level) {
       out.push_back({"alarm_level_changed", "notice", Severity::info,
-                     id + " alarm level " + s.alarm_level + " -> " + p.alarm_level,
+                     id + " alarm level " + or_none(s.alarm_level) + " -> " + p.alarm_level,
                      {{"from", s.alarm_level}, {"to", p.alarm_level}}});
     }
     if (reached_100(p.enable_struct_transfer, s.struct_progress, p.struct_transfer_progress)) {

@@ -267,3 +267,33 @@ TEST(Detector, OmsUnreachableIsOneAlertPerOutage) {
 
 }  // namespace
 }  // namespace omswatch::daemon
+
+namespace omswatch::daemon {
+namespace {
+
+TEST(DetectorSummary, ErrorCodeIsNotRepeatedWhenTheMessageStartsWithIt) {
+  Feed r;
+  auto p = running(0, "INCR_SYNC");
+  p.status = "FAILED";
+  Observation o = ok(p);
+  oms::ProjectStep step;
+  step.name = "INCR_SYNC";
+  step.error = {"ORA-01555", "ORA-01555: snapshot too old"};
+  o.failed_step = step;
+  auto f = r.step(o, kStart);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].summary, "np_1 FAILED in INCR_SYNC: ORA-01555: snapshot too old");
+}
+
+TEST(DetectorSummary, EmptyStepsReadAsNone) {
+  Feed r;
+  auto p = running(0, "");
+  r.step(ok(p), kStart);
+  p.current_step = "STRUCT_TRANSFER";
+  auto f = r.step(ok(p), kStart + 1s);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].summary, "np_1 step (none) -> STRUCT_TRANSFER");
+}
+
+}  // namespace
+}  // namespace omswatch::daemon
