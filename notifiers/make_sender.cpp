@@ -6,6 +6,7 @@ std::unique_ptr<Sender> make_webhook_sender(const config::Receiver&, const Sende
 std::unique_ptr<Sender> make_console_sender(const config::Receiver&, const SenderContext&);
 std::unique_ptr<Sender> make_slack_sender(const config::Receiver&, const SenderContext&);
 std::unique_ptr<Sender> make_dingtalk_sender(const config::Receiver&, const SenderContext&);
+std::unique_ptr<Sender> make_feishu_sender(const config::Receiver&, const SenderContext&);
 
 Expected<std::unique_ptr<Sender>> make_sender(const config::Receiver& receiver,
                                               const SenderContext& context) {
@@ -16,6 +17,7 @@ Expected<std::unique_ptr<Sender>> make_sender(const config::Receiver& receiver,
   if (receiver.type == "webhook") return make_webhook_sender(receiver, context);
   if (receiver.type == "slack") return make_slack_sender(receiver, context);
   if (receiver.type == "dingtalk") return make_dingtalk_sender(receiver, context);
+  if (receiver.type == "feishu") return make_feishu_sender(receiver, context);
   return make_error("receiver '" + receiver.name + "': type '" + receiver.type +
                     "' is not supported by this version of omswatch");
 }

@@ -23,6 +23,11 @@ class SendWindow {
   // how long until one may (rounded up to whole seconds, at least 1 s).
   std::optional<std::chrono::seconds> acquire(TimePoint now);
 
+  // The same in two steps, for a platform with several windows: a send is
+  // counted in each only when all of them let it go.
+  std::optional<std::chrono::seconds> wait_at(TimePoint now);
+  void record(TimePoint now) { sent_.push_back(now); }
+
  private:
   std::size_t limit_;
   std::chrono::milliseconds window_;

@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -75,5 +76,9 @@ std::string render_webhook_payload(const std::string& receiver, const std::vecto
 // then the most urgent events that fit, then "... and N more events".
 std::string render_slack_payload(const std::vector<Event>& events);
 std::string render_dingtalk_payload(const std::vector<Event>& events);
+// Signed ("timestamp" and "sign" in the body) when `timestamp_s` is set.
+std::string render_feishu_payload(const std::vector<Event>& events,
+                                  std::optional<std::int64_t> timestamp_s,
+                                  const std::string& secret);
 
 }  // namespace omswatch::notifiers
