@@ -32,15 +32,15 @@ CREATE INDEX samples_project_time ON samples (project_id, observed_at);
 CREATE INDEX samples_oms_project_time ON samples (oms, project_id, observed_at);
 
 CREATE TABLE project_state (
-  oms        TEXT    NOT NULL,
-  project_id TEXT    NOT NULL,
+  oms        TEXT    NOT NULL CHECK (oms <> ''),
+  project_id TEXT    NOT NULL CHECK (project_id <> ''),
   state_json TEXT    NOT NULL,
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (oms, project_id)
 ) WITHOUT ROWID;
 
 CREATE TABLE oms_state (
-  oms        TEXT    NOT NULL PRIMARY KEY,
+  oms        TEXT    NOT NULL PRIMARY KEY CHECK (oms <> ''),
   state_json TEXT    NOT NULL,
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;

@@ -227,8 +227,17 @@ TEST_F(RecordTest, ValuesOutsideTheSchemaAreRefused) {
   auto no_id = make_event("", "np_1", "project_failed", "firing", "critical", kT0);
   EXPECT_FALSE(store_->record(poll_write(ok_sample("np_1", kT0), {no_id})).has_value());
 
+  ObservationWrite state_without_project;
+  state_without_project.oms = "prod";
+  state_without_project.project_state_json = "{}";
+  EXPECT_FALSE(store_->record(state_without_project).has_value());
+  ObservationWrite state_without_oms;
+  state_without_oms.oms_state_json = "{}";
+  EXPECT_FALSE(store_->record(state_without_oms).has_value());
+
   EXPECT_EQ(rows("samples"), 0);
   EXPECT_EQ(rows("project_state"), 0);
+  EXPECT_EQ(rows("oms_state"), 0);
   EXPECT_EQ(rows("events"), 0);
 }
 
