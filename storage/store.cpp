@@ -193,14 +193,35 @@ std::string newer_schema_message(const std::string& path, int version) {
          "point omswatch at another database";
 }
 
+// Refuses, before anything in the file is changed, a database this omswatch
+// must not touch: one from a newer omswatch, or another program's (version 0
+// with tables in it: adding omswatch's tables would only hide a wrong path).
+Expected<void> check_ownership(Database& db) {
+  auto version = user_version(db);
+  if (!version) return make_error(version.error());
+  if (*version > latest_schema_version()) {
+    return make_error(newer_schema_message(db.path(), *version));
+  }
+  if (*version == 0) {
+    Statement tables(db, "SELECT count(*) FROM sqlite_schema");
+    if (tables.step() && tables.column_int64(0) > 0) {
+      return make_error("database " + db.path() +
+                        " already holds tables but no omswatch schema: it is not an omswatch "
+                        "database (check [daemon] database)");
+    }
+  }
+  return {};
+}
+
 // Applies the migrations the database has not seen, each in its own
 // transaction with its version bump.
 Expected<int> migrate(Database& db) {
   auto found = user_version(db);
   if (!found) return found;
   int version = *found;
-  if (version > latest_schema_version())
+  if (version > latest_schema_version()) {
     return make_error(newer_schema_message(db.path(), version));
+  }
   for (const Migration& m : migrations()) {
     if (m.version <= version) continue;
     auto tx = Transaction::begin(db);
@@ -243,6 +264,7 @@ Expected<Database> open_read_write(const std::string& path) {
   auto db = Database::open(path, sqlite::kOpenReadWrite | sqlite::kOpenCreate);
   if (!db) return db;
   db->set_busy_timeout(kBusyTimeout);
+  if (auto ours = check_ownership(*db); !ours) return make_error(ours.error());
   // auto_vacuum only takes effect before the first table exists; on an
   // existing database this is a no-op.
   auto set = db->exec("PRAGMA auto_vacuum = INCREMENTAL");
@@ -308,7 +330,8 @@ struct Store::Impl {
     if (mode == OpenMode::read_write) (void)db.exec("PRAGMA optimize");
   }
 
-  // Runs `update` for each id in one transaction.
+  // Runs `st` once per id (bound to ?1, the rest by `bind`), all in one
+  // transaction.
   template <class Bind>
   Expected<void> update_each(Statement& st, const std::vector<std::int64_t>& ids,
                              const std::string& what, Bind bind) {

@@ -105,6 +105,7 @@ TEST(StoreOpen, RefusesADatabaseFromANewerOmswatch) {
   // Refusing touched nothing.
   auto db = open_raw(path);
   EXPECT_EQ(pragma(db, "user_version"), "99");
+  EXPECT_EQ(count_rows(db, "samples"), 0);
 }
 
 TEST(StoreOpen, ReadOnlyOpenOfAMissingFileFailsAndCreatesNothing) {
@@ -128,6 +129,23 @@ TEST(StoreOpen, ReadOnlyOpenRefusesAFileWithoutTheSchema) {
   ASSERT_FALSE(store.has_value());
   EXPECT_THAT(store.error(), HasSubstr(path));
   EXPECT_THAT(store.error(), HasSubstr("no omswatch schema"));
+}
+
+TEST(StoreOpen, LeavesAnotherProgramsDatabaseAlone) {
+  omswatch::testing::TempDir dir;
+  const std::string path = dir.file("other.db");
+  {
+    auto db = open_raw(path, sqlite::kOpenReadWrite | sqlite::kOpenCreate);
+    ASSERT_TRUE(db.exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY)").has_value());
+  }
+  auto store = Store::open(path, OpenMode::read_write);
+  ASSERT_FALSE(store.has_value());
+  EXPECT_THAT(store.error(), HasSubstr(path));
+  EXPECT_THAT(store.error(), HasSubstr("not an omswatch database"));
+  auto db = open_raw(path, sqlite::kOpenReadOnly);
+  EXPECT_EQ(count_rows(db, "sqlite_schema"), 1);
+  EXPECT_EQ(pragma(db, "user_version"), "0");
+  EXPECT_EQ(pragma(db, "journal_mode"), "delete");
 }
 
 TEST(StoreOpen, RefusesAFileThatIsNotADatabase) {
