@@ -3,7 +3,6 @@
 #include <cstdio>
 
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "daemon/dispatcher.h"
@@ -96,14 +95,6 @@ int run_daemon(config::Config config, ServiceOptions options) {
   ioc.run();
   spdlog::info("stopped");
   return 0;
-}
-
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("omswatch");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
 }
 
 }  // namespace omswatch::daemon

@@ -10,6 +10,7 @@
 
 #include "common/expected.h"
 #include "config/config.h"
+#include "daemon/logging.h"  // setup_logging(), which used to be declared here
 #include "daemon/watcher.h"
 
 namespace omswatch::daemon {
@@ -45,8 +46,5 @@ class Service {
 
 // `omswatch run`: runs until SIGTERM or SIGINT; returns the process exit code.
 int run_daemon(config::Config config, ServiceOptions options = {});
-
-// Installs the default logger on stderr at `level` ("info", "debug", ...).
-void setup_logging(const std::string& level);
 
 }  // namespace omswatch::daemon

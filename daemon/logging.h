@@ -1,0 +1,107 @@
+#pragma once
+// Where omswatch's log lines go, and how a call site attaches structured
+// fields to them.
+//
+// Under systemd (stderr connected to the journal, see stderr_is_journal())
+// every record goes to journald natively: PRIORITY= from the level,
+// SYSLOG_IDENTIFIER=omswatch, MESSAGE= the text alone (journald stamps time
+// and pid), and the fields of the call site, so that
+//   journalctl -u omswatch PROJECT_ID=np_4w1 -p warning
+// finds what one project went through. Anywhere else, records go to stderr as
+// "2026-11-29T04:41:09.123 info text", and the fields are not printed: a
+// message must say everything a person needs by itself; fields are for
+// filtering.
+//
+// Attaching fields:
+//   log_event(spdlog::level::warn, {{"PROJECT_ID", id}, {"OMS", oms}, {"EVENT_KIND", kind}},
+//             "{} {}: {}", oms, id, summary);
+// or, for every record logged by one synchronous stretch of code,
+//   LogFieldScope fields({{"OMS", oms}});
+//   spdlog::info(...);  // carries OMS=
+// A scope is thread-local and must not live across a co_await: another
+// coroutine resumed meanwhile on the same thread would log with its fields.
+// log_event() is always safe.
+//
+// Field names are journal field names: A-Z, 0-9 and '_', not starting with
+// '_', at most 64 characters. Others are normalised (lower case raised,
+// anything else becomes '_', leading '_' dropped); MESSAGE, PRIORITY,
+// SYSLOG_IDENTIFIER and CODE_* are omswatch's own and are dropped. Values are
+// cut to kMaxLogFieldBytes. Never put a secret in a field or a message.
+//
+// Loggers must stay synchronous (no spdlog async logger): the fields are read
+// on the logging thread when the record is written.
+
+#include <spdlog/spdlog.h>
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace omswatch::daemon {
+
+inline constexpr std::size_t kMaxLogFieldBytes = 2048;
+
+// Installs the default logger "omswatch" at `level` ("info", "debug", ...):
+// journald when stderr_is_journal(), stderr otherwise. May be called again
+// (the new logger replaces the old).
+void setup_logging(const std::string& level);
+
+struct LogField {
+  std::string_view name;
+  std::string_view value;
+};
+
+// Adds `fields` to every record logged on this thread while the scope lives.
+class LogFieldScope {
+ public:
+  explicit LogFieldScope(std::initializer_list<LogField> fields);
+  ~LogFieldScope();
+  LogFieldScope(const LogFieldScope&) = delete;
+  LogFieldScope& operator=(const LogFieldScope&) = delete;
+
+ private:
+  std::uint64_t id_;
+};
+
+// Logs one record with `fields` attached. Costs nothing beyond a level check
+// when `level` is filtered out.
+template <class... Args>
+void log_event(spdlog::level::level_enum level, std::initializer_list<LogField> fields,
+               spdlog::format_string_t<Args...> fmt, Args&&... args) {
+  if (!spdlog::should_log(level)) return;
+  LogFieldScope scope(fields);
+  spdlog::log(level, fmt, std::forward<Args>(args)...);
+}
+
+// The fields in force on this thread, outermost scope first, names
+// normalised, invalid and reserved ones dropped, values cut.
+std::vector<std::pair<std::string, std::string>> current_log_fields();
+
+// The journal field name for `name` ("" when nothing usable is left, or when
+// it is one of omswatch's own).
+std::string journal_field_name(std::string_view name);
+
+// JOURNAL_STREAM is "DEVICE:INODE" of the stream systemd connected stdout or
+// stderr to; true when it names (dev, ino).
+bool journal_stream_matches(std::string_view journal_stream, std::uint64_t dev, std::uint64_t ino);
+
+// True when stderr is the journal stream systemd set up for this process
+// (JOURNAL_STREAM matches fstat(2)), as systemd.exec(5) recommends checking
+// before logging to the journal natively.
+bool stderr_is_journal();
+
+// Sends one record ("NAME=value" entries, MESSAGE= first) to the journal;
+// returns 0 or a negative errno, like sd_journal_sendv().
+using JournalWriter = std::function<int(const std::vector<std::string>& fields)>;
+
+// A sink writing records to the journal through `writer` (sd_journal_sendv
+// when empty). When the journal refuses a record, the record is written to
+// stderr with the usual pattern instead, so nothing is lost.
+std::shared_ptr<spdlog::sinks::sink> make_journal_sink(JournalWriter writer = {});
+
+}  // namespace omswatch::daemon
