@@ -41,9 +41,13 @@ std::string delivery_id(const std::string& receiver, const std::vector<std::int6
 
 namespace {
 
-notifiers::Event to_event(const storage::EventRecord& r) {
+notifiers::Event to_event(const storage::EventRecord& r, const config::Config* config) {
   notifiers::Event e;
   e.id = r.id;
+  e.project_name = r.project_name;
+  if (config) {
+    if (const auto* oms = config->find_oms(r.oms)) e.link = console_link(oms->console_url, r.project_id);
+  }
   e.kind = r.kind;
   e.state = r.state;
   e.severity = parse_severity(r.severity).value_or(Severity::info);
@@ -64,46 +68,66 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     std::unique_ptr<notifiers::Sender> sender;
     std::unique_ptr<asio::steady_timer> wake;
     asio::cancellation_signal cancel;
-    bool busy = false;
+    bool retired = false;  // replaced or removed by a reload, or stopped
   };
 
   Impl(asio::any_io_executor ex, storage::Store& st,
        std::map<std::string, std::unique_ptr<notifiers::Sender>> s, WallClock c, RetryPolicy p)
       : executor(ex), store(st), clock(std::move(c)), policy(p), sweep(ex) {
-    for (auto& [name, sender] : s) {
-      auto w = std::make_unique<Worker>();
-      w->sender = std::move(sender);
-      w->wake = std::make_unique<asio::steady_timer>(ex);
-      workers.emplace(name, std::move(w));
-    }
+    for (auto& [name, sender] : s) set_sender(name, std::move(sender));
   }
 
   asio::any_io_executor executor;
   storage::Store& store;
   WallClock clock;
   RetryPolicy policy;
-  std::map<std::string, std::unique_ptr<Worker>> workers;
+  std::map<std::string, std::shared_ptr<Worker>> workers;
+  std::shared_ptr<const config::Config> config;
   asio::steady_timer sweep;  // wakes workers when the earliest retry falls due
   asio::cancellation_signal sweep_cancel;
   DispatcherCounters counters;
   std::mt19937_64 rng{std::random_device{}()};
+  bool started = false;
   bool stopped = false;
 
   void start() {
-    auto self = shared_from_this();
-    for (auto& [name, w] : workers) {
-      asio::co_spawn(executor, worker_loop(self, name, *w),
-                     asio::bind_cancellation_slot(w->cancel.slot(), asio::detached));
-    }
-    asio::co_spawn(executor, sweep_loop(self),
+    started = true;
+    for (auto& [name, w] : workers) spawn_worker(name, w);
+    asio::co_spawn(executor, sweep_loop(shared_from_this()),
                    asio::bind_cancellation_slot(sweep_cancel.slot(), asio::detached));
+  }
+
+  void spawn_worker(const std::string& name, const std::shared_ptr<Worker>& w) {
+    asio::co_spawn(executor, worker_loop(shared_from_this(), name, w),
+                   asio::bind_cancellation_slot(w->cancel.slot(), asio::detached));
   }
 
   void stop() {
     if (stopped) return;
     stopped = true;
-    for (auto& [name, w] : workers) w->cancel.emit(asio::cancellation_type::terminal);
+    for (auto& [name, w] : workers) retire(*w);
     sweep_cancel.emit(asio::cancellation_type::terminal);
+  }
+
+  void retire(Worker& w) {
+    w.retired = true;
+    w.cancel.emit(asio::cancellation_type::terminal);
+  }
+
+  void set_sender(const std::string& name, std::unique_ptr<notifiers::Sender> sender) {
+    if (auto it = workers.find(name); it != workers.end()) retire(*it->second);
+    auto w = std::make_shared<Worker>();
+    w->sender = std::move(sender);
+    w->wake = std::make_unique<asio::steady_timer>(executor);
+    workers[name] = w;
+    if (started && !stopped) spawn_worker(name, w);
+  }
+
+  void remove_sender(const std::string& name) {
+    if (auto it = workers.find(name); it != workers.end()) {
+      retire(*it->second);
+      workers.erase(it);
+    }
   }
 
   void notify() {
@@ -128,8 +152,14 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   static asio::awaitable<void> sweep_loop(std::shared_ptr<Impl> self) {
     while (!self->stopped) {
       auto now_ms = to_unix_ms(self->clock());
-      self->fail_orphans(self->store.due_deliveries(now_ms, 1000));
-      auto next = self->store.next_due_at();
+      std::optional<storage::TimeMs> next;
+      try {
+        self->fail_orphans(self->store.due_deliveries(now_ms, 1000));
+        next = self->store.next_due_at();
+      } catch (const std::exception& e) {
+        spdlog::error("cannot read the outbox: {}", e.what());
+        next = now_ms + 5000;
+      }
       if (next && *next <= now_ms) {
         // Something is due: workers that are idle look now.
         for (auto& [name, w] : self->workers) w->wake->cancel();
@@ -146,10 +176,18 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   }
 
   static asio::awaitable<void> worker_loop(std::shared_ptr<Impl> self, std::string name,
-                                           Worker& w) {
-    while (!self->stopped) {
-      bool sent = co_await self->deliver_due(name, w);
-      if (self->stopped) co_return;
+                                           std::shared_ptr<Worker> worker) {
+    Worker& w = *worker;
+    while (!w.retired) {
+      bool sent = false;
+      try {
+        sent = co_await self->deliver_due(name, w);
+      } catch (const std::exception& e) {
+        // The database failed under us (disk full, I/O error): the rows stay
+        // pending and are tried again when the next commit or retry wakes us.
+        spdlog::error("receiver {}: cannot read or update the outbox: {}", name, e.what());
+      }
+      if (w.retired) co_return;
       if (sent) continue;  // more may be due
       w.wake->expires_after(std::chrono::hours(1));
       co_await w.wake->async_wait(asio::as_tuple(asio::use_awaitable));
@@ -180,7 +218,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         continue;
       }
       ids.push_back(d.id);
-      events.push_back(to_event(d.event));
+      events.push_back(to_event(d.event, config ? config.get() : nullptr));
       attempts = std::max(attempts, d.attempts);
     }
     if (!expired.empty()) {
@@ -192,7 +230,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     if (ids.empty()) co_return true;
 
     auto outcome = co_await w.sender->send(events, delivery_id(name, ids));
-    if (stopped) co_return false;
+    if (w.retired) co_return false;  // rows stay pending for the next sender
     const auto done_ms = to_unix_ms(clock());
     switch (outcome.result) {
       case notifiers::DeliveryOutcome::Result::delivered:
@@ -247,6 +285,13 @@ Dispatcher::Dispatcher(asio::any_io_executor executor, storage::Store& store,
                        WallClock clock, RetryPolicy policy)
     : impl_(std::make_shared<Impl>(executor, store, std::move(senders), std::move(clock), policy)) {}
 Dispatcher::~Dispatcher() { impl_->stop(); }
+void Dispatcher::set_sender(const std::string& receiver, std::unique_ptr<notifiers::Sender> sender) {
+  impl_->set_sender(receiver, std::move(sender));
+}
+void Dispatcher::remove_sender(const std::string& receiver) { impl_->remove_sender(receiver); }
+void Dispatcher::set_config(std::shared_ptr<const config::Config> config) {
+  impl_->config = std::move(config);
+}
 void Dispatcher::start() { impl_->start(); }
 void Dispatcher::stop() { impl_->stop(); }
 void Dispatcher::notify() { impl_->notify(); }

@@ -48,6 +48,14 @@ class Dispatcher {
   // New rows are due: look now.
   void notify();
 
+  // A reload: adds or replaces one receiver's sender (a send in flight with
+  // the old one is abandoned and its rows retried with the new one), or
+  // removes it (its pending rows are then given up as unconfigured).
+  void set_sender(const std::string& receiver, std::unique_ptr<notifiers::Sender> sender);
+  // The configuration messages are rendered with (console links).
+  void set_config(std::shared_ptr<const config::Config> config);
+  void remove_sender(const std::string& receiver);
+
   const DispatcherCounters& counters() const;
 
  private:

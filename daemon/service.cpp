@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/dispatcher.h"
+#include "daemon/systemd_notify.h"
 #include "net/http_client.h"
 #include "storage/store.h"
 
@@ -13,11 +14,13 @@ namespace omswatch::daemon {
 namespace asio = boost::asio;
 
 struct Service::Impl {
-  config::Config config;
+  std::shared_ptr<const config::Config> config;
+  notifiers::SenderContext sender_context;
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<net::HttpClient> http;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Watcher> watcher;
+  bool stopped = false;
 };
 
 Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -28,8 +31,8 @@ Service::~Service() {
 Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config::Config config,
                                                    ServiceOptions options) {
   auto impl = std::make_unique<Impl>();
-  impl->config = std::move(config);
-  const config::Config& cfg = impl->config;
+  impl->config = std::make_shared<const config::Config>(std::move(config));
+  const config::Config& cfg = *impl->config;
   WallClock clock = options.clock ? options.clock : [] { return std::chrono::system_clock::now(); };
 
   auto store = storage::Store::open(cfg.daemon.database, storage::OpenMode::read_write);
@@ -41,7 +44,7 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
   http_options.user_agent = "omswatch/" OMSWATCH_VERSION;
   impl->http = std::make_unique<net::HttpClient>(ioc.get_executor(), http_options);
 
-  notifiers::SenderContext ctx;
+  notifiers::SenderContext& ctx = impl->sender_context;
   ctx.http = impl->http.get();
   ctx.now = clock;
   ctx.console = options.console ? options.console : [](const std::string& line) {
@@ -57,9 +60,13 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
   }
   impl->dispatcher = std::make_unique<Dispatcher>(ioc.get_executor(), *impl->store,
                                                   std::move(senders), clock);
+  impl->dispatcher->set_config(impl->config);
   Dispatcher* dispatcher = impl->dispatcher.get();
-  impl->watcher = std::make_unique<Watcher>(ioc.get_executor(), cfg, *impl->store, *impl->http,
-                                            clock, [dispatcher] { dispatcher->notify(); });
+  WatcherOptions watcher_options;
+  watcher_options.clock = clock;
+  watcher_options.on_committed = [dispatcher] { dispatcher->notify(); };
+  impl->watcher = std::make_unique<Watcher>(ioc.get_executor(), impl->config, *impl->store,
+                                            *impl->http, std::move(watcher_options));
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
@@ -69,27 +76,108 @@ void Service::start() {
 }
 
 void Service::stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
   impl_->watcher->stop();
   impl_->dispatcher->stop();
   impl_->http->close_idle();
 }
 
-const config::Config& Service::config() const { return impl_->config; }
+Expected<void> Service::reload(config::Config next_config) {
+  const config::Config& current = *impl_->config;
+  if (next_config.daemon.database != current.daemon.database) {
+    return make_error("daemon.database changed (" + current.daemon.database + " -> " +
+                      next_config.daemon.database + "): that needs a restart");
+  }
+  // Build every new sender first, so a receiver that cannot be built leaves
+  // everything as it was.
+  std::map<std::string, std::unique_ptr<notifiers::Sender>> changed;
+  for (const auto& r : next_config.receivers) {
+    const config::Receiver* old = current.find_receiver(r.name);
+    if (old && *old == r) continue;
+    auto sender = notifiers::make_sender(r, impl_->sender_context);
+    if (!sender) return make_error(sender.error());
+    changed.emplace(r.name, std::move(*sender));
+  }
+  for (const auto& r : current.receivers) {
+    if (!next_config.find_receiver(r.name)) impl_->dispatcher->remove_sender(r.name);
+  }
+  for (auto& [name, sender] : changed) impl_->dispatcher->set_sender(name, std::move(sender));
+  if (next_config.daemon.log_level != current.daemon.log_level) {
+    spdlog::set_level(spdlog::level::from_str(next_config.daemon.log_level));
+  }
+  impl_->config = std::make_shared<const config::Config>(std::move(next_config));
+  impl_->watcher->apply(impl_->config);
+  impl_->dispatcher->set_config(impl_->config);
+  impl_->dispatcher->notify();
+  return {};
+}
+
+const config::Config& Service::config() const { return *impl_->config; }
+const Watcher& Service::watcher() const { return *impl_->watcher; }
+storage::Store& Service::store() { return *impl_->store; }
+
+namespace {
+
+// `systemctl status` shows this line, refreshed while running.
+std::string status_text(Service& service) {
+  std::string outbox;
+  try {
+    outbox = std::to_string(service.store().pending_count());
+  } catch (const storage::StorageError&) {
+    outbox = "unknown";
+  }
+  return "watching " + std::to_string(service.watcher().watched_projects()) + " projects on " +
+         std::to_string(service.config().oms.size()) + " OMS; " +
+         std::to_string(service.watcher().conditions_firing()) + " conditions firing; outbox " +
+         outbox;
+}
+
+}  // namespace
 
 int run_daemon(config::Config config, ServiceOptions options) {
   asio::io_context ioc(1);
+  const std::string config_path = config.source;
   auto service = Service::create(ioc, std::move(config), std::move(options));
   if (!service) {
     spdlog::critical("cannot start: {}", service.error());
     return 1;
   }
+  SystemdNotifier notifier;
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  asio::signal_set hangup(ioc, SIGHUP);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("received {}, stopping", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    notifier.stopping();  // also ends the watchdog timer, so that run() can return
     (*service)->stop();
+    hangup.cancel();  // so that run() returns once the loops have drained
   });
+  std::function<void()> wait_for_hangup = [&] {
+    hangup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      spdlog::info("received SIGHUP, reloading {}", config_path);
+      notifier.reloading();
+      auto loaded = config::load_file(config_path);
+      for (const auto& w : loaded.warnings) spdlog::warn("{}", w.to_string());
+      if (!loaded.config) {
+        for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
+        spdlog::error("reload refused: {} has {} error(s); the running configuration stays",
+                      config_path, loaded.errors.size());
+      } else if (auto applied = (*service)->reload(std::move(*loaded.config)); !applied) {
+        spdlog::error("reload refused: {}; the running configuration stays", applied.error());
+      } else {
+        spdlog::info("reloaded {}: {} project(s) watched", config_path,
+                     (*service)->watcher().watched_projects());
+      }
+      notifier.ready();
+      wait_for_hangup();
+    });
+  };
+  wait_for_hangup();
   (*service)->start();
+  notifier.start(ioc.get_executor(), [&] { return status_text(**service); });
+  notifier.ready();  // the configuration is loaded and the database open
   spdlog::info("omswatch {} running, database {}", OMSWATCH_VERSION,
                (*service)->config().daemon.database);
   ioc.run();

@@ -13,6 +13,10 @@
 #include "daemon/logging.h"  // setup_logging(), which used to be declared here
 #include "daemon/watcher.h"
 
+namespace omswatch::storage {
+class Store;
+}
+
 namespace omswatch::daemon {
 
 struct ServiceOptions {
@@ -36,7 +40,15 @@ class Service {
   // loops have drained.
   void stop();
 
+  // Applies a reloaded configuration: projects, OMS deployments, receivers,
+  // routes and thresholds, keeping detector state and pending deliveries. A
+  // configuration that cannot be applied (a receiver that cannot be built, a
+  // different database) is refused with the reason, and the running one kept.
+  Expected<void> reload(config::Config next);
+
   const config::Config& config() const;
+  const Watcher& watcher() const;
+  storage::Store& store();
 
  private:
   struct Impl;
@@ -44,7 +56,9 @@ class Service {
   std::unique_ptr<Impl> impl_;
 };
 
-// `omswatch run`: runs until SIGTERM or SIGINT; returns the process exit code.
+// `omswatch run`: runs until SIGTERM or SIGINT; SIGHUP re-reads `config_path`
+// and applies it (a bad file is refused and logged; the old config keeps
+// running). Returns the process exit code.
 int run_daemon(config::Config config, ServiceOptions options = {});
 
 }  // namespace omswatch::daemon

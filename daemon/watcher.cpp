@@ -1,6 +1,7 @@
 #include "daemon/watcher.h"
 
 #include <random>
+#include <set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -8,7 +9,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -22,6 +22,7 @@
 namespace omswatch::daemon {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using SteadyDuration = std::chrono::steady_clock::duration;
 
 std::string new_event_id() {
   static thread_local std::mt19937_64 rng{std::random_device{}() ^
@@ -38,7 +39,20 @@ std::string new_event_id() {
   return id;
 }
 
+std::string console_link(const std::string& console_url, const std::string& project_id) {
+  if (console_url.empty()) return {};
+  static constexpr std::string_view kPlaceholder = "{project_id}";
+  std::string out = console_url;
+  if (auto pos = out.find(kPlaceholder); pos != std::string::npos) {
+    out.replace(pos, kPlaceholder.size(), project_id);
+  }
+  return out;
+}
+
 namespace {
+
+constexpr int kListPageSize = 150;
+constexpr int kMaxListPages = 1000;  // 150,000 projects: far beyond one daemon's budget
 
 std::string level_or_medium(const std::string& level) { return level.empty() ? "MEDIUM" : level; }
 
@@ -59,41 +73,66 @@ std::string describe_api_error(const oms::ApiError& e) {
   return s.empty() ? std::string("success:false without a code") : s;
 }
 
+bool is_gone_status(std::string_view status) { return status == "RELEASED" || status == "DELETED"; }
+
+bool same_connection(const config::OmsDeployment& a, const config::OmsDeployment& b) {
+  return a.url == b.url && a.username == b.username && a.password == b.password &&
+         a.timeout == b.timeout;
+}
+
+std::unique_ptr<oms::Client> make_oms_client(net::HttpClient& http,
+                                             const config::OmsDeployment& d) {
+  return oms::make_client(
+      http, oms::Endpoint{d.name, d.url, d.username, d.password.reveal(), d.timeout});
+}
+
 }  // namespace
 
 struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   struct Project {
     std::string id;
+    std::string name;
     ProjectState state;
+    bool configured = false;  // listed in the configuration
+    bool discovered = false;  // returned by ListProjects
+    bool active = true;       // false once no longer watched: its loop ends
     bool last_poll_failed = false;
+    std::optional<TimePoint> name_tried_at;
     asio::cancellation_signal cancel;
   };
   struct Oms {
-    const config::OmsDeployment* config = nullptr;
-    std::unique_ptr<oms::Client> client;
-    std::unique_ptr<Slots> slots;
+    config::OmsDeployment config;
+    std::shared_ptr<oms::Client> client;
+    std::shared_ptr<Slots> slots;
     OmsState state;
     std::string state_json;
-    std::vector<std::unique_ptr<Project>> projects;
+    std::map<std::string, std::shared_ptr<Project>> projects;  // the watched ones
+    bool active = true;
+    bool discovering = false;
+    asio::cancellation_signal discover_cancel;
   };
 
-  Impl(asio::any_io_executor ex, const config::Config& cfg, storage::Store& st,
-       net::HttpClient& http_client, WallClock c, std::function<void()> committed)
-      : executor(ex), config(cfg), store(st), http(http_client), clock(std::move(c)),
-        on_committed(std::move(committed)) {}
+  Impl(asio::any_io_executor ex, std::shared_ptr<const config::Config> cfg, storage::Store& st,
+       net::HttpClient& http_client, WatcherOptions opts)
+      : executor(ex), config(std::move(cfg)), store(st), http(http_client),
+        options(std::move(opts)) {
+    if (!options.clock) options.clock = [] { return std::chrono::system_clock::now(); };
+  }
 
   asio::any_io_executor executor;
-  const config::Config& config;
+  std::shared_ptr<const config::Config> config;
   storage::Store& store;
   net::HttpClient& http;
-  WallClock clock;
-  std::function<void()> on_committed;
-  std::vector<std::unique_ptr<Oms>> deployments;
+  WatcherOptions options;
+  std::map<std::string, std::shared_ptr<Oms>> deployments;
+  std::map<std::pair<std::string, std::string>, ProjectState> saved;
   WatcherCounters counters;
+  std::mt19937_64 rng{std::random_device{}()};
   bool stopped = false;
 
+  // --- the watched set
+
   void start() {
-    std::map<std::pair<std::string, std::string>, ProjectState> saved;
     for (auto& row : store.load_project_states()) {
       auto parsed = project_state_from_json(row.state_json);
       if (!parsed) {
@@ -103,80 +142,202 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
       }
       saved[{row.oms, row.project_id}] = std::move(*parsed);
     }
-    for (const auto& d : config.oms) {
-      auto o = std::make_unique<Oms>();
-      o->config = &d;
-      o->client = oms::make_client(
-          http, oms::Endpoint{d.name, d.url, d.username, d.password.reveal(), d.timeout});
-      o->slots = std::make_unique<Slots>(executor, d.max_in_flight);
-      if (auto json = store.load_oms_state(d.name)) {
-        if (auto parsed = oms_state_from_json(*json)) {
-          o->state = std::move(*parsed);
-          o->state_json = *json;
-        }
-      }
-      for (const auto& id : d.projects) {
-        auto p = std::make_unique<Project>();
-        p->id = id;
-        if (auto it = saved.find({d.name, id}); it != saved.end()) p->state = it->second;
-        o->projects.push_back(std::move(p));
-      }
-      deployments.push_back(std::move(o));
-    }
-    auto self = shared_from_this();
-    for (auto& o : deployments) {
-      const std::size_t n = o->projects.size();
-      for (std::size_t i = 0; i < n; ++i) {
-        // Spread the first polls over the interval so an OMS never sees a burst.
-        auto offset = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-            o->config->interval * static_cast<std::int64_t>(i) / static_cast<std::int64_t>(n));
-        Project& p = *o->projects[i];
-        asio::co_spawn(executor, poll_loop(self, *o, p, offset),
-                       asio::bind_cancellation_slot(p.cancel.slot(), asio::detached));
-      }
-      spdlog::info("watching {} project(s) on OMS {} every {}", n, o->config->name,
-                   config::format_duration(o->config->interval));
-    }
+    for (const auto& d : config->oms) add_oms(d);
   }
 
   void stop() {
     if (stopped) return;
     stopped = true;
-    for (auto& o : deployments) {
-      for (auto& p : o->projects) p->cancel.emit(asio::cancellation_type::terminal);
+    for (auto& [name, o] : deployments) deactivate_oms(*o);
+  }
+
+  void add_oms(const config::OmsDeployment& d) {
+    auto o = std::make_shared<Oms>();
+    o->config = d;
+    o->client = make_oms_client(http, d);
+    o->slots = std::make_shared<Slots>(executor, d.max_in_flight);
+    if (auto json = store.load_oms_state(d.name)) {
+      if (auto parsed = oms_state_from_json(*json)) {
+        o->state = std::move(*parsed);
+        o->state_json = *json;
+      }
+    }
+    deployments[d.name] = o;
+    const std::size_t n = d.projects.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      // Spread the first polls over the interval so an OMS never sees a burst.
+      auto offset = std::chrono::duration_cast<SteadyDuration>(
+          d.interval * static_cast<std::int64_t>(i) / static_cast<std::int64_t>(n));
+      add_project(o, d.projects[i], offset).configured = true;
+    }
+    if (d.discover) start_discovery(o);
+    spdlog::info("watching {} project(s) on OMS {} every {}{}", n, d.name,
+                 config::format_duration(d.interval), d.discover ? ", and what it lists" : "");
+  }
+
+  void deactivate_oms(Oms& o) {
+    o.active = false;
+    for (auto& [id, p] : o.projects) {
+      p->active = false;
+      p->cancel.emit(asio::cancellation_type::terminal);
+    }
+    o.discover_cancel.emit(asio::cancellation_type::terminal);
+  }
+
+  Project& add_project(const std::shared_ptr<Oms>& o, const std::string& id,
+                       SteadyDuration offset) {
+    if (auto it = o->projects.find(id); it != o->projects.end()) return *it->second;
+    auto p = std::make_shared<Project>();
+    p->id = id;
+    if (auto it = saved.find({o->config.name, id}); it != saved.end()) {
+      p->state = std::move(it->second);
+      saved.erase(it);
+    }
+    o->projects[id] = p;
+    asio::co_spawn(executor, poll_loop(shared_from_this(), o, p, offset),
+                   asio::bind_cancellation_slot(p->cancel.slot(), asio::detached));
+    return *p;
+  }
+
+  SteadyDuration random_offset(const config::OmsDeployment& d) {
+    auto span = std::max<std::int64_t>(1, d.interval.count());
+    return std::chrono::duration_cast<SteadyDuration>(
+        std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(0, span - 1)(rng)));
+  }
+
+  // Stops watching a project. With `reason`, a final project_removed event
+  // (and the resolution of its firing conditions) is committed first.
+  void remove_project(Oms& o, const std::string& id, const std::string& reason) {
+    auto it = o.projects.find(id);
+    if (it == o.projects.end()) return;
+    auto p = it->second;
+    if (!reason.empty()) {
+      std::vector<Finding> findings;
+      ProjectState final_state = p->state;
+      finish_project(p->id, final_state, reason, findings);
+      storage::ObservationWrite write;
+      write.now = to_unix_ms(options.clock());
+      write.oms = o.config.name;
+      write.project_id = id;
+      write.project_state_json = to_json(final_state);
+      add_events(write, o, *p, findings, "{}");
+      if (!commit(write, o, *p)) return;  // stays watched; tried again at the next chance
+      p->state = std::move(final_state);
+    }
+    p->active = false;
+    p->cancel.emit(asio::cancellation_type::terminal);
+    o.projects.erase(it);
+    spdlog::info("no longer watching project {} on {}{}{}", id, o.config.name,
+                 reason.empty() ? "" : ": ", reason);
+  }
+
+  // The findings of a project that leaves: its open conditions resolve, and
+  // one notice says why it is no longer watched.
+  void finish_project(const std::string& id, ProjectState& state, const std::string& reason,
+                      std::vector<Finding>& findings) {
+    const TimePoint now = options.clock();
+    for (const auto& [kind, c] : state.firing) {
+      auto lasted = std::chrono::duration_cast<Duration>(now - c.since);
+      findings.push_back(
+          {kind, "resolved", c.severity,
+           id + " is no longer watched (" + reason + ") after " + config::format_duration(lasted),
+           {{"duration_s", std::chrono::duration_cast<std::chrono::seconds>(lasted).count()},
+            {"reason", reason}}});
+    }
+    state.firing.clear();
+    findings.push_back({"project_removed", "notice", Severity::info,
+                        id + " is no longer watched: " + reason, {{"reason", reason}}});
+  }
+
+  void apply(std::shared_ptr<const config::Config> next) {
+    config = std::move(next);
+    std::set<std::string> names;
+    for (const auto& d : config->oms) names.insert(d.name);
+    for (auto it = deployments.begin(); it != deployments.end();) {
+      if (names.count(it->first)) {
+        ++it;
+        continue;
+      }
+      spdlog::info("OMS {} is no longer configured: its projects are no longer watched", it->first);
+      deactivate_oms(*it->second);
+      it = deployments.erase(it);
+    }
+    for (const auto& d : config->oms) {
+      auto it = deployments.find(d.name);
+      if (it == deployments.end()) {
+        add_oms(d);
+        continue;
+      }
+      update_oms(it->second, d);
     }
   }
 
-  static asio::awaitable<void> poll_loop(std::shared_ptr<Impl> self, Oms& o, Project& p,
-                                         std::chrono::steady_clock::duration offset) {
+  void update_oms(const std::shared_ptr<Oms>& o, const config::OmsDeployment& d) {
+    const config::OmsDeployment old = o->config;
+    o->config = d;  // the interval applies from the next tick of each loop
+    if (!same_connection(old, d)) o->client = make_oms_client(http, d);
+    if (old.max_in_flight != d.max_in_flight) {
+      // Polls holding a slot of the old semaphore release it there.
+      o->slots = std::make_shared<Slots>(executor, d.max_in_flight);
+    }
+    std::set<std::string> configured(d.projects.begin(), d.projects.end());
+    std::vector<std::string> drop;
+    for (auto& [id, p] : o->projects) {
+      if (configured.count(id)) continue;
+      p->configured = false;
+      if (!(p->discovered && d.discover)) drop.push_back(id);
+    }
+    for (const auto& id : drop) remove_project(*o, id, "");
+    for (const auto& id : d.projects) add_project(o, id, random_offset(d)).configured = true;
+    if (d.discover && !o->discovering) start_discovery(o);
+    if (!d.discover && o->discovering) {
+      o->discover_cancel.emit(asio::cancellation_type::terminal);
+      o->discovering = false;
+    }
+  }
+
+  // --- polling
+
+  static asio::awaitable<void> poll_loop(std::shared_ptr<Impl> self, std::shared_ptr<Oms> o,
+                                         std::shared_ptr<Project> p, SteadyDuration offset) {
     asio::steady_timer timer(self->executor);
     auto next = std::chrono::steady_clock::now() + offset;
-    const auto interval =
-        std::chrono::duration_cast<std::chrono::steady_clock::duration>(o.config->interval);
-    while (!self->stopped) {
+    while (self->live(*o, *p)) {
       timer.expires_at(next);
       auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (self->stopped || ec) co_return;
-      if (!co_await o.slots->acquire()) co_return;
+      if (ec || !self->live(*o, *p)) co_return;
+      auto slots = o->slots;
+      if (!co_await slots->acquire()) co_return;
       try {
         co_await self->poll_once(o, p);
       } catch (const std::exception& e) {
         // A broken invariant in one poll must not end the project's loop.
-        spdlog::error("poll of project {} on {} failed unexpectedly: {}", p.id, o.config->name,
+        spdlog::error("poll of project {} on {} failed unexpectedly: {}", p->id, o->config.name,
                       e.what());
       }
-      o.slots->release();
+      slots->release();
       // Fixed-rate schedule: a slow poll does not shift the following ones,
       // and a poll that overran its slot is not made up with a burst.
+      const auto interval = std::chrono::duration_cast<SteadyDuration>(o->config.interval);
       next += interval;
       auto now = std::chrono::steady_clock::now();
       if (next < now) next = now + (interval - (now - next) % interval);
     }
   }
 
-  asio::awaitable<void> poll_once(Oms& o, Project& p) {
-    auto call = co_await o.client->describe_progress(p.id);
-    if (stopped) co_return;
+  bool live(const Oms& o, const Project& p) const { return !stopped && o.active && p.active; }
+
+  asio::awaitable<void> poll_once(std::shared_ptr<Oms> o, std::shared_ptr<Project> p) {
+    auto client = o->client;  // a reload may replace it while this poll runs
+    if (p->name.empty() &&
+        (!p->name_tried_at || options.clock() - *p->name_tried_at >= options.name_retry_after)) {
+      p->name_tried_at = options.clock();
+      auto info = co_await client->describe_project(p->id);
+      if (!live(*o, *p)) co_return;
+      if (info.ok() && info.reply.data) p->name = info.reply.data->name;
+    }
+    auto call = co_await client->describe_progress(p->id);
+    if (!live(*o, *p)) co_return;
     Observation obs;
     obs.server_time = call.server_date;
     if (call.transport_error) {
@@ -191,22 +352,23 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     } else {
       obs.outcome = Observation::Outcome::ok;
       obs.progress = std::move(*call.reply.data);
-      if (obs.progress.project_id.empty()) obs.progress.project_id = p.id;
-      if (obs.progress.status == "FAILED" && p.state.status != "FAILED") {
-        obs.failed_step = co_await fetch_failed_step(o, p.id);
-        if (stopped) co_return;
+      if (obs.progress.project_id.empty()) obs.progress.project_id = p->id;
+      if (obs.progress.status == "FAILED" && p->state.status != "FAILED") {
+        obs.failed_step = co_await fetch_failed_step(*client, o->config.name, p->id);
+        if (!live(*o, *p)) co_return;
       }
     }
-    record(o, p, obs, call.latency);
+    record(*o, *p, obs, call.latency);
   }
 
   // The reason for a failure, from DescribeProjectSteps. Its own failure must
   // not hold the alert back: then the alert goes out without it.
-  asio::awaitable<std::optional<oms::ProjectStep>> fetch_failed_step(Oms& o,
+  asio::awaitable<std::optional<oms::ProjectStep>> fetch_failed_step(oms::Client& client,
+                                                                     const std::string& oms_name,
                                                                      const std::string& id) {
-    auto steps = co_await o.client->describe_steps(id);
+    auto steps = co_await client.describe_steps(id);
     if (!steps.ok() || !steps.reply.data) {
-      spdlog::warn("project {} on {} FAILED; its steps could not be read: {}", id, o.config->name,
+      spdlog::warn("project {} on {} FAILED; its steps could not be read: {}", id, oms_name,
                    steps.transport_error.value_or(describe_api_error(steps.reply.error)));
       co_return std::nullopt;
     }
@@ -223,80 +385,120 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void record(Oms& o, Project& p, const Observation& obs, std::chrono::microseconds latency) {
-    const TimePoint now = clock();
-    const std::int64_t now_ms = to_unix_ms(now);
-    const std::string& oms_name = o.config->name;
-
+    const TimePoint now = options.clock();
+    const bool ok = obs.outcome == Observation::Outcome::ok;
     // The route (and its thresholds) of the level the project has now.
-    std::string level = level_or_medium(obs.outcome == Observation::Outcome::ok &&
-                                                !obs.progress.alarm_level.empty()
+    std::string level = level_or_medium(ok && !obs.progress.alarm_level.empty()
                                             ? obs.progress.alarm_level
                                             : p.state.alarm_level);
-    ProjectDetection det = detect(p.state, p.id, obs, now, thresholds_for(config, level));
+    ProjectDetection det = detect(p.state, p.id, obs, now, thresholds_for(*config, level));
+    const bool gone = ok && is_gone_status(obs.progress.status);
+    if (gone) finish_project(p.id, det.state, "status is " + obs.progress.status, det.findings);
 
     std::string oms_level = oms_route_level(o, p, det.state.alarm_level);
-    OmsDetection oms_det = detect_oms(o.state, oms_name, obs.outcome != Observation::Outcome::failed,
+    OmsDetection oms_det = detect_oms(o.state, o.config.name, obs.outcome != Observation::Outcome::failed,
                                       obs.error, o.projects.size(), now,
-                                      thresholds_for(config, oms_level));
+                                      thresholds_for(*config, oms_level));
 
     storage::ObservationWrite write;
-    write.now = now_ms;
-    write.oms = oms_name;
+    write.now = to_unix_ms(now);
+    write.oms = o.config.name;
     write.project_id = p.id;
     write.sample = make_sample(o, p, obs, now, latency);
     write.project_state_json = to_json(det.state);
     std::string oms_json = to_json(oms_det.state);
     if (oms_json != o.state_json) write.oms_state_json = oms_json;
-
-    std::string progress_json = obs.outcome == Observation::Outcome::ok
-                                    ? boost::json::serialize(progress_to_json(obs.progress))
-                                    : std::string("{}");
-    auto add = [&](const Finding& f, const std::string& project_id, const std::string& lvl) {
-      storage::EventRecord e;
-      e.id = new_event_id();
-      e.oms = oms_name;
-      e.project_id = project_id;
-      e.kind = f.kind;
-      e.state = f.state;
-      e.severity = std::string(to_string(f.severity));
-      e.alarm_level = lvl;
-      e.summary = f.summary;
-      e.details_json = boost::json::serialize(f.details);
-      e.progress_json = project_id.empty() ? "{}" : progress_json;
-      e.observed_at = now_ms;
-      for (auto& r : notifiers::route_event(config, lvl, f.severity)) {
-        write.deliveries.push_back({e.id, std::move(r)});
-      }
-      write.events.push_back(std::move(e));
-    };
-    for (const auto& f : det.findings) add(f, p.id, level_or_medium(det.state.alarm_level));
-    for (const auto& f : oms_det.findings) add(f, "", oms_level);
+    std::string progress_json =
+        ok ? boost::json::serialize(progress_to_json(obs.progress)) : std::string("{}");
+    ProjectState previous = std::move(p.state);
+    p.state = std::move(det.state);
+    add_events(write, o, p, det.findings, progress_json);
+    add_oms_events(write, o, oms_level, oms_det.findings);
 
     log_poll(o, p, obs);
-    auto committed = store.record(write);
-    if (!committed) {
+    if (!commit(write, o, p)) {
       // Keep the previous state: the next poll detects the same events again,
       // so nothing is lost while the database refuses writes.
-      ++counters.store_errors;
-      spdlog::error("could not store the poll of project {} on {}: {}", p.id, oms_name,
-                    committed.error());
+      p.state = std::move(previous);
       return;
     }
-    p.state = std::move(det.state);
     o.state = std::move(oms_det.state);
     if (write.oms_state_json) o.state_json = std::move(*write.oms_state_json);
-    counters.events += write.events.size();
-    for (const auto& e : write.events) {
-      spdlog::info("event {} {} {} [{}]: {}", e.kind, e.state, e.project_id.empty() ? e.oms : e.project_id,
-                   e.severity, e.summary);
+    if (options.on_poll) {
+      std::vector<std::string> kinds;
+      for (const auto& e : write.events) kinds.push_back(e.kind + ":" + e.state);
+      options.on_poll(PollReport{o.config.name, p.id, obs, latency, kinds});
     }
-    if (!write.deliveries.empty() && on_committed) on_committed();
+    if (gone) remove_project(o, p.id, "");
   }
 
-  std::string oms_route_level(const Oms& o, const Project& current, const std::string& current_level) {
+  void add_events(storage::ObservationWrite& write, const Oms& o, const Project& p,
+                  const std::vector<Finding>& findings, const std::string& progress_json) {
+    const std::string level = level_or_medium(p.state.alarm_level);
+    for (const auto& f : findings) add_event(write, o, p.id, p.name, level, f, progress_json);
+  }
+
+  void add_oms_events(storage::ObservationWrite& write, const Oms& o, const std::string& level,
+                      const std::vector<Finding>& findings) {
+    for (const auto& f : findings) add_event(write, o, "", "", level, f, "{}");
+  }
+
+  void add_event(storage::ObservationWrite& write, const Oms& o, const std::string& project_id,
+                 const std::string& project_name, const std::string& level, const Finding& f,
+                 const std::string& progress_json) {
+    storage::EventRecord e;
+    e.id = new_event_id();
+    e.oms = o.config.name;
+    e.project_id = project_id;
+    e.project_name = project_name;
+    e.kind = f.kind;
+    e.state = f.state;
+    e.severity = std::string(to_string(f.severity));
+    e.alarm_level = level;
+    e.summary = f.summary;
+    e.details_json = boost::json::serialize(f.details);
+    e.progress_json = progress_json;
+    e.observed_at = write.now;
+    for (auto& r : notifiers::route_event(*config, level, f.severity)) {
+      write.deliveries.push_back({e.id, std::move(r)});
+    }
+    write.events.push_back(std::move(e));
+  }
+
+  bool commit(const storage::ObservationWrite& write, const Oms& o, const Project& p) {
+    auto committed = store.record(write);
+    if (!committed) {
+      ++counters.store_errors;
+      ++counters.consecutive_store_errors;
+      // The first failure of a run of them is an error; the rest are debug lines.
+      if (counters.consecutive_store_errors == 1) {
+        spdlog::error("could not store the poll of project {} on {}: {}", p.id, o.config.name,
+                      committed.error());
+      } else {
+        spdlog::debug("could not store the poll of project {} on {} ({} failures in a row): {}",
+                      p.id, o.config.name, counters.consecutive_store_errors, committed.error());
+      }
+      return false;
+    }
+    if (counters.consecutive_store_errors > 0) {
+      spdlog::info("the database accepts writes again after {} failure(s)",
+                   counters.consecutive_store_errors);
+      counters.consecutive_store_errors = 0;
+    }
+    counters.events += write.events.size();
+    for (const auto& e : write.events) {
+      spdlog::info("event {} {} {} [{}]: {}", e.kind, e.state,
+                   e.project_id.empty() ? e.oms : e.project_id, e.severity, e.summary);
+    }
+    if (!write.deliveries.empty() && options.on_committed) options.on_committed();
+    return true;
+  }
+
+  std::string oms_route_level(const Oms& o, const Project& current,
+                              const std::string& current_level) {
     std::vector<std::string> levels;
     levels.reserve(o.projects.size());
-    for (const auto& q : o.projects) {
+    for (const auto& [id, q] : o.projects) {
       const std::string& l = q.get() == &current ? current_level : q->state.alarm_level;
       levels.push_back(level_or_medium(l));
     }
@@ -306,7 +508,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   storage::Sample make_sample(const Oms& o, const Project& p, const Observation& obs,
                               TimePoint now, std::chrono::microseconds latency) {
     storage::Sample s;
-    s.oms = o.config->name;
+    s.oms = o.config.name;
     s.project_id = p.id;
     s.observed_at = to_unix_ms(now);
     s.latency_us = latency.count();
@@ -322,12 +524,12 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
         s.full_progress = pr.full_transfer_progress;
         s.incr_checkpoint = pr.incr_sync_checkpoint.raw;
         s.reverse_checkpoint = pr.reverse_incr_transfer_checkpoint.raw;
-        const TimePoint oms_now = obs.server_time.value_or(now);
+        const std::int64_t oms_now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                           obs.server_time.value_or(now).time_since_epoch())
+                                           .count();
         auto lag = [&](const oms::Checkpoint& c) -> std::optional<std::int64_t> {
           if (!c.unix_seconds) return std::nullopt;
-          return std::chrono::duration_cast<std::chrono::seconds>(oms_now.time_since_epoch())
-                     .count() -
-                 *c.unix_seconds;
+          return oms_now_s - *c.unix_seconds;
         };
         s.incr_lag_s = lag(pr.incr_sync_checkpoint);
         s.reverse_lag_s = lag(pr.reverse_incr_transfer_checkpoint);
@@ -347,39 +549,121 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     return s;
   }
 
-  // One warning when a project's polls start failing and one when they
+  // One warning when a project's polls start failing and one line when they
   // recover; the failures between are debug lines, so an outage does not
   // flood the log.
-  void log_poll(Oms& o, Project& p, const Observation& obs) {
+  void log_poll(const Oms& o, Project& p, const Observation& obs) {
     const bool failed = obs.outcome != Observation::Outcome::ok;
     if (failed && !p.last_poll_failed) {
-      spdlog::warn("poll of project {} on {} failed: {}", p.id, o.config->name, obs.error);
+      spdlog::warn("poll of project {} on {} failed: {}", p.id, o.config.name, obs.error);
     } else if (failed) {
-      spdlog::debug("poll of project {} on {} failed again: {}", p.id, o.config->name, obs.error);
+      spdlog::debug("poll of project {} on {} failed again: {}", p.id, o.config.name, obs.error);
     } else if (p.last_poll_failed) {
-      spdlog::info("poll of project {} on {} succeeds again", p.id, o.config->name);
+      spdlog::info("poll of project {} on {} succeeds again", p.id, o.config.name);
     } else {
-      spdlog::debug("polled project {} on {}: {} {}", p.id, o.config->name, obs.progress.status,
+      spdlog::debug("polled project {} on {}: {} {}", p.id, o.config.name, obs.progress.status,
                     obs.progress.current_step);
     }
     p.last_poll_failed = failed;
   }
+
+  // --- discovery
+
+  void start_discovery(const std::shared_ptr<Oms>& o) {
+    o->discovering = true;
+    asio::co_spawn(executor, discovery_loop(shared_from_this(), o),
+                   asio::bind_cancellation_slot(o->discover_cancel.slot(), asio::detached));
+  }
+
+  static asio::awaitable<void> discovery_loop(std::shared_ptr<Impl> self, std::shared_ptr<Oms> o) {
+    asio::steady_timer timer(self->executor);
+    while (!self->stopped && o->active && o->discovering) {
+      try {
+        co_await self->discover_once(o);
+      } catch (const std::exception& e) {
+        spdlog::error("discovery on {} failed unexpectedly: {}", o->config.name, e.what());
+      }
+      timer.expires_after(self->options.discover_every);
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+    }
+  }
+
+  asio::awaitable<void> discover_once(std::shared_ptr<Oms> o) {
+    auto client = o->client;
+    oms::ListFilter filter;
+    filter.types = o->config.discover_types;
+    std::vector<oms::ProjectSummary> listed;
+    for (int page = 1; page <= kMaxListPages; ++page) {
+      auto call = co_await client->list_projects(filter, page, kListPageSize);
+      if (stopped || !o->active || !o->discovering) co_return;
+      if (!call.ok() || !call.reply.data) {
+        // An incomplete listing changes nothing: a project missing from it
+        // may only be on the page that failed.
+        spdlog::warn("cannot list the projects of OMS {}: {}", o->config.name,
+                     call.transport_error.value_or(describe_api_error(call.reply.error)));
+        co_return;
+      }
+      auto& items = call.reply.data->items;
+      const std::size_t n = items.size();
+      for (auto& item : items) listed.push_back(std::move(item));
+      if (n < static_cast<std::size_t>(kListPageSize)) break;
+    }
+    const auto& labels = o->config.discover_labels;
+    std::set<std::string> wanted;
+    for (const auto& item : listed) {
+      if (item.id.empty() || is_gone_status(item.status)) continue;
+      if (!o->config.discover_types.empty() &&
+          std::find(o->config.discover_types.begin(), o->config.discover_types.end(),
+                    item.type) == o->config.discover_types.end()) {
+        continue;
+      }
+      if (!labels.empty() && std::none_of(item.labels.begin(), item.labels.end(), [&](auto& l) {
+            return std::find(labels.begin(), labels.end(), l) != labels.end();
+          })) {
+        continue;
+      }
+      wanted.insert(item.id);
+      bool added = !o->projects.count(item.id);
+      Project& p = add_project(o, item.id, random_offset(o->config));
+      p.discovered = true;
+      if (!item.name.empty()) p.name = item.name;
+      if (added) spdlog::info("discovered project {} ({}) on {}", item.id, item.name, o->config.name);
+    }
+    std::vector<std::string> gone;
+    for (auto& [id, p] : o->projects) {
+      if (p->discovered && !wanted.count(id)) {
+        p->discovered = false;
+        if (!p->configured) gone.push_back(id);
+      }
+    }
+    for (const auto& id : gone) remove_project(*o, id, "no longer listed by OMS");
+  }
 };
 
-Watcher::Watcher(asio::any_io_executor executor, const config::Config& config,
-                 storage::Store& store, net::HttpClient& http, WallClock clock,
-                 std::function<void()> on_committed)
-    : impl_(std::make_shared<Impl>(executor, config, store, http, std::move(clock),
-                                   std::move(on_committed))) {}
+Watcher::Watcher(asio::any_io_executor executor, std::shared_ptr<const config::Config> config,
+                 storage::Store& store, net::HttpClient& http, WatcherOptions options)
+    : impl_(std::make_shared<Impl>(executor, std::move(config), store, http, std::move(options))) {}
 
 Watcher::~Watcher() { impl_->stop(); }
 
 void Watcher::start() { impl_->start(); }
 void Watcher::stop() { impl_->stop(); }
+void Watcher::apply(std::shared_ptr<const config::Config> config) { impl_->apply(std::move(config)); }
 const WatcherCounters& Watcher::counters() const { return impl_->counters; }
+
 std::size_t Watcher::watched_projects() const {
   std::size_t n = 0;
-  for (const auto& o : impl_->deployments) n += o->projects.size();
+  for (const auto& [name, o] : impl_->deployments) n += o->projects.size();
+  return n;
+}
+
+std::size_t Watcher::conditions_firing() const {
+  std::size_t n = 0;
+  for (const auto& [name, o] : impl_->deployments) {
+    if (o->state.unreachable) ++n;
+    for (const auto& [id, p] : o->projects) n += p->state.firing.size();
+  }
   return n;
 }
 

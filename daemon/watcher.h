@@ -3,6 +3,11 @@
 // interval, at most max_in_flight requests per OMS), runs the detector on
 // each observation and commits sample, state, events and outbox rows in one
 // transaction. Never waits for delivery: it only wakes the dispatcher.
+//
+// The watched set changes at run time: discovery (`discover = true`) adds the
+// projects ListProjects returns and drops those that disappear; a project that
+// turns RELEASED or DELETED gets a final `project_removed` event and is no
+// longer polled; apply() takes a reloaded configuration.
 
 #include <functional>
 #include <map>
@@ -32,15 +37,32 @@ struct WatcherCounters {
   std::uint64_t polls_failed = 0;
   std::uint64_t events = 0;
   std::uint64_t store_errors = 0;
+  std::uint64_t consecutive_store_errors = 0;
+};
+
+// Observes each completed poll (for metrics); called on the watcher's executor.
+struct PollReport {
+  const std::string& oms;
+  const std::string& project_id;
+  const Observation& observation;
+  std::chrono::microseconds latency;
+  const std::vector<std::string>& event_kinds;  // "kind:state" of what was recorded
+};
+using PollObserver = std::function<void(const PollReport&)>;
+
+struct WatcherOptions {
+  WallClock clock;                     // wall time for events and samples
+  std::function<void()> on_committed;  // after each commit that queued deliveries
+  PollObserver on_poll;
+  std::chrono::milliseconds discover_every{std::chrono::minutes(5)};
+  std::chrono::milliseconds name_retry_after{std::chrono::minutes(10)};
 };
 
 class Watcher {
  public:
-  // `config`, `store` and `http` must outlive the watcher. `on_committed` is
-  // called after each commit that queued deliveries.
-  Watcher(boost::asio::any_io_executor executor, const config::Config& config,
-          storage::Store& store, net::HttpClient& http, WallClock clock,
-          std::function<void()> on_committed);
+  // `store` and `http` must outlive the watcher.
+  Watcher(boost::asio::any_io_executor executor, std::shared_ptr<const config::Config> config,
+          storage::Store& store, net::HttpClient& http, WatcherOptions options);
   ~Watcher();
 
   // Loads persisted detector state and starts the poll loops.
@@ -48,9 +70,14 @@ class Watcher {
   // Cancels every loop; polls in flight are abandoned (nothing half-written:
   // each commit is one transaction).
   void stop();
+  // Applies a reloaded configuration: added and removed OMS deployments and
+  // projects, and changed settings, keeping the detector state of every
+  // project that stays.
+  void apply(std::shared_ptr<const config::Config> config);
 
   const WatcherCounters& counters() const;
   std::size_t watched_projects() const;
+  std::size_t conditions_firing() const;
 
  private:
   struct Impl;
@@ -59,5 +86,9 @@ class Watcher {
 
 // An id for a new event: "evt_" and 32 hex digits, unique across restarts and hosts.
 std::string new_event_id();
+
+// The console link of a project: `console_url` with "{project_id}" replaced;
+// the URL as it is when it has no placeholder; "" when unset.
+std::string console_link(const std::string& console_url, const std::string& project_id);
 
 }  // namespace omswatch::daemon

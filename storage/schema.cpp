@@ -56,7 +56,8 @@ CREATE TABLE events (
   summary       TEXT    NOT NULL,
   details_json  TEXT    NOT NULL DEFAULT '{}',
   progress_json TEXT    NOT NULL DEFAULT '{}',
-  observed_at   INTEGER NOT NULL
+  observed_at   INTEGER NOT NULL,
+  project_name  TEXT
 );
 CREATE INDEX events_time ON events (observed_at);
 CREATE INDEX events_project_kind_time ON events (project_id, kind, observed_at);
@@ -129,7 +130,7 @@ SELECT e.oms, e.project_id, e.kind, e.severity, e.alarm_level, e.summary,
 CREATE VIEW events_view AS
 SELECT e.id, e.observed_at,
        strftime('%Y-%m-%dT%H:%M:%fZ', e.observed_at / 1000.0, 'unixepoch') AS observed_utc,
-       e.oms, e.project_id, e.kind, e.state, e.severity,
+       e.oms, e.project_id, e.project_name, e.kind, e.state, e.severity,
        CASE e.severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END AS severity_rank,
        e.alarm_level, e.summary, e.details_json, e.progress_json,
        (SELECT count(*) FROM outbox AS o WHERE o.event_id = e.id) AS deliveries,

@@ -45,8 +45,8 @@ ON CONFLICT (oms) DO UPDATE SET state_json = excluded.state_json,
 
 constexpr std::string_view kInsertEvent = R"sql(
 INSERT INTO events (id, oms, project_id, kind, state, severity, alarm_level, summary,
-                    details_json, progress_json, observed_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11))sql";
+                    details_json, progress_json, observed_at, project_name)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))sql";
 
 constexpr std::string_view kInsertDelivery = R"sql(
 INSERT INTO outbox (event_id, receiver, status, attempts, created_at, next_attempt_at)
@@ -56,7 +56,7 @@ VALUES (?1, ?2, 'pending', 0, ?3, ?3))sql";
 constexpr std::string_view kDueDeliveries = R"sql(
 SELECT o.id, o.receiver, o.attempts, o.created_at, o.next_attempt_at,
        e.id, e.oms, e.project_id, e.kind, e.state, e.severity, e.alarm_level, e.summary,
-       e.details_json, e.progress_json, e.observed_at
+       e.details_json, e.progress_json, e.observed_at, e.project_name
   FROM outbox AS o JOIN events AS e ON e.id = o.event_id
  WHERE o.status = 'pending' AND o.next_attempt_at <= ?1
  ORDER BY o.next_attempt_at, o.id
@@ -112,7 +112,7 @@ SELECT oms, project_id, observed_at, outcome, error, status, alarm_level, curren
 // rank orders info < warning < critical.
 constexpr std::string_view kEventsOfProject = R"sql(
 SELECT id, oms, project_id, kind, state, severity, alarm_level, summary, details_json,
-       progress_json, observed_at
+       progress_json, observed_at, project_name
   FROM events INDEXED BY events_project_kind_time
  WHERE project_id = ?1 AND (?2 IS NULL OR kind = ?2)
    AND (CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END) >= ?3
@@ -122,7 +122,7 @@ SELECT id, oms, project_id, kind, state, severity, alarm_level, summary, details
 
 constexpr std::string_view kEventsOfAll = R"sql(
 SELECT id, oms, project_id, kind, state, severity, alarm_level, summary, details_json,
-       progress_json, observed_at
+       progress_json, observed_at, project_name
   FROM events
  WHERE ?1 IS NULL AND (?2 IS NULL OR kind = ?2)
    AND (CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END) >= ?3
@@ -175,6 +175,7 @@ EventRecord read_event(const Statement& st, int first) {
   e.details_json = st.column_string(first + 8);
   e.progress_json = st.column_string(first + 9);
   e.observed_at = st.column_int64(first + 10);
+  e.project_name = st.column_string(first + 11);
   return e;
 }
 
@@ -491,6 +492,7 @@ Expected<void> Store::record(const ObservationWrite& write) {
       st.bind(9, e.details_json.empty() ? std::string_view("{}") : e.details_json);
       st.bind(10, e.progress_json.empty() ? std::string_view("{}") : e.progress_json);
       st.bind(11, e.observed_at);
+      bind_text_or_null(st, 12, e.project_name);
       if (auto done = st.run(); !done) return failure("event " + e.id, done.error());
     }
     for (const ObservationWrite::Delivery& d : write.deliveries) {

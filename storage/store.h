@@ -59,6 +59,7 @@ struct EventRecord {
   std::string details_json;   // a JSON object
   std::string progress_json;  // a JSON object: the progress that showed it
   TimeMs observed_at = 0;
+  std::string project_name;  // from DescribeProject / ListProjects; "" when unknown
 };
 
 // One observation's writes, committed in one transaction (all or nothing).
