@@ -1,0 +1,316 @@
+// The metrics registry and its exposition: the exact text Prometheus reads,
+// series that come and go with projects, and promtool's own verdict.
+
+#include "daemon/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace omswatch::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+// 2026-11-29T04:00:00Z
+constexpr std::int64_t kT0 = 1'795'924'800'000;
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+  for (const auto& l : lines_of(text)) {
+    if (l == line) return true;
+  }
+  return false;
+}
+
+// Lines that mention `needle`, for readable failure messages.
+std::string lines_with(const std::string& text, const std::string& needle) {
+  std::string out;
+  for (const auto& l : lines_of(text)) {
+    if (l.find(needle) != std::string::npos) out += l + "\n";
+  }
+  return out;
+}
+
+class MetricsTest : public ::testing::Test {
+ protected:
+  SystemTime now_ = from_unix_ms(kT0);
+  Metrics metrics_{"1.2.3", [this] { return now_; }};
+};
+
+TEST_F(MetricsTest, AnEmptyRegistryShowsBuildInfoStartTimeAndWriteErrors) {
+  const std::string text = metrics_.render();
+  EXPECT_TRUE(has_line(text,
+                       "# HELP omswatch_build_info The omswatch version that is running; "
+                       "always 1."))
+      << text;
+  EXPECT_TRUE(has_line(text, "# TYPE omswatch_build_info gauge")) << text;
+  EXPECT_TRUE(has_line(text, R"(omswatch_build_info{version="1.2.3"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, "omswatch_start_time_seconds 1795924800")) << text;
+  EXPECT_TRUE(has_line(text, "# TYPE omswatch_database_write_errors_total counter")) << text;
+  EXPECT_TRUE(has_line(text, "omswatch_database_write_errors_total 0")) << text;
+  // Nothing about polls, projects, events or deliveries before there is any.
+  EXPECT_EQ(text.find("omswatch_polls_total"), std::string::npos) << text;
+  EXPECT_EQ(text.find("omswatch_project_"), std::string::npos) << text;
+  EXPECT_EQ(text.find("omswatch_events_total"), std::string::npos) << text;
+  EXPECT_EQ(text.find("omswatch_outbox_pending"), std::string::npos) << text;
+}
+
+TEST_F(MetricsTest, LabelValuesEscapeBackslashQuoteAndNewline) {
+  metrics_.project_observed("prod", "np_\\a\"b\nc", "RUNNING", std::nullopt, std::nullopt,
+                            std::nullopt);
+  const std::string text = metrics_.render();
+  EXPECT_TRUE(has_line(
+      text, R"(omswatch_project_status{oms="prod",project_id="np_\\a\"b\nc",status="RUNNING"} 1)"))
+      << text;
+}
+
+TEST_F(MetricsTest, LabelValuesKeepUtf8AndReplaceInvalidBytes) {
+  metrics_.declare_oms("生产");
+  metrics_.declare_receiver("bad\xff\xc0\xafname\xe2\x82");
+  const std::string text = metrics_.render();
+  EXPECT_TRUE(has_line(text, R"(omswatch_polls_total{oms="生产",result="ok"} 0)")) << text;
+  EXPECT_TRUE(has_line(text,
+                       "omswatch_deliveries_total{receiver=\"bad\uFFFD\uFFFD\uFFFDname"
+                       "\uFFFD\uFFFD\",result=\"delivered\"} 0"))
+      << lines_with(text, "deliveries_total");
+}
+
+TEST_F(MetricsTest, PollDurationBucketsAreCumulativeWithSumAndCount) {
+  const std::chrono::microseconds latencies[] = {500us, 1000us, 3000us, 3000us, 80ms, 2s};
+  for (auto latency : latencies) {
+    metrics_.poll_completed("prod", PollResult::ok, latency);
+  }
+  metrics_.poll_completed("prod", PollResult::error, 20s);  // past the last bound
+  const std::string text = metrics_.render();
+  const std::vector<std::pair<std::string, int>> expected = {
+      {"0.001", 2}, {"0.0025", 2}, {"0.005", 4}, {"0.01", 4}, {"0.025", 4},
+      {"0.05", 4},  {"0.1", 5},    {"0.25", 5},  {"0.5", 5},  {"1", 5},
+      {"2.5", 6},   {"5", 6},      {"10", 6},    {"+Inf", 7}};
+  for (const auto& [le, count] : expected) {
+    const std::string line = "omswatch_poll_duration_seconds_bucket{oms=\"prod\",le=\"" + le +
+                             "\"} " + std::to_string(count);
+    EXPECT_TRUE(has_line(text, line)) << line << "\n" << lines_with(text, "_bucket");
+  }
+  EXPECT_TRUE(has_line(text, R"(omswatch_poll_duration_seconds_count{oms="prod"} 7)")) << text;
+  const std::string sum_prefix = R"(omswatch_poll_duration_seconds_sum{oms="prod"} )";
+  const std::string sum_line = lines_with(text, sum_prefix);
+  ASSERT_TRUE(sum_line.starts_with(sum_prefix)) << text;
+  EXPECT_NEAR(std::stod(sum_line.substr(sum_prefix.size())), 22.0875, 1e-9) << sum_line;
+  EXPECT_TRUE(has_line(text, "# TYPE omswatch_poll_duration_seconds histogram")) << text;
+}
+
+TEST_F(MetricsTest, PollsCountEveryResultAndAnswersStampTheLastSuccess) {
+  metrics_.declare_oms("staging");
+  metrics_.poll_completed("prod", PollResult::ok, 2ms);
+  now_ += 1500ms;
+  metrics_.poll_completed("prod", PollResult::unavailable, 2ms);  // OMS answered
+  now_ += 10s;
+  metrics_.poll_completed("prod", PollResult::error, 2ms);  // it did not
+  metrics_.poll_completed("prod", PollResult::error, 2ms);
+  const std::string text = metrics_.render();
+  EXPECT_TRUE(has_line(text, R"(omswatch_polls_total{oms="prod",result="ok"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(omswatch_polls_total{oms="prod",result="unavailable"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(omswatch_polls_total{oms="prod",result="error"} 2)"));
+  // Declared but never polled: zeros, and no last success.
+  EXPECT_TRUE(has_line(text, R"(omswatch_polls_total{oms="staging",result="error"} 0)"));
+  EXPECT_TRUE(
+      has_line(text, R"(omswatch_oms_last_success_timestamp_seconds{oms="prod"} 1795924801.5)"))
+      << lines_with(text, "last_success");
+  EXPECT_EQ(text.find(R"(omswatch_oms_last_success_timestamp_seconds{oms="staging"})"),
+            std::string::npos);
+}
+
+TEST_F(MetricsTest, ProjectGaugesFollowTheLastObservation) {
+  metrics_.project_observed("prod", "np_1", "RUNNING", 100, 57, 12);
+  std::string text = metrics_.render();
+  EXPECT_TRUE(has_line(
+      text, R"(omswatch_project_status{oms="prod",project_id="np_1",status="RUNNING"} 1)"));
+  EXPECT_TRUE(has_line(
+      text, R"(omswatch_project_struct_progress_percent{oms="prod",project_id="np_1"} 100)"));
+  EXPECT_TRUE(
+      has_line(text, R"(omswatch_project_full_progress_percent{oms="prod",project_id="np_1"} 57)"));
+  EXPECT_TRUE(
+      has_line(text, R"(omswatch_project_incr_lag_seconds{oms="prod",project_id="np_1"} 12)"));
+
+  // The status moves on: the RUNNING series goes, exactly one status remains;
+  // the lag is no longer known, so its gauge goes too.
+  metrics_.project_observed("prod", "np_1", "FAILED", 100, 57, std::nullopt);
+  text = metrics_.render();
+  EXPECT_TRUE(
+      has_line(text, R"(omswatch_project_status{oms="prod",project_id="np_1",status="FAILED"} 1)"));
+  EXPECT_EQ(text.find("status=\"RUNNING\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("omswatch_project_incr_lag_seconds"), std::string::npos) << text;
+  EXPECT_TRUE(
+      has_line(text, R"(omswatch_project_full_progress_percent{oms="prod",project_id="np_1"} 57)"));
+}
+
+TEST_F(MetricsTest, ForgetProjectRemovesAllItsSeriesAndNoOther) {
+  metrics_.project_observed("prod", "np_1", "RUNNING", 100, 100, 3);
+  metrics_.project_observed("prod", "np_2", "SUSPEND", 100, 40, std::nullopt);
+  metrics_.project_observed("staging", "np_1", "RUNNING", 10, std::nullopt, std::nullopt);
+  metrics_.forget_project("prod", "np_1");
+  metrics_.forget_project("prod", "np_unknown");
+  metrics_.forget_project("nowhere", "np_1");
+  const std::string text = metrics_.render();
+  EXPECT_EQ(text.find(R"(oms="prod",project_id="np_1")"), std::string::npos) << text;
+  EXPECT_TRUE(has_line(
+      text, R"(omswatch_project_status{oms="prod",project_id="np_2",status="SUSPEND"} 1)"));
+  EXPECT_TRUE(has_line(
+      text, R"(omswatch_project_status{oms="staging",project_id="np_1",status="RUNNING"} 1)"));
+  // Forgetting the last project with a lag removes the family, HELP and TYPE included.
+  EXPECT_EQ(text.find("omswatch_project_incr_lag_seconds"), std::string::npos) << text;
+}
+
+TEST_F(MetricsTest, EventsDeliveriesAndWriteErrorsAreCounted) {
+  metrics_.event_recorded("project_failed", "firing");
+  metrics_.event_recorded("project_failed", "firing");
+  metrics_.event_recorded("project_failed", "resolved");
+  metrics_.event_recorded("status_changed", "notice");
+  metrics_.declare_receiver("ops");
+  metrics_.delivery_finished("oncall", DeliveryResult::delivered, 3);
+  metrics_.delivery_finished("oncall", DeliveryResult::retry);
+  metrics_.delivery_finished("oncall", DeliveryResult::silenced, 2);
+  metrics_.database_write_failed();
+  const std::string text = metrics_.render();
+  EXPECT_TRUE(has_line(text, "# TYPE omswatch_events_total counter"));
+  EXPECT_TRUE(has_line(text, R"(omswatch_events_total{kind="project_failed",state="firing"} 2)"));
+  EXPECT_TRUE(has_line(text, R"(omswatch_events_total{kind="project_failed",state="resolved"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(omswatch_events_total{kind="status_changed",state="notice"} 1)"));
+  EXPECT_TRUE(
+      has_line(text, R"(omswatch_deliveries_total{receiver="oncall",result="delivered"} 3)"));
+  EXPECT_TRUE(has_line(text, R"(omswatch_deliveries_total{receiver="oncall",result="retry"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(omswatch_deliveries_total{receiver="oncall",result="failed"} 0)"));
+  EXPECT_TRUE(
+      has_line(text, R"(omswatch_deliveries_total{receiver="oncall",result="silenced"} 2)"));
+  EXPECT_TRUE(has_line(text, R"(omswatch_deliveries_total{receiver="ops",result="delivered"} 0)"));
+  EXPECT_TRUE(has_line(text, "omswatch_database_write_errors_total 1"));
+}
+
+TEST_F(MetricsTest, ScrapeGaugesAreReadAtEveryRender) {
+  std::int64_t pending = 4;
+  ScrapeGauges gauges;
+  gauges.outbox_pending = [&] { return pending; };
+  gauges.database_size_bytes = []() -> std::int64_t {
+    throw std::runtime_error("database is locked");
+  };
+  gauges.watched_projects = [] { return std::int64_t{12}; };
+  // conditions_firing left empty
+  metrics_.set_scrape_gauges(gauges);
+  std::string text = metrics_.render();
+  EXPECT_TRUE(has_line(text, "omswatch_outbox_pending 4")) << text;
+  EXPECT_TRUE(has_line(text, "omswatch_watched_projects 12")) << text;
+  EXPECT_EQ(text.find("omswatch_database_size_bytes"), std::string::npos) << text;
+  EXPECT_EQ(text.find("omswatch_conditions_firing"), std::string::npos) << text;
+  pending = 0;
+  text = metrics_.render();
+  EXPECT_TRUE(has_line(text, "omswatch_outbox_pending 0")) << text;
+}
+
+// Everything a busy daemon shows at once.
+void populate(Metrics& m) {
+  m.declare_oms("staging");
+  m.declare_receiver("ops");
+  for (int i = 0; i < 20; ++i) {
+    m.poll_completed("prod", i % 7 ? PollResult::ok : PollResult::error,
+                     std::chrono::milliseconds(i * 37));
+  }
+  m.poll_completed("prod", PollResult::unavailable, 3ms);
+  m.project_observed("prod", "np_4w1", "RUNNING", 100, 100, 4);
+  m.project_observed("prod", "np_4w2", "FAILED", 100, 35, std::nullopt);
+  m.project_observed("prod", "np_\"odd\\id\n", "RUNNING_MODIFYING", std::nullopt, std::nullopt, -2);
+  m.project_observed("staging", "np_x", "SUSPEND", 0, std::nullopt, std::nullopt);
+  m.event_recorded("project_failed", "firing");
+  m.event_recorded("status_changed", "notice");
+  m.delivery_finished("oncall", DeliveryResult::delivered, 2);
+  m.delivery_finished("oncall", DeliveryResult::failed);
+  m.database_write_failed();
+  ScrapeGauges g;
+  g.outbox_pending = [] { return std::int64_t{3}; };
+  g.database_size_bytes = [] { return std::int64_t{1'048'576}; };
+  g.watched_projects = [] { return std::int64_t{4}; };
+  g.conditions_firing = [] { return std::int64_t{1}; };
+  m.set_scrape_gauges(g);
+}
+
+TEST_F(MetricsTest, EverySampleFollowsTheHelpAndTypeOfItsFamily) {
+  populate(metrics_);
+  const std::string text = metrics_.render();
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  std::string family, type;
+  std::set<std::string> seen_families;
+  for (const auto& line : lines_of(text)) {
+    if (line.starts_with("# HELP ")) {
+      family = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_TRUE(seen_families.insert(family).second) << "family twice: " << family;
+      type.clear();
+      continue;
+    }
+    if (line.starts_with("# TYPE ")) {
+      ASSERT_TRUE(line.starts_with("# TYPE " + family + " ")) << line;
+      type = line.substr(8 + family.size());
+      if (type == "counter") {
+        EXPECT_TRUE(family.ends_with("_total")) << family;
+      }
+      continue;
+    }
+    ASSERT_FALSE(type.empty()) << "sample before its TYPE: " << line;
+    const std::string name = line.substr(0, line.find_first_of("{ "));
+    if (type == "histogram") {
+      EXPECT_TRUE(name == family + "_bucket" || name == family + "_sum" ||
+                  name == family + "_count")
+          << line;
+    } else {
+      EXPECT_EQ(name, family) << line;
+    }
+  }
+}
+
+TEST_F(MetricsTest, PromtoolFindsNothingToComplainAbout) {
+  populate(metrics_);
+  omswatch::testing::TempDir dir;
+  const std::string path = dir.file("metrics.txt");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << metrics_.render();
+  }
+  // promtool reads the exposition from standard input only.
+  auto result = omswatch::testing::run_command(
+      {"/bin/sh", "-c",
+       "command -v promtool >/dev/null || { echo 'promtool is missing: run "
+       "scripts/install-deps.sh' >&2; exit 127; }; promtool check metrics < \"$0\"",
+       path},
+      dir.path().string());
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, "");
+}
+
+TEST(DatabaseDiskBytes, CountsTheFileAndItsWriteAheadLog) {
+  omswatch::testing::TempDir dir;
+  const std::string db = dir.file("omswatch.db");
+  EXPECT_EQ(database_disk_bytes(db), 0);
+  std::ofstream(db, std::ios::binary) << std::string(4096, 'x');
+  EXPECT_EQ(database_disk_bytes(db), 4096);
+  std::ofstream(db + "-wal", std::ios::binary) << std::string(1000, 'w');
+  std::ofstream(db + "-shm", std::ios::binary) << std::string(32768, 's');
+  EXPECT_EQ(database_disk_bytes(db), 5096);
+}
+
+}  // namespace
+}  // namespace omswatch::daemon
