@@ -10,6 +10,8 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libsystemd-dev
   # tests
   libgtest-dev libgmock-dev openssl sqlite3 python3 prometheus
+  # systemd unit checks (systemd-analyze), man page checks, the .deb (make package)
+  systemd man-db groff-base dpkg-dev file
 )
 
 missing=()

@@ -1,0 +1,138 @@
+// End to end: the real `omswatch run` binary as systemd runs it (Type=notify,
+// WatchdogSec=), talking to a stand-in notify socket, against the simulated OMS.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "oms/simulator.h"
+#include "tests/support/io.h"
+#include "tests/support/notify_socket.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace omswatch {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeNotifySocket;
+using testing::IoThread;
+using testing::Process;
+using testing::ScopedEnv;
+using testing::TempDir;
+
+constexpr const char* kPassword = "n0tify-pass";
+
+bool has_line(const std::string& datagram, const std::string& line) {
+  std::size_t start = 0;
+  while (start <= datagram.size()) {
+    std::size_t end = datagram.find('\n', start);
+    if (end == std::string::npos) end = datagram.size();
+    if (datagram.compare(start, end - start, line) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+class SystemdEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sim_ = std::make_unique<oms::Simulator>(io_.executor(), "watcher", kPassword);
+    io_.invoke([&] { sim_->start(0); });
+    oms::SimProject p;
+    p.name = "orders";
+    p.progress.project_id = "np_sd";
+    p.progress.status = "RUNNING";
+    p.progress.alarm_level = "MEDIUM";
+    p.progress.current_step = "INCR_SYNC";
+    sim_->put_project(p);
+  }
+
+  void TearDown() override {
+    io_.invoke([&] { sim_->stop(); });
+    io_.stop();
+  }
+
+  std::string write_config(const std::string& database) {
+    const std::string path = dir_.file("omswatch.toml");
+    std::ofstream cfg(path);
+    cfg << "[daemon]\n"
+        << "database = \"" << database << "\"\n"
+        << "listen = \"\"\n"
+        << "[[oms]]\n"
+        << "name = \"sim\"\n"
+        << "url = \"" << sim_->base_url() << "\"\n"
+        << "username = \"watcher\"\n"
+        << "password = \"${SD_E2E_PASSWORD}\"\n"
+        << "interval = \"200ms\"\n"
+        << "projects = [\"np_sd\"]\n";
+    cfg.close();
+    ::chmod(path.c_str(), 0600);
+    return path;
+  }
+
+  std::unique_ptr<Process> start_daemon(const std::string& config) {
+    return std::make_unique<Process>(
+        std::vector<std::string>{OMSWATCH_BINARY, "run", "-c", config}, dir_.file("stdout.log"),
+        dir_.file("stderr.log"),
+        std::vector<std::string>{"NOTIFY_SOCKET=" + socket_.path(), "WATCHDOG_USEC=400000",
+                                 std::string("SD_E2E_PASSWORD=") + kPassword});
+  }
+
+  std::string log() { return testing::read_file(dir_.file("stderr.log")); }
+
+  IoThread io_;
+  TempDir dir_;
+  FakeNotifySocket socket_{dir_.file("notify")};
+  // sd_watchdog_enabled() ignores WATCHDOG_USEC meant for another process;
+  // this test process may itself run under systemd.
+  ScopedEnv no_watchdog_pid_{"WATCHDOG_PID", std::nullopt};
+  std::unique_ptr<oms::Simulator> sim_;
+};
+
+TEST_F(SystemdEndToEnd, ReadyThenWatchdogThenStoppingOnSigterm) {
+  auto daemon = start_daemon(write_config(dir_.file("omswatch.db")));
+
+  std::string seen;
+  auto ready = socket_.receive_until("READY=1", 30s, &seen);
+  ASSERT_TRUE(ready) << seen << log();
+  EXPECT_TRUE(
+      has_line(*ready, "STATUS=watching 1 projects on 1 OMS; 0 conditions firing; outbox 0"))
+      << *ready;
+  EXPECT_EQ(seen.find("WATCHDOG=1"), std::string::npos) << "pinged before READY=1: " << seen;
+
+  // WatchdogSec=400ms: pings every 200ms, from the running loop.
+  int pings = 0;
+  while (pings < 4) {
+    auto got = socket_.receive(30s);
+    ASSERT_TRUE(got) << "only " << pings << " WATCHDOG=1 after READY=1\n" << log();
+    if (has_line(*got, "WATCHDOG=1")) ++pings;
+    EXPECT_FALSE(has_line(*got, "STOPPING=1"));
+  }
+
+  daemon->signal(SIGTERM);
+  auto stopping = socket_.receive_until("STOPPING=1", 30s, &seen);
+  ASSERT_TRUE(stopping) << seen << log();
+  EXPECT_EQ(daemon->wait(30s), 0) << log();
+  EXPECT_GT(sim_->stats().progress_requests, 0u);
+}
+
+TEST_F(SystemdEndToEnd, NoReadyWhenTheDatabaseCannotBeOpened) {
+  // A directory where the database file should be: SQLite cannot open it.
+  std::filesystem::create_directory(dir_.file("omswatch.db"));
+  auto daemon = start_daemon(write_config(dir_.file("omswatch.db")));
+  auto code = daemon->wait(30s);
+  ASSERT_TRUE(code);
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(log().find("cannot start"), std::string::npos) << log();
+  // Everything the process sent is queued on the socket by now.
+  std::string seen;
+  while (auto got = socket_.receive(0ms)) seen += *got + "\n";
+  EXPECT_EQ(seen.find("READY=1"), std::string::npos) << seen;
+  EXPECT_EQ(log().find(kPassword), std::string::npos);
+}
+
+}  // namespace
+}  // namespace omswatch
