@@ -60,6 +60,8 @@ std::string render_webhook_payload(const std::string& receiver, const std::vecto
     o["severity"] = to_string(e.severity);
     o["oms"] = e.oms;
     o["project_id"] = e.project_id;
+    if (!e.project_name.empty()) o["project_name"] = e.project_name;
+    if (!e.link.empty()) o["link"] = e.link;
     o["alarm_level"] = e.alarm_level;
     o["summary"] = e.summary;
     o["observed_at"] = format_rfc3339(e.observed_at);

@@ -17,6 +17,7 @@
 #include "tests/support/io.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/webhook_receiver.h"
 
 namespace omswatch {
 namespace {
@@ -27,6 +28,7 @@ using testing::Event;
 using testing::IoThread;
 using testing::Process;
 using testing::TempDir;
+using testing::WebhookReceiver;
 
 constexpr const char* kOmsPassword = "s3cr3t-oms-pass";
 constexpr const char* kWebhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -55,69 +57,6 @@ std::string expected_signature(const std::string& id, const std::string& timesta
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len);
   return "v1," + base64(mac, len);
 }
-
-struct Received {
-  net::ServerRequest request;
-  json::object payload;
-};
-
-// A webhook receiver on 127.0.0.1 that records every request.
-class WebhookReceiver {
- public:
-  explicit WebhookReceiver(IoThread& io)
-      : server_(io.executor(), [this](net::ServerRequest r) -> boost::asio::awaitable<net::ServerResponse> {
-          Received got{r, {}};
-          boost::system::error_code ec;
-          auto v = json::parse(r.body, ec);
-          if (!ec && v.is_object()) got.payload = v.as_object();
-          event_.update([&] { received_.push_back(std::move(got)); });
-          co_return net::ServerResponse{200, "text/plain", {}, "ok", false};
-        }) {
-    io.invoke([&] { server_.listen("127.0.0.1", 0); });
-  }
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()) + "/hook"; }
-
-  // Events of every message so far, flattened.
-  std::vector<json::object> events() {
-    std::lock_guard lock(event_.mutex());
-    return events_locked();
-  }
-  std::vector<Received> requests() {
-    std::lock_guard lock(event_.mutex());
-    return received_;
-  }
-
-  bool wait_for(const std::string& kind, const std::string& state, const std::string& project,
-                std::chrono::milliseconds timeout = 30s) {
-    return event_.wait_for(
-        [&] {
-          for (const auto& e : events_locked()) {
-            if (e.at("kind").as_string() == kind && e.at("state").as_string() == state &&
-                e.at("project_id").as_string() == project) {
-              return true;
-            }
-          }
-          return false;
-        },
-        timeout);
-  }
-
- private:
-  std::vector<json::object> events_locked() {
-    std::vector<json::object> out;
-    for (const auto& r : received_) {
-      if (auto* list = r.payload.if_contains("events"); list && list->is_array()) {
-        for (const auto& e : list->as_array()) out.push_back(e.as_object());
-      }
-    }
-    return out;
-  }
-
-  net::HttpServer server_;
-  Event event_;
-  std::vector<Received> received_;
-};
 
 oms::SimProject sim_project(const std::string& id, const std::string& status,
                             const std::string& step) {
@@ -186,6 +125,7 @@ class DaemonEndToEnd : public ::testing::Test {
   }
 
   void TearDown() override {
+    receiver_.reset();
     io_.invoke([&] { sim_->stop(); });
     io_.stop();
   }

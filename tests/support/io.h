@@ -56,9 +56,10 @@ class IoThread {
   boost::asio::io_context& context() { return ioc_; }
   boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
 
-  // Runs `fn` on the io thread and waits for it.
+  // Runs `fn` on the io thread and waits for it (inline once the thread has stopped).
   template <class Fn>
   auto invoke(Fn fn) -> decltype(fn()) {
+    if (!thread_.joinable()) return fn();
     std::promise<decltype(fn())> p;
     auto f = p.get_future();
     boost::asio::post(ioc_, [&] {
