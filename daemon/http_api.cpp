@@ -1,0 +1,673 @@
+#include "daemon/http_api.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/json.hpp>
+#include <charconv>
+#include <map>
+#include <optional>
+#include <string_view>
+
+#include "common/severity.h"
+#include "config/duration.h"
+#include "daemon/metrics.h"
+#include "storage/store.h"
+
+namespace omswatch::daemon {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using net::ServerRequest;
+using net::ServerResponse;
+
+constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+constexpr std::chrono::hours kDefaultHistoryWindow{24};
+
+// --- listen address
+
+struct ListenAddress {
+  std::string host;  // without the brackets of an IPv6 literal
+  std::uint16_t port = 0;
+};
+
+// "host:port" or "[v6]:port", as config's daemon.listen.
+std::optional<ListenAddress> split_listen(std::string_view text) {
+  std::string_view host, port;
+  if (text.starts_with('[')) {
+    const std::size_t close = text.find("]:");
+    if (close == std::string_view::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return std::nullopt;
+  }
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() ||
+      value > 65535) {
+    return std::nullopt;
+  }
+  return ListenAddress{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+bool is_loopback(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+  }
+  return a.is_loopback();
+}
+
+// --- bearer token
+
+using Digest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
+
+Digest sha256(std::string_view text) {
+  Digest d{};
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), d.data());
+  return d;
+}
+
+bool is_token_text(std::string_view token) {
+  return std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// --- responses
+
+ServerResponse json_response(unsigned status, const json::value& body) {
+  ServerResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.headers.push_back({"Cache-Control", "no-store"});
+  r.body = json::serialize(body);
+  r.body += '\n';
+  return r;
+}
+
+ServerResponse error_response(unsigned status, std::string message, std::string parameter = "") {
+  json::object o;
+  o["error"] = std::move(message);
+  if (!parameter.empty()) o["parameter"] = std::move(parameter);
+  return json_response(status, o);
+}
+
+// --- targets and parameters
+
+// A failure to read the request, phrased for the client: what is wrong and where.
+struct BadRequest {
+  std::string message;
+  std::string parameter;
+};
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX escapes (and '+' as a space in query strings). A truncated or non-hex
+// escape, or a decoded NUL, is an error.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int hi = hex_value(text[i + 1]);
+      const int lo = hex_value(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      c = static_cast<char>(hi * 16 + lo);
+      if (c == '\0') return std::nullopt;
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      c = ' ';
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+struct Target {
+  std::string raw_path;
+  std::vector<std::string> segments;  // decoded, between the slashes
+  std::string_view query;
+};
+
+std::optional<Target> parse_path(std::string_view target, BadRequest& error) {
+  if (!target.starts_with('/')) {
+    error = {"the request target must be a path starting with '/'", ""};
+    return std::nullopt;
+  }
+  Target t;
+  const std::size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  if (q != std::string_view::npos) t.query = target.substr(q + 1);
+  if (const std::size_t hash = t.query.find('#'); hash != std::string_view::npos) {
+    t.query = t.query.substr(0, hash);
+  }
+  t.raw_path = std::string(path);
+  path.remove_prefix(1);
+  for (;;) {
+    const std::size_t slash = path.find('/');
+    auto segment = percent_decode(path.substr(0, slash), false);
+    if (!segment) {
+      error = {"the path has an invalid percent-encoding", ""};
+      return std::nullopt;
+    }
+    t.segments.push_back(std::move(*segment));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return t;
+}
+
+using Params = std::map<std::string, std::string, std::less<>>;
+
+// The query's parameters; each at most once and among `allowed`. Empty values
+// count as absent, so "?project=&kind=" asks for no filter.
+std::optional<Params> parse_query(std::string_view query,
+                                  std::initializer_list<std::string_view> allowed,
+                                  BadRequest& error) {
+  Params params;
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    auto name = percent_decode(pair.substr(0, eq), true);
+    auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!name) {
+      error = {"a query parameter name has an invalid percent-encoding", ""};
+      return std::nullopt;
+    }
+    if (!value) {
+      error = {"invalid percent-encoding in the value", *name};
+      return std::nullopt;
+    }
+    if (std::find(allowed.begin(), allowed.end(), *name) == allowed.end()) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      error = {"unknown parameter; this endpoint takes " + (list.empty() ? "none" : list),
+               name->size() > 64 ? name->substr(0, 64) : *name};
+      return std::nullopt;
+    }
+    if (params.count(*name)) {
+      error = {"given more than once", *name};
+      return std::nullopt;
+    }
+    if (!value->empty()) params.emplace(std::move(*name), std::move(*value));
+  }
+  return params;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+int number(std::string_view s) {
+  int v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+// RFC 3339 ("2026-11-29T04:41:09Z", "2026-11-29T12:41:09.5+08:00"; 't', 'z'
+// and a space for 'T' allowed), or a date alone ("2026-11-29", midnight UTC).
+std::optional<SystemTime> parse_rfc3339(std::string_view s) {
+  using namespace std::chrono;
+  auto digits_at = [&](std::size_t pos, std::size_t n) {
+    return pos + n <= s.size() && all_digits(s.substr(pos, n));
+  };
+  if (!digits_at(0, 4) || s.size() < 10 || s[4] != '-' || !digits_at(5, 2) || s[7] != '-' ||
+      !digits_at(8, 2)) {
+    return std::nullopt;
+  }
+  const year_month_day date{year{number(s.substr(0, 4))},
+                            month{static_cast<unsigned>(number(s.substr(5, 2)))},
+                            day{static_cast<unsigned>(number(s.substr(8, 2)))}};
+  if (!date.ok()) return std::nullopt;
+  sys_time<milliseconds> t = sys_days(date);
+  if (s.size() == 10) return SystemTime(t);
+
+  if (s.size() < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits_at(11, 2) ||
+      s[13] != ':' || !digits_at(14, 2) || s[16] != ':' || !digits_at(17, 2)) {
+    return std::nullopt;
+  }
+  const int hh = number(s.substr(11, 2)), mm = number(s.substr(14, 2));
+  int ss = number(s.substr(17, 2));
+  if (hh > 23 || mm > 59 || ss > 60) return std::nullopt;
+  ss = std::min(ss, 59);  // a leap second is the last second of its minute here
+  t += hours(hh) + minutes(mm) + seconds(ss);
+  std::size_t pos = 19;
+  if (pos < s.size() && s[pos] == '.') {
+    const std::size_t start = ++pos;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+    if (pos == start || pos - start > 9) return std::nullopt;
+    std::string_view fraction = s.substr(start, pos - start);
+    std::string ms(fraction.substr(0, 3));
+    ms.resize(3, '0');
+    t += milliseconds(number(ms));
+  }
+  if (pos >= s.size()) return std::nullopt;  // the offset is required
+  if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) return SystemTime(t);
+  if ((s[pos] == '+' || s[pos] == '-') && pos + 6 == s.size() && digits_at(pos + 1, 2) &&
+      s[pos + 3] == ':' && digits_at(pos + 4, 2)) {
+    const int oh = number(s.substr(pos + 1, 2)), om = number(s.substr(pos + 4, 2));
+    if (oh > 23 || om > 59) return std::nullopt;
+    const minutes offset = hours(oh) + minutes(om);
+    // Local time = UTC + offset.
+    t += s[pos] == '+' ? -offset : offset;
+    return SystemTime(t);
+  }
+  return std::nullopt;
+}
+
+std::optional<SystemTime> parse_time(std::string_view text, SystemTime now) {
+  if (auto d = config::parse_duration(text)) return now - *d;
+  return parse_rfc3339(text);
+}
+
+// --- JSON rows (the CLI's --format json field names)
+
+json::value text_or_null(const std::string& s) {
+  return s.empty() ? json::value(nullptr) : json::value(s);
+}
+
+template <class T>
+json::value optional_number(const std::optional<T>& v) {
+  return v ? json::value(static_cast<std::int64_t>(*v)) : json::value(nullptr);
+}
+
+std::string time_text(storage::TimeMs ms) { return format_rfc3339(from_unix_ms(ms)); }
+
+json::object status_row(const storage::ProjectStatus& s) {
+  json::object o;
+  o["oms"] = s.oms;
+  o["project_id"] = s.project_id;
+  o["status"] = text_or_null(s.status);
+  o["step"] = text_or_null(s.current_step);
+  o["alarm_level"] = text_or_null(s.alarm_level);
+  o["struct_progress"] = optional_number(s.struct_progress);
+  o["full_progress"] = optional_number(s.full_progress);
+  o["incr_lag_s"] = optional_number(s.incr_lag_s);
+  o["open_conditions"] = s.open_conditions;
+  o["observed_at"] = time_text(s.observed_at);
+  o["outcome"] = s.outcome;
+  o["error"] = text_or_null(s.error);
+  return o;
+}
+
+json::object sample_row(const storage::Sample& s) {
+  json::object o;
+  o["observed_at"] = time_text(s.observed_at);
+  o["oms"] = s.oms;
+  o["project_id"] = s.project_id;
+  o["outcome"] = s.outcome;
+  o["status"] = text_or_null(s.status);
+  o["step"] = text_or_null(s.current_step);
+  o["alarm_level"] = text_or_null(s.alarm_level);
+  o["struct_progress"] = optional_number(s.struct_progress);
+  o["full_progress"] = optional_number(s.full_progress);
+  o["incr_checkpoint"] = text_or_null(s.incr_checkpoint);
+  o["incr_lag_s"] = optional_number(s.incr_lag_s);
+  o["reverse_checkpoint"] = text_or_null(s.reverse_checkpoint);
+  o["reverse_lag_s"] = optional_number(s.reverse_lag_s);
+  o["latency_ms"] = s.latency_us / 1000;
+  o["error"] = text_or_null(s.error);
+  return o;
+}
+
+// A stored JSON object as an object; the text as a string if it does not parse.
+json::value embedded_object(const std::string& text) {
+  if (text.empty()) return json::object();
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return json::value(text);
+  return v;
+}
+
+json::object event_row(const storage::EventWithDeliveries& e) {
+  const storage::EventRecord& r = e.event;
+  json::object o;
+  o["observed_at"] = time_text(r.observed_at);
+  o["oms"] = r.oms;
+  o["project_id"] = text_or_null(r.project_id);
+  o["kind"] = r.kind;
+  o["state"] = r.state;
+  o["severity"] = r.severity;
+  o["alarm_level"] = text_or_null(r.alarm_level);
+  o["summary"] = r.summary;
+  o["details"] = embedded_object(r.details_json);
+  json::array deliveries;
+  for (const auto& d : e.deliveries) {
+    json::object x;
+    x["receiver"] = d.receiver;
+    x["status"] = d.status;
+    x["attempts"] = d.attempts;
+    x["last_error"] = text_or_null(d.last_error);
+    x["delivered_at"] = d.delivered_at ? json::value(time_text(*d.delivered_at)) : nullptr;
+    deliveries.emplace_back(std::move(x));
+  }
+  o["deliveries"] = std::move(deliveries);
+  o["id"] = r.id;
+  return o;
+}
+
+}  // namespace
+
+struct HttpApi::Impl {
+  Impl(asio::any_io_executor ex, Metrics& m, HealthCheck h, storage::Store& s, HttpApiOptions o)
+      : executor(std::move(ex)),
+        metrics(m),
+        health(std::move(h)),
+        store(s),
+        options(std::move(o)),
+        token_digest(sha256(options.bearer_token.reveal())) {
+    if (!options.clock) options.clock = [] { return std::chrono::system_clock::now(); };
+  }
+
+  asio::any_io_executor executor;
+  Metrics& metrics;
+  HealthCheck health;
+  storage::Store& store;
+  HttpApiOptions options;
+  Digest token_digest;
+  std::unique_ptr<net::HttpServer> server;
+
+  static asio::awaitable<ServerResponse> serve(Impl* self, ServerRequest request) {
+    co_return self->respond(request);
+  }
+
+  // Constant time whatever the presented value: both sides are hashed first,
+  // so neither a prefix nor the length of the token shows in the timing.
+  bool authorized(const ServerRequest& request) const {
+    if (options.bearer_token.empty()) return true;
+    std::string_view value = trim(request.header("Authorization"));
+    const std::size_t space = value.find_first_of(" \t");
+    if (space == std::string_view::npos || !iequals(value.substr(0, space), "Bearer")) {
+      return false;
+    }
+    const Digest presented = sha256(trim(value.substr(space + 1)));
+    return CRYPTO_memcmp(presented.data(), token_digest.data(), presented.size()) == 0;
+  }
+
+  ServerResponse respond(const ServerRequest& request) {
+    BadRequest bad;
+    auto target = parse_path(request.target, bad);
+    if (!target) return error_response(400, bad.message, bad.parameter);
+    if (target->raw_path != "/healthz" && !authorized(request)) {
+      auto r = error_response(401, request.header("Authorization").empty()
+                                       ? "this endpoint requires Authorization: Bearer <token>"
+                                       : "the bearer token is not valid");
+      r.headers.push_back({"WWW-Authenticate", "Bearer realm=\"omswatch\""});
+      return r;
+    }
+    const auto& seg = target->segments;
+    enum class Route { metrics, healthz, projects, history, events, none } route = Route::none;
+    if (seg.size() == 1 && seg[0] == "metrics") route = Route::metrics;
+    if (seg.size() == 1 && seg[0] == "healthz") route = Route::healthz;
+    if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1") {
+      if (seg.size() == 3 && seg[2] == "projects") route = Route::projects;
+      if (seg.size() == 3 && seg[2] == "events") route = Route::events;
+      if (seg.size() == 5 && seg[2] == "projects" && !seg[3].empty() && seg[4] == "history") {
+        route = Route::history;
+      }
+    }
+    if (route == Route::none) return error_response(404, "no such endpoint");
+    if (request.method != "GET" && request.method != "HEAD") {
+      auto r = error_response(405, "only GET and HEAD are allowed");
+      r.headers.push_back({"Allow", "GET, HEAD"});
+      return r;
+    }
+    try {
+      switch (route) {
+        case Route::metrics: {
+          ServerResponse r;
+          r.content_type = kMetricsContentType;
+          r.body = metrics.render();
+          return r;
+        }
+        case Route::healthz:
+          return healthz();
+        case Route::projects:
+          return projects(target->query);
+        case Route::history:
+          return history(seg[3], target->query);
+        case Route::events:
+          return events(target->query);
+        case Route::none:
+          break;
+      }
+    } catch (const storage::StorageError& e) {
+      spdlog::warn("HTTP API: {} {}: database error: {}", request.method, target->raw_path,
+                   e.what());
+      return error_response(503, std::string("the database cannot be read now: ") + e.what());
+    } catch (const std::exception& e) {
+      spdlog::error("HTTP API: {} {} failed: {}", request.method, target->raw_path, e.what());
+      return error_response(500, "internal error");
+    }
+    return error_response(404, "no such endpoint");
+  }
+
+  ServerResponse healthz() {
+    HealthReport report = health ? health() : HealthReport{};
+    json::object o;
+    o["status"] = report.ok ? "ok" : "failing";
+    json::array reasons;
+    for (auto& r : report.reasons) reasons.emplace_back(std::move(r));
+    o["reasons"] = std::move(reasons);
+    return json_response(report.ok ? 200 : 503, o);
+  }
+
+  ServerResponse projects(std::string_view query) {
+    BadRequest bad;
+    if (!parse_query(query, {}, bad)) return error_response(400, bad.message, bad.parameter);
+    json::array rows;
+    for (const auto& s : store.latest_status()) rows.emplace_back(status_row(s));
+    json::object o;
+    o["projects"] = std::move(rows);
+    return json_response(200, o);
+  }
+
+  struct Window {
+    std::optional<storage::TimeMs> since;
+    std::optional<storage::TimeMs> until;
+    int limit = kDefaultLimit;
+  };
+
+  // since, until and limit, shared by history and events.
+  std::optional<Window> read_window(const Params& params, BadRequest& bad) {
+    Window w;
+    const SystemTime now = options.clock();
+    for (auto [name, bound] : {std::pair{"since", &w.since}, std::pair{"until", &w.until}}) {
+      auto it = params.find(std::string_view(name));
+      if (it == params.end()) continue;
+      auto t = parse_time(it->second, now);
+      if (!t) {
+        bad = {"neither a duration (24h, 30m) nor an RFC 3339 time (2026-11-29T04:00:00Z)", name};
+        return std::nullopt;
+      }
+      *bound = to_unix_ms(*t);
+    }
+    if (w.since && w.until && *w.since >= *w.until) {
+      bad = {"must be earlier than until", "since"};
+      return std::nullopt;
+    }
+    if (auto it = params.find(std::string_view("limit")); it != params.end()) {
+      const std::string& text = it->second;
+      int value = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (!all_digits(text) || ec != std::errc() || end != text.data() + text.size() || value < 1 ||
+          value > kMaxLimit) {
+        bad = {"must be a whole number from 1 to " + std::to_string(kMaxLimit), "limit"};
+        return std::nullopt;
+      }
+      w.limit = value;
+    }
+    return w;
+  }
+
+  ServerResponse history(const std::string& project_id, std::string_view query) {
+    BadRequest bad;
+    auto params = parse_query(query, {"since", "until", "limit"}, bad);
+    if (!params) return error_response(400, bad.message, bad.parameter);
+    auto w = read_window(*params, bad);
+    if (!w) return error_response(400, bad.message, bad.parameter);
+    if (!w->since) {
+      const SystemTime default_since = options.clock() - kDefaultHistoryWindow;
+      w->since = to_unix_ms(default_since);
+      if (w->until && *w->since >= *w->until) {
+        return error_response(400, "until is more than 24h ago; give since as well", "until");
+      }
+    }
+    // One more than asked tells whether older samples were left out.
+    auto samples = store.history(project_id, w->since, w->until, w->limit + 1);
+    const bool truncated = samples.size() > static_cast<std::size_t>(w->limit);
+    json::array rows;
+    for (std::size_t i = truncated ? 1 : 0; i < samples.size(); ++i) {
+      rows.emplace_back(sample_row(samples[i]));
+    }
+    json::object o;
+    o["project_id"] = project_id;
+    o["since"] = time_text(*w->since);
+    o["until"] = w->until ? json::value(time_text(*w->until)) : nullptr;
+    o["truncated"] = truncated;
+    o["samples"] = std::move(rows);
+    return json_response(200, o);
+  }
+
+  ServerResponse events(std::string_view query) {
+    BadRequest bad;
+    auto params =
+        parse_query(query, {"project", "kind", "severity", "since", "until", "limit"}, bad);
+    if (!params) return error_response(400, bad.message, bad.parameter);
+    auto w = read_window(*params, bad);
+    if (!w) return error_response(400, bad.message, bad.parameter);
+    storage::EventFilter f;
+    auto get = [&](std::string_view name) {
+      auto it = params->find(name);
+      return it == params->end() ? std::string() : it->second;
+    };
+    f.project_id = get("project");
+    f.kind = get("kind");
+    f.min_severity = get("severity");
+    if (!f.min_severity.empty() && !parse_severity(f.min_severity)) {
+      return error_response(400, "must be info, warning or critical (the least severity shown)",
+                            "severity");
+    }
+    f.since = w->since;
+    f.until = w->until;
+    f.limit = w->limit + 1;
+    auto found = store.events(f);
+    const bool truncated = found.size() > static_cast<std::size_t>(w->limit);
+    if (truncated) found.resize(static_cast<std::size_t>(w->limit));
+    json::array rows;
+    for (const auto& e : found) rows.emplace_back(event_row(e));
+    json::object o;
+    o["truncated"] = truncated;
+    o["events"] = std::move(rows);
+    return json_response(200, o);
+  }
+
+  Expected<void> start() {
+    const std::string& listen = options.listen;
+    auto where = split_listen(listen);
+    if (!where) {
+      return make_error("daemon.listen '" + listen +
+                        "' is not host:port (IPv6: [::1]:9187; \"\" turns the endpoint off)");
+    }
+    if (!is_token_text(options.bearer_token.reveal())) {
+      return make_error("the API token must be printable ASCII without spaces");
+    }
+    // Resolved here, once, so that the address checked is the one bound.
+    std::vector<asio::ip::address> addresses;
+    boost::system::error_code ec;
+    if (auto literal = asio::ip::make_address(where->host, ec); !ec) {
+      addresses.push_back(literal);
+    } else {
+      asio::ip::tcp::resolver resolver(executor);
+      auto results = resolver.resolve(where->host, "", ec);
+      if (ec || results.empty()) {
+        return make_error("daemon.listen " + listen + ": cannot resolve '" + where->host +
+                          "': " + (ec ? ec.message() : "no address"));
+      }
+      for (const auto& r : results) addresses.push_back(r.endpoint().address());
+    }
+    const bool loopback = std::all_of(addresses.begin(), addresses.end(), is_loopback);
+    if (!loopback && options.bearer_token.empty()) {
+      return make_error("daemon.listen " + listen +
+                        " is not a loopback address and no API token is set: anyone who can "
+                        "reach it could read the projects' history. Set daemon.api_token (or "
+                        "daemon.api_token_file), or listen on 127.0.0.1");
+    }
+    net::HttpServerOptions server_options;
+    server_options.max_request_bytes = options.max_request_bytes;
+    server_options.read_timeout = options.read_timeout;
+    server_options.max_connections = options.max_connections;
+    Impl* self = this;
+    auto candidate = std::make_unique<net::HttpServer>(
+        executor, [self](ServerRequest r) { return serve(self, std::move(r)); }, server_options);
+    try {
+      candidate->listen(addresses.front().to_string(), where->port);
+    } catch (const boost::system::system_error& e) {
+      return make_error("daemon.listen " + listen + ": cannot listen: " + e.code().message());
+    }
+    server = std::move(candidate);
+    spdlog::info("HTTP endpoint on {}:{} (metrics, health, JSON API){}",
+                 addresses.front().is_v6() ? "[" + addresses.front().to_string() + "]"
+                                           : addresses.front().to_string(),
+                 server->port(), options.bearer_token.empty() ? "" : ", bearer token required");
+    return {};
+  }
+};
+
+HttpApi::HttpApi(asio::any_io_executor executor, Metrics& metrics, HealthCheck health,
+                 storage::Store& store, HttpApiOptions options)
+    : impl_(std::make_unique<Impl>(std::move(executor), metrics, std::move(health), store,
+                                   std::move(options))) {}
+
+HttpApi::~HttpApi() { stop(); }
+
+Expected<void> HttpApi::start() {
+  if (impl_->server) return make_error("the HTTP endpoint is already started");
+  return impl_->start();
+}
+
+void HttpApi::stop() {
+  // Synchronous, so that no request reaches respond() once this returns: the
+  // server checks for stop() before it calls the handler.
+  if (impl_->server) impl_->server->stop();
+}
+
+std::uint16_t HttpApi::port() const { return impl_->server ? impl_->server->port() : 0; }
+
+net::ServerResponse HttpApi::respond(const net::ServerRequest& request) {
+  return impl_->respond(request);
+}
+
+}  // namespace omswatch::daemon
