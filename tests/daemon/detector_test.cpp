@@ -297,3 +297,82 @@ TEST(DetectorSummary, EmptyStepsReadAsNone) {
 
 }  // namespace
 }  // namespace omswatch::daemon
+
+namespace omswatch::daemon {
+namespace {
+
+TEST(DetectorCatalogue, AlarmLevelChangeIsANotice) {
+  Feed r;
+  r.step(ok(running(0)), kStart);
+  auto p = running(10);
+  p.alarm_level = "HIGH";
+  auto f = r.step(ok(p), kStart + 10s);
+  ASSERT_EQ(kinds(f), std::vector<std::string>{"alarm_level_changed:notice"});
+  EXPECT_EQ(f[0].details.at("from").as_string(), "MEDIUM");
+  EXPECT_EQ(f[0].details.at("to").as_string(), "HIGH");
+  EXPECT_EQ(r.state.alarm_level, "HIGH");
+}
+
+TEST(DetectorCatalogue, ReverseStallNeedsReverseSyncEnabled) {
+  Feed r;
+  r.thresholds.stall_after = 2min;
+  auto p = running(0, "REVERSE_INCR_TRANSFER");
+  p.enable_reverse_incr_transfer = true;
+  p.reverse_incr_transfer_checkpoint = {"1700000000", 1'700'000'000};
+  r.step(ok(p), kStart);
+  p.incr_sync_checkpoint = {"1700000100", 1'700'000'100};
+  r.step(ok(p), kStart + 1min);
+  p.incr_sync_checkpoint = {"1700000170", 1'700'000'170};
+  auto f = r.step(ok(p), kStart + 2min);
+  ASSERT_EQ(kinds(f), std::vector<std::string>{"reverse_incr_stalled:firing"});
+  EXPECT_EQ(f[0].severity, Severity::warning);
+
+  Feed off;
+  off.thresholds.stall_after = 2min;
+  p.enable_reverse_incr_transfer = false;
+  off.step(ok(p), kStart);
+  off.step(ok(p), kStart + 10min);
+  for (const auto& k : kinds(off.all)) EXPECT_NE(k, "reverse_incr_stalled:firing");
+}
+
+TEST(DetectorCatalogue, StallRepeatsEveryRepeatWhileItHolds) {
+  Feed r;
+  r.thresholds.stall_after = 1min;
+  r.thresholds.max_lag = 24h;
+  r.thresholds.repeat = 15min;
+  r.step(ok(running(0)), kStart);
+  EXPECT_EQ(kinds(r.step(ok(running(0)), kStart + 1min)),
+            std::vector<std::string>{"incr_stalled:firing"});
+  EXPECT_TRUE(r.step(ok(running(0)), kStart + 15min).empty());
+  auto again = r.step(ok(running(0)), kStart + 16min);
+  ASSERT_EQ(kinds(again), std::vector<std::string>{"incr_stalled:firing"});
+  EXPECT_EQ(again[0].details.at("repeat").as_int64(), 1);
+  EXPECT_EQ(again[0].details.at("firing_for_s").as_int64(), 15 * 60);
+}
+
+TEST(DetectorCatalogue, HealthyProjectThroughAFiveIntervalOutage) {
+  Feed r;
+  r.thresholds.stall_after = 2min;  // shorter than the outage
+  const auto interval = 30s;
+  r.step(ok(running(0)), kStart);
+  for (int i = 1; i <= 5; ++i) EXPECT_TRUE(r.step(failed(), kStart + i * interval).empty());
+  EXPECT_TRUE(r.step(ok(running(180)), kStart + 6 * interval).empty());
+  EXPECT_TRUE(r.all.empty());
+}
+
+TEST(DetectorCatalogue, ConditionThatClearedWhileDownResolvesAtTheFirstPoll) {
+  Feed r;
+  auto p = running(0);
+  p.status = "SUSPEND";
+  r.step(ok(p), kStart);
+  auto saved = to_json(r.state);
+  // ... the daemon is down while the project is resumed ...
+  auto loaded = project_state_from_json(saved);
+  ASSERT_TRUE(loaded);
+  auto d = detect(*loaded, "np_1", ok(running(3600)), kStart + 1h, r.thresholds);
+  EXPECT_EQ(kinds(d.findings),
+            (std::vector<std::string>{"status_changed:notice", "project_suspended:resolved"}));
+}
+
+}  // namespace
+}  // namespace omswatch::daemon
