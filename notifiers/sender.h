@@ -81,5 +81,6 @@ std::string render_feishu_payload(const std::vector<Event>& events,
                                   std::optional<std::int64_t> timestamp_s,
                                   const std::string& secret);
 std::string render_wecom_payload(const std::vector<Event>& events);
+std::string render_teams_payload(const std::vector<Event>& events);
 
 }  // namespace omswatch::notifiers

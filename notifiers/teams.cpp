@@ -1,0 +1,148 @@
+// The `teams` receiver (Microsoft Teams through a Workflows webhook): one
+// Adaptive Card 1.4 per group, in a message attachment.
+//
+// Teams drops cards over about 28 KB, and a card error shows only in the
+// flow's run history (the webhook answers 202 all the same): the card keeps
+// its headline and the most urgent events that fit.
+
+#include <boost/json.hpp>
+
+#include "net/http_client.h"
+#include "notifiers/http_outcome.h"
+#include "notifiers/render.h"
+#include "notifiers/sender.h"
+
+namespace omswatch::notifiers {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t kMaxBodyBytes = 27'000;
+constexpr std::size_t kEventBytes = 5'000;
+
+std::string_view colour(Tone tone) {
+  switch (tone) {
+    case Tone::critical:
+      return "Attention";
+    case Tone::warning:
+      return "Warning";
+    case Tone::info:
+      return "Accent";
+    case Tone::resolved:
+      return "Good";
+  }
+  return "Default";
+}
+
+std::string_view colour_of(const EventView& v) {
+  if (v.state == "resolved") return colour(Tone::resolved);
+  switch (v.severity) {
+    case Severity::critical:
+      return colour(Tone::critical);
+    case Severity::warning:
+      return colour(Tone::warning);
+    case Severity::info:
+      return colour(Tone::info);
+  }
+  return "Default";
+}
+
+json::object text_block(std::string text) {
+  return {{"type", "TextBlock"}, {"text", std::move(text)}, {"wrap", true}};
+}
+
+// One event as a container: its line in colour, the summary, the facts, the link.
+json::object event_container(const EventView& v) {
+  json::array items;
+  json::object title = text_block(v.mark + " " + v.label + " · " + v.title);
+  title["weight"] = "Bolder";
+  title["color"] = colour_of(v);
+  items.push_back(std::move(title));
+  items.push_back(text_block(v.summary));
+  json::array facts;
+  for (const auto& f : v.facts)
+    facts.push_back(json::object{{"title", f.label}, {"value", f.value}});
+  if (!facts.empty())
+    items.push_back(json::object{{"type", "FactSet"}, {"facts", std::move(facts)}});
+  if (!v.link.empty()) {
+    items.push_back(text_block("[Open in the OMS console](" + link_target(v.link) + ")"));
+  }
+  return {{"type", "Container"},
+          {"separator", true},
+          {"spacing", "Medium"},
+          {"items", std::move(items)}};
+}
+
+class TeamsSender final : public Sender {
+ public:
+  TeamsSender(const config::Receiver& r, const SenderContext& ctx)
+      : Sender(r.name), receiver_(r), ctx_(ctx) {}
+
+  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
+    auto req = json_post(receiver_.url.reveal(), render_teams_payload(events), receiver_, ctx_.env);
+    auto res = co_await ctx_.http->send(std::move(req));
+    co_return outcome_from_http(res, nullptr);  // any 2xx
+  }
+
+ private:
+  config::Receiver receiver_;
+  SenderContext ctx_;
+};
+
+}  // namespace
+
+std::string render_teams_payload(const std::vector<Event>& group) {
+  const std::vector<Event> events = by_urgency(group);
+  std::vector<json::object> containers;
+  containers.reserve(events.size());
+  for (const auto& e : events) {
+    EventView v = view_of(e);
+    json::object c = event_container(v);
+    // An event too big for its share of the card keeps shorter facts, then none.
+    if (json::serialize(c).size() > kEventBytes) {
+      v.summary = truncate_chars(v.summary, 200);
+      for (auto& f : v.facts) f.value = truncate_chars(f.value, 80);
+      c = event_container(v);
+    }
+    if (json::serialize(c).size() > kEventBytes) {
+      v.facts.clear();
+      c = event_container(v);
+    }
+    containers.push_back(std::move(c));
+  }
+
+  json::object headline = text_block(group_headline(events));
+  headline["size"] = "Large";
+  headline["weight"] = "Bolder";
+  headline["color"] = colour(group_tone(events));
+
+  auto payload = [&](std::size_t shown) {
+    json::array body;
+    body.push_back(headline);
+    for (std::size_t i = 0; i < shown; ++i) body.push_back(containers[i]);
+    if (shown < events.size()) body.push_back(text_block(more_line(events.size() - shown)));
+    json::object footer = text_block("omswatch");
+    footer["isSubtle"] = true;
+    footer["size"] = "Small";
+    body.push_back(std::move(footer));
+    json::object card{{"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
+                      {"type", "AdaptiveCard"},
+                      {"version", "1.4"},
+                      {"msteams", {{"width", "Full"}}},
+                      {"body", std::move(body)}};
+    json::object attachment{{"contentType", "application/vnd.microsoft.card.adaptive"},
+                            {"contentUrl", nullptr},
+                            {"content", std::move(card)}};
+    json::object message{{"type", "message"}, {"attachments", json::array{std::move(attachment)}}};
+    return json::serialize(message);
+  };
+  const std::size_t shown =
+      fit_count(events.size(), [&](std::size_t n) { return payload(n).size() <= kMaxBodyBytes; });
+  return payload(shown);
+}
+
+std::unique_ptr<Sender> make_teams_sender(const config::Receiver& r, const SenderContext& ctx) {
+  return std::make_unique<TeamsSender>(r, ctx);
+}
+
+}  // namespace omswatch::notifiers
