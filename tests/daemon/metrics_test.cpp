@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -299,6 +300,27 @@ TEST_F(MetricsTest, PromtoolFindsNothingToComplainAbout) {
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_EQ(result.out, "");
   EXPECT_EQ(result.err, "");
+}
+
+// docs/http-api.md is what operators build dashboards from: every family the
+// daemon can show has a row there, and every row names a family it shows.
+TEST_F(MetricsTest, EveryFamilyIsDocumentedAndEveryDocumentedOneExists) {
+  populate(metrics_);
+  const auto doc_path = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
+                        "docs/http-api.md";
+  const std::string doc = omswatch::testing::read_file(doc_path.string());
+  ASSERT_FALSE(doc.empty()) << doc_path;
+  std::set<std::string> rendered;
+  for (const auto& line : lines_of(metrics_.render())) {
+    if (line.starts_with("# TYPE ")) rendered.insert(line.substr(7, line.find(' ', 7) - 7));
+  }
+  std::set<std::string> documented;
+  for (const auto& line : lines_of(doc)) {
+    if (line.starts_with("| `omswatch_")) {
+      documented.insert(line.substr(3, line.find('`', 3) - 3));
+    }
+  }
+  EXPECT_EQ(rendered, documented);
 }
 
 TEST(DatabaseDiskBytes, CountsTheFileAndItsWriteAheadLog) {
