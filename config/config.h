@@ -71,6 +71,7 @@ struct OmsDeployment {
   bool discover = false;
   std::vector<std::string> discover_types;   // MIGRATION, SYNC
   std::vector<std::string> discover_labels;  // label names
+  Duration discover_every = 5min;            // how often ListProjects is read
   std::string console_url;                   // for links in messages; empty: none
   friend bool operator==(const OmsDeployment&, const OmsDeployment&) = default;
 };

@@ -748,6 +748,10 @@ class Loader {
                  for (auto& item : *items) o.discover_labels.push_back(std::move(item.value));
                }
              }},
+            {"discover_every",
+             [&](const toml::node& v, const std::string& key) {
+               keep(duration_value(v, key, Zero::refused), o.discover_every);
+             }},
             {"console_url",
              [&](const toml::node& v, const std::string& key) {
                auto text = string_value(v, key);
@@ -787,11 +791,13 @@ class Loader {
       error(at, "oms" + (o.name.empty() ? std::string() : " " + shown(o.name)) +
                     " watches nothing: list its projects = [...] or set discover = true");
     }
-    if (!o.discover && (table.contains("discover_types") || table.contains("discover_labels"))) {
-      const auto* node = table.contains("discover_types") ? table.get("discover_types")
-                                                          : table.get("discover_labels");
+    if (!o.discover && (table.contains("discover_types") || table.contains("discover_labels") ||
+                        table.contains("discover_every"))) {
+      const auto* node = table.contains("discover_types")    ? table.get("discover_types")
+                         : table.contains("discover_labels") ? table.get("discover_labels")
+                                                             : table.get("discover_every");
       warn(place_of(*node),
-           "oms.discover_types and oms.discover_labels have no effect unless "
+           "oms.discover_types, oms.discover_labels and oms.discover_every have no effect unless "
            "discover = true");
     }
     config_.oms.push_back(std::move(o));

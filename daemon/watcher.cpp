@@ -583,7 +583,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
       } catch (const std::exception& e) {
         spdlog::error("discovery on {} failed unexpectedly: {}", o->config.name, e.what());
       }
-      timer.expires_after(self->options.discover_every);
+      timer.expires_after(o->config.discover_every);
       auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
     }

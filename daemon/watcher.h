@@ -54,7 +54,6 @@ struct WatcherOptions {
   WallClock clock;                     // wall time for events and samples
   std::function<void()> on_committed;  // after each commit that queued deliveries
   PollObserver on_poll;
-  std::chrono::milliseconds discover_every{std::chrono::minutes(5)};
   std::chrono::milliseconds name_retry_after{std::chrono::minutes(10)};
 };
 

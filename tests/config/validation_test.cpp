@@ -482,8 +482,8 @@ secret = "abc"
 )");
   EXPECT_TRUE(r.config);
   EXPECT_THAT(test::warnings(r),
-              ElementsAre("7:19: oms.discover_types and oms.discover_labels have no effect "
-                          "unless discover = true",
+              ElementsAre("7:19: oms.discover_types, oms.discover_labels and oms.discover_every "
+                          "have no effect unless discover = true",
                           "12:10: receivers.secret is not used by type \"slack\" (only webhook, "
                           "dingtalk or feishu sign their requests)"));
 }

@@ -186,3 +186,52 @@ TEST_F(Detection, FailedProjectCarriesItsStepAndAReleasedOneLeaves) {
 
 }  // namespace
 }  // namespace omswatch
+
+namespace omswatch {
+namespace {
+
+class Discovery : public Detection {};
+
+TEST_F(Discovery, WatchesWhatOmsListsAndLetsGoOfWhatDisappears) {
+  auto a = incr_project("np_d1", now_s());
+  a.labels = {"critical"};
+  auto b = incr_project("np_d2", now_s());
+  b.labels = {"critical", "billing"};
+  auto c = incr_project("np_d3", now_s());
+  c.labels = {"test"};  // filtered out by label
+  auto d = incr_project("np_d4", now_s());
+  d.labels = {"critical"};
+  d.type = "SYNC";  // filtered out by type
+  for (auto* p : {&a, &b, &c, &d}) sim_->put_project(*p);
+
+  std::string toml = "[daemon]\ndatabase = \"" + dir_.file("d.db") + "\"\nlisten = \"\"\n"
+                     "[[oms]]\nname = \"sim\"\nurl = \"" + sim_->base_url() + "\"\n"
+                     "username = \"watcher\"\npassword = \"pw\"\ninterval = \"100ms\"\n"
+                     "discover = true\ndiscover_every = \"200ms\"\n"
+                     "discover_types = [\"MIGRATION\"]\ndiscover_labels = [\"critical\"]\n"
+                     "[routes.HIGH]\ngroup_wait = \"0s\"\n"
+                     "[[receivers]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
+                     receiver_->url() + "\"\n";
+  auto loaded = config::load_string(toml, "discovery.toml");
+  ASSERT_TRUE(loaded.config) << (loaded.errors.empty() ? "" : loaded.errors[0].to_string());
+  auto created = daemon::Service::create(io_.context(), std::move(*loaded.config));
+  ASSERT_TRUE(created) << created.error();
+  service_ = std::move(*created);
+  io_.invoke([&] { service_->start(); });
+
+  ASSERT_TRUE(wait_for_polls("np_d1", 2));
+  ASSERT_TRUE(wait_for_polls("np_d2", 2));
+  EXPECT_EQ(io_.invoke([&] { return service_->watcher().watched_projects(); }), 2u);
+
+  sim_->remove_project("np_d2");
+  ASSERT_TRUE(receiver_->wait_for("project_removed", "notice", "np_d2"));
+  EXPECT_EQ(io_.invoke([&] { return service_->watcher().watched_projects(); }), 1u);
+  {
+    std::lock_guard lock(requests_.mutex());
+    EXPECT_EQ(progress_requests_.count("np_d3"), 0u);
+    EXPECT_EQ(progress_requests_.count("np_d4"), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace omswatch
