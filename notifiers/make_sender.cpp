@@ -9,6 +9,7 @@ std::unique_ptr<Sender> make_dingtalk_sender(const config::Receiver&, const Send
 std::unique_ptr<Sender> make_feishu_sender(const config::Receiver&, const SenderContext&);
 std::unique_ptr<Sender> make_wecom_sender(const config::Receiver&, const SenderContext&);
 std::unique_ptr<Sender> make_teams_sender(const config::Receiver&, const SenderContext&);
+std::unique_ptr<Sender> make_alertmanager_sender(const config::Receiver&, const SenderContext&);
 
 Expected<std::unique_ptr<Sender>> make_sender(const config::Receiver& receiver,
                                               const SenderContext& context) {
@@ -22,6 +23,7 @@ Expected<std::unique_ptr<Sender>> make_sender(const config::Receiver& receiver,
   if (receiver.type == "feishu") return make_feishu_sender(receiver, context);
   if (receiver.type == "wecom") return make_wecom_sender(receiver, context);
   if (receiver.type == "teams") return make_teams_sender(receiver, context);
+  if (receiver.type == "alertmanager") return make_alertmanager_sender(receiver, context);
   return make_error("receiver '" + receiver.name + "': type '" + receiver.type +
                     "' is not supported by this version of omswatch");
 }

@@ -82,5 +82,9 @@ std::string render_feishu_payload(const std::vector<Event>& events,
                                   const std::string& secret);
 std::string render_wecom_payload(const std::vector<Event>& events);
 std::string render_teams_payload(const std::vector<Event>& events);
+// The alerts of the group's conditions (notices are left out; one alert per
+// label set, the latest); firing alerts end at `now` + 4 resend intervals.
+std::string render_alertmanager_payload(const std::vector<Event>& events,
+                                        std::chrono::system_clock::time_point now);
 
 }  // namespace omswatch::notifiers
