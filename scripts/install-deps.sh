@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libssl-dev libsqlite3-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libsystemd-dev
   # tests
-  libgtest-dev libgmock-dev openssl sqlite3 python3 prometheus
+  libgtest-dev libgmock-dev openssl sqlite3 python3 prometheus prometheus-alertmanager
   # systemd unit checks (systemd-analyze), man page checks, the .deb (make package)
   systemd man-db groff-base dpkg-dev file
 )
