@@ -30,7 +30,8 @@ constexpr std::size_t kMessagesPerMinute = 19;
 
 constexpr std::int64_t kOk = 0;
 constexpr std::int64_t kThrottled = 130101;
-constexpr std::int64_t kBadSignature = 310000;
+// A bad signature or timestamp, a missing keyword, an address not allowed.
+constexpr std::int64_t kSecurityCheck = 310000;
 constexpr std::int64_t kTooLarge = 460101;
 
 std::string percent_encode(std::string_view text) {
@@ -90,10 +91,10 @@ DeliveryOutcome read_reply(const net::HttpResponse& res) {
     case kThrottled:
       return {DeliveryOutcome::Result::retry, "DingTalk throttled the robot" + code,
               std::chrono::seconds(60)};
-    case kBadSignature:
+    case kSecurityCheck:
       return {DeliveryOutcome::Result::rejected,
-              "DingTalk refused the signature or its timestamp: check the receiver's secret and "
-              "this host's clock" +
+              "the robot's security settings refused the message (signature and timestamp: check "
+              "the receiver's secret and this host's clock; or keyword, or IP allow-list)" +
                   code,
               std::nullopt};
     case kTooLarge:

@@ -71,7 +71,7 @@ Expected<std::unique_ptr<Sender>> make_sender(const config::Receiver& receiver,
 std::string render_webhook_payload(const std::string& receiver, const std::vector<Event>& events);
 
 // Each platform's message for a group of events, as its sender posts it
-// (for `omswatch notify-test`-style previews and tests). Every one keeps
+// (for previews and tests). Every one keeps
 // within its platform's limits (docs/receivers.md): the headline always,
 // then the most urgent events that fit, then "... and N more events".
 std::string render_slack_payload(const std::vector<Event>& events);

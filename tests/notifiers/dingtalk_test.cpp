@@ -98,9 +98,13 @@ TEST(DingTalkSender, ReadsErrcode) {
   EXPECT_EQ(bad_sign.result, DeliveryOutcome::Result::rejected);
   EXPECT_NE(bad_sign.detail.find("sign not match"), std::string::npos);
 
-  auto keyword = answer(R"({"errcode":"300001","errmsg":"keywords not in content"})");
+  auto keyword = answer(R"({"errcode":310000,"errmsg":"keywords not in content"})");
   EXPECT_EQ(keyword.result, DeliveryOutcome::Result::rejected);
   EXPECT_NE(keyword.detail.find("keywords not in content"), std::string::npos);
+
+  auto other = answer(R"({"errcode":"300001","errmsg":"token is not exist"})");  // a string code
+  EXPECT_EQ(other.result, DeliveryOutcome::Result::rejected);
+  EXPECT_NE(other.detail.find("300001: token is not exist"), std::string::npos);
 
   EXPECT_EQ(answer("<html>gateway</html>").result, DeliveryOutcome::Result::retry);
   EXPECT_EQ(answer(R"({"errmsg":"no code"})").result, DeliveryOutcome::Result::retry);
