@@ -90,6 +90,7 @@ struct DaemonSettings {
   std::string database = "/var/lib/omswatch/omswatch.db";
   std::string listen = "127.0.0.1:9187";  // "" turns the HTTP endpoint off
   std::string log_level = "info";         // trace, debug, info, warn, error, critical, off
+  Secret api_token;  // bearer token of the HTTP endpoint; required when it listens beyond loopback
   friend bool operator==(const DaemonSettings&, const DaemonSettings&) = default;
 };
 

@@ -629,7 +629,13 @@ class Loader {
                      [&](const toml::node& v, const std::string& key) {
                        if (auto level = enum_value(v, key, kLogLevels)) d.log_level = *level;
                      }},
+                    // Read together by secret_value() below.
+                    {"api_token", [](const toml::node&, const std::string&) {}},
+                    {"api_token_file", [](const toml::node&, const std::string&) {}},
                 });
+    if (auto token = secret_value(*table, place_of(*table), "daemon", "api_token", false)) {
+      d.api_token = std::move(*token);
+    }
   }
 
   // The four thresholds, shared by [detect] and the per-level overrides in [routes.LEVEL].

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/time.h"
+#include "daemon/metrics.h"
 #include "storage/store.h"
 
 namespace omswatch::daemon {
@@ -83,6 +84,11 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   RetryPolicy policy;
   std::map<std::string, std::shared_ptr<Worker>> workers;
   std::shared_ptr<const config::Config> config;
+  Metrics* metrics = nullptr;
+
+  void count(const std::string& receiver, DeliveryResult result, std::size_t n) {
+    if (metrics && n > 0) metrics->delivery_finished(receiver, result, n);
+  }
   asio::steady_timer sweep;  // wakes workers when the earliest retry falls due
   asio::cancellation_signal sweep_cancel;
   DispatcherCounters counters;
@@ -140,7 +146,10 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   void fail_orphans(const std::vector<storage::PendingDelivery>& due) {
     std::vector<std::int64_t> orphans;
     for (const auto& d : due) {
-      if (!workers.count(d.receiver)) orphans.push_back(d.id);
+      if (!workers.count(d.receiver)) {
+        orphans.push_back(d.id);
+        count(d.receiver, DeliveryResult::failed, 1);
+      }
     }
     if (orphans.empty()) return;
     auto r = store.mark_final(orphans, "failed", "receiver is no longer configured",
@@ -226,6 +235,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                     policy.max_age.count() / 1000);
       check(store.mark_final(expired, "failed", "gave up: older than max_age", now_ms));
       counters.failed += expired.size();
+      count(name, DeliveryResult::failed, expired.size());
     }
     if (ids.empty()) co_return true;
 
@@ -236,11 +246,13 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
       case notifiers::DeliveryOutcome::Result::delivered:
         check(store.mark_delivered(ids, done_ms));
         counters.delivered += ids.size();
+        count(name, DeliveryResult::delivered, ids.size());
         spdlog::debug("receiver {}: delivered {} event(s) ({})", name, ids.size(), outcome.detail);
         co_return true;
       case notifiers::DeliveryOutcome::Result::rejected:
         check(store.mark_final(ids, "failed", outcome.detail, done_ms));
         counters.failed += ids.size();
+        count(name, DeliveryResult::failed, ids.size());
         spdlog::error("receiver {} refused {} event(s) for good: {}", name, ids.size(),
                       outcome.detail);
         co_return true;
@@ -251,6 +263,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         }
         check(store.mark_retry(ids, done_ms + delay.count(), outcome.detail));
         counters.retried += ids.size();
+        count(name, DeliveryResult::retry, ids.size());
         if (attempts == 0) {
           spdlog::warn("receiver {}: delivery failed, retrying in {}ms: {}", name, delay.count(),
                        outcome.detail);
@@ -289,6 +302,7 @@ void Dispatcher::set_sender(const std::string& receiver, std::unique_ptr<notifie
   impl_->set_sender(receiver, std::move(sender));
 }
 void Dispatcher::remove_sender(const std::string& receiver) { impl_->remove_sender(receiver); }
+void Dispatcher::set_metrics(Metrics* metrics) { impl_->metrics = metrics; }
 void Dispatcher::set_config(std::shared_ptr<const config::Config> config) {
   impl_->config = std::move(config);
 }

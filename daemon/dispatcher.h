@@ -23,6 +23,8 @@ class Store;
 
 namespace omswatch::daemon {
 
+class Metrics;
+
 struct RetryPolicy {
   std::chrono::milliseconds first_delay{5'000};
   std::chrono::milliseconds max_delay{10 * 60'000};
@@ -54,6 +56,8 @@ class Dispatcher {
   void set_sender(const std::string& receiver, std::unique_ptr<notifiers::Sender> sender);
   // The configuration messages are rendered with (console links).
   void set_config(std::shared_ptr<const config::Config> config);
+  // Counts deliveries by receiver and result when set; must outlive the dispatcher.
+  void set_metrics(Metrics* metrics);
   void remove_sender(const std::string& receiver);
 
   const DispatcherCounters& counters() const;

@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/dispatcher.h"
+#include "daemon/http_api.h"
+#include "daemon/metrics.h"
 #include "daemon/systemd_notify.h"
 #include "net/http_client.h"
 #include "storage/store.h"
@@ -17,10 +19,29 @@ struct Service::Impl {
   std::shared_ptr<const config::Config> config;
   notifiers::SenderContext sender_context;
   std::unique_ptr<storage::Store> store;
+  std::unique_ptr<Metrics> metrics;
   std::unique_ptr<net::HttpClient> http;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Watcher> watcher;
+  std::unique_ptr<HttpApi> api;  // destroyed first: it reads all of the above
   bool stopped = false;
+
+  // /healthz: what an operator must look at now.
+  HealthReport health(TimePoint now) const {
+    HealthReport r;
+    const auto& c = watcher->counters();
+    if (c.consecutive_store_errors >= 3) {
+      r.reasons.push_back("database write failed " + std::to_string(c.consecutive_store_errors) +
+                          " times in a row");
+    }
+    for (const auto& [oms, since] : watcher->unreachable_oms()) {
+      r.reasons.push_back("OMS " + oms + " unreachable for " +
+                          config::format_duration(
+                              std::chrono::duration_cast<config::Duration>(now - since)));
+    }
+    r.ok = r.reasons.empty();
+    return r;
+  }
 };
 
 Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -38,6 +59,8 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
   auto store = storage::Store::open(cfg.daemon.database, storage::OpenMode::read_write);
   if (!store) return make_error(store.error());
   impl->store = std::move(*store);
+  impl->metrics = std::make_unique<Metrics>(OMSWATCH_VERSION, clock);
+  for (const auto& r : cfg.receivers) impl->metrics->declare_receiver(r.name);
 
   net::HttpClientOptions http_options;
   http_options.extra_ca_file = options.extra_ca_file;
@@ -61,12 +84,36 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
   impl->dispatcher = std::make_unique<Dispatcher>(ioc.get_executor(), *impl->store,
                                                   std::move(senders), clock);
   impl->dispatcher->set_config(impl->config);
+  impl->dispatcher->set_metrics(impl->metrics.get());
   Dispatcher* dispatcher = impl->dispatcher.get();
   WatcherOptions watcher_options;
   watcher_options.clock = clock;
   watcher_options.on_committed = [dispatcher] { dispatcher->notify(); };
+  watcher_options.metrics = impl->metrics.get();
   impl->watcher = std::make_unique<Watcher>(ioc.get_executor(), impl->config, *impl->store,
                                             *impl->http, std::move(watcher_options));
+
+  ScrapeGauges gauges;
+  gauges.outbox_pending = [s = impl->store.get()] { return s->pending_count(); };
+  gauges.database_size_bytes = [p = cfg.daemon.database] { return database_disk_bytes(p); };
+  gauges.watched_projects = [w = impl->watcher.get()] {
+    return static_cast<std::int64_t>(w->watched_projects());
+  };
+  gauges.conditions_firing = [w = impl->watcher.get()] {
+    return static_cast<std::int64_t>(w->conditions_firing());
+  };
+  impl->metrics->set_scrape_gauges(std::move(gauges));
+  if (!cfg.daemon.listen.empty()) {
+    HttpApiOptions api_options;
+    api_options.listen = cfg.daemon.listen;
+    api_options.bearer_token = cfg.daemon.api_token;
+    api_options.clock = clock;
+    const Impl* self = impl.get();
+    impl->api = std::make_unique<HttpApi>(
+        ioc.get_executor(), *impl->metrics, [self, clock] { return self->health(clock()); },
+        *impl->store, std::move(api_options));
+    if (auto started = impl->api->start(); !started) return make_error(started.error());
+  }
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
@@ -78,6 +125,7 @@ void Service::start() {
 void Service::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
+  if (impl_->api) impl_->api->stop();
   impl_->watcher->stop();
   impl_->dispatcher->stop();
   impl_->http->close_idle();

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/time.h"
+#include "daemon/metrics.h"
 #include "daemon/slots.h"
 #include "notifiers/router.h"
 #include "oms/client.h"
@@ -163,6 +164,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
       }
     }
     deployments[d.name] = o;
+    if (options.metrics) options.metrics->declare_oms(d.name);
     const std::size_t n = d.projects.size();
     for (std::size_t i = 0; i < n; ++i) {
       // Spread the first polls over the interval so an OMS never sees a burst.
@@ -178,6 +180,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   void deactivate_oms(Oms& o) {
     o.active = false;
     for (auto& [id, p] : o.projects) {
+      if (options.metrics && !stopped) options.metrics->forget_project(o.config.name, id);
       p->active = false;
       p->cancel.emit(asio::cancellation_type::terminal);
     }
@@ -227,6 +230,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     p->active = false;
     p->cancel.emit(asio::cancellation_type::terminal);
     o.projects.erase(it);
+    if (options.metrics) options.metrics->forget_project(o.config.name, id);
     spdlog::info("no longer watching project {} on {}{}{}", id, o.config.name,
                  reason.empty() ? "" : ": ", reason);
   }
@@ -416,6 +420,18 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     add_oms_events(write, o, oms_level, oms_det.findings);
 
     log_poll(o, p, obs);
+    if (Metrics* m = options.metrics) {
+      m->poll_completed(o.config.name,
+                        ok                                               ? PollResult::ok
+                        : obs.outcome == Observation::Outcome::unavailable ? PollResult::unavailable
+                                                                         : PollResult::error,
+                        std::chrono::duration<double>(latency));
+      if (ok) {
+        const auto& sample = *write.sample;
+        m->project_observed(o.config.name, p.id, sample.status, sample.struct_progress,
+                            sample.full_progress, sample.incr_lag_s);
+      }
+    }
     if (!commit(write, o, p)) {
       // Keep the previous state: the next poll detects the same events again,
       // so nothing is lost while the database refuses writes.
@@ -424,11 +440,6 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     }
     o.state = std::move(oms_det.state);
     if (write.oms_state_json) o.state_json = std::move(*write.oms_state_json);
-    if (options.on_poll) {
-      std::vector<std::string> kinds;
-      for (const auto& e : write.events) kinds.push_back(e.kind + ":" + e.state);
-      options.on_poll(PollReport{o.config.name, p.id, obs, latency, kinds});
-    }
     if (gone) remove_project(o, p.id, "");
   }
 
@@ -468,6 +479,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   bool commit(const storage::ObservationWrite& write, const Oms& o, const Project& p) {
     auto committed = store.record(write);
     if (!committed) {
+      if (options.metrics) options.metrics->database_write_failed();
       ++counters.store_errors;
       ++counters.consecutive_store_errors;
       // The first failure of a run of them is an error; the rest are debug lines.
@@ -487,6 +499,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     }
     counters.events += write.events.size();
     for (const auto& e : write.events) {
+      if (options.metrics) options.metrics->event_recorded(e.kind, e.state);
       spdlog::info("event {} {} {} [{}]: {}", e.kind, e.state,
                    e.project_id.empty() ? e.oms : e.project_id, e.severity, e.summary);
     }
@@ -656,6 +669,14 @@ std::size_t Watcher::watched_projects() const {
   std::size_t n = 0;
   for (const auto& [name, o] : impl_->deployments) n += o->projects.size();
   return n;
+}
+
+std::vector<std::pair<std::string, TimePoint>> Watcher::unreachable_oms() const {
+  std::vector<std::pair<std::string, TimePoint>> out;
+  for (const auto& [name, o] : impl_->deployments) {
+    if (o->state.unreachable) out.emplace_back(name, o->state.unreachable->since);
+  }
+  return out;
 }
 
 std::size_t Watcher::conditions_firing() const {

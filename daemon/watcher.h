@@ -29,6 +29,7 @@ class Store;
 
 namespace omswatch::daemon {
 
+class Metrics;
 using WallClock = std::function<TimePoint()>;
 
 struct WatcherCounters {
@@ -40,20 +41,10 @@ struct WatcherCounters {
   std::uint64_t consecutive_store_errors = 0;
 };
 
-// Observes each completed poll (for metrics); called on the watcher's executor.
-struct PollReport {
-  const std::string& oms;
-  const std::string& project_id;
-  const Observation& observation;
-  std::chrono::microseconds latency;
-  const std::vector<std::string>& event_kinds;  // "kind:state" of what was recorded
-};
-using PollObserver = std::function<void(const PollReport&)>;
-
 struct WatcherOptions {
   WallClock clock;                     // wall time for events and samples
   std::function<void()> on_committed;  // after each commit that queued deliveries
-  PollObserver on_poll;
+  Metrics* metrics = nullptr;          // counts polls, projects and events when set
   std::chrono::milliseconds name_retry_after{std::chrono::minutes(10)};
 };
 
@@ -77,6 +68,8 @@ class Watcher {
   const WatcherCounters& counters() const;
   std::size_t watched_projects() const;
   std::size_t conditions_firing() const;
+  // The OMS deployments unreachable now, with when that began.
+  std::vector<std::pair<std::string, TimePoint>> unreachable_oms() const;
 
  private:
   struct Impl;
