@@ -19,8 +19,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t kMaxBlocks = 50;
-constexpr std::size_t kHeaderChars = 150;
-constexpr std::size_t kSectionChars = 3000;
+// Code points here; Slack counts UTF-16 units, two for an emoji mark.
+constexpr std::size_t kHeaderChars = 148;
+constexpr std::size_t kSectionChars = 2'950;
 constexpr std::size_t kFallbackChars = 300;
 // Below Slack's ~13k so that its own counting (UTF-16 units, entities) has room.
 constexpr std::size_t kTotalChars = 11'000;
