@@ -3,6 +3,7 @@
 // rates its exposure at most 1.5 (of 10).
 
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -159,13 +160,27 @@ TEST_F(SystemdUnit, RunsAsANotifyServiceWithWatchdogAndReload) {
        {"Type=notify", "NotifyAccess=main",
         "ExecStart=/usr/bin/omswatch run -c /etc/omswatch/omswatch.toml",
         "ExecReload=/bin/kill -HUP $MAINPID", "WatchdogSec=30s", "Restart=on-failure",
-        "DynamicUser=yes", "StateDirectory=omswatch", "ConfigurationDirectory=omswatch",
-        "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"}) {
+        "User=omswatch", "Group=omswatch", "StateDirectory=omswatch",
+        "ConfigurationDirectory=omswatch", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"}) {
     EXPECT_NE(unit_text_.find(std::string("\n") + line + "\n"), std::string::npos) << line;
   }
   // Credentials are shown, commented, with the path the configuration names.
   EXPECT_NE(unit_text_.find("#LoadCredential=oms-prod:"), std::string::npos);
   EXPECT_NE(unit_text_.find("/run/credentials/omswatch.service/oms-prod"), std::string::npos);
+}
+
+TEST_F(SystemdUnit, SysusersCreatesTheServiceUser) {
+  const std::string sysusers = find_program("systemd-sysusers");
+  if (sysusers.empty()) GTEST_SKIP() << "systemd-sysusers is not installed";
+  const fs::path file = kSourceDir / "systemd" / "omswatch.sysusers";
+  auto r = run({sysusers, "--dry-run", file.string()}, dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // Nothing ignored: a line systemd-sysusers cannot read is skipped with a message.
+  EXPECT_EQ(r.err.find("gnor"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("ailed"), std::string::npos) << r.err;
+  if (::getpwnam("omswatch") == nullptr) {
+    EXPECT_NE(r.err.find("Creating user 'omswatch'"), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace
