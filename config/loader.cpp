@@ -38,7 +38,7 @@ constexpr std::array<std::string_view, 2> kProjectTypes = {"MIGRATION", "SYNC"};
 constexpr std::array<std::string_view, 8> kReceiverTypes = {
     "webhook", "slack", "dingtalk", "feishu", "wecom", "teams", "alertmanager", "console"};
 // Channels that sign their requests with `secret`.
-constexpr std::array<std::string_view, 3> kSigningTypes = {"webhook", "dingtalk", "feishu"};
+constexpr std::array<std::string_view, 4> kSigningTypes = {"webhook", "dingtalk", "feishu", "alertmanager"};
 // Chat webhooks whose URL carries the access token, so an inline URL is a secret in the file.
 constexpr std::array<std::string_view, 5> kTokenUrlTypes = {"slack", "dingtalk", "feishu", "wecom",
                                                             "teams"};
@@ -858,7 +858,8 @@ class Loader {
         const auto* node =
             table.contains("secret") ? table.get("secret") : table.get("secret_file");
         warn(place_of(*node), "receivers.secret is not used by type " + shown(r.type) + " (only " +
-                                  join(kSigningTypes) + " sign their requests)");
+                                  join(kSigningTypes) +
+                                  " use it: to sign requests, or as alertmanager's bearer token)");
       }
     }
     config_.receivers.push_back(std::move(r));

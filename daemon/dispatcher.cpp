@@ -69,8 +69,32 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     std::unique_ptr<notifiers::Sender> sender;
     std::unique_ptr<asio::steady_timer> wake;
     asio::cancellation_signal cancel;
+    asio::cancellation_signal resend_cancel;
     bool retired = false;  // replaced or removed by a reload, or stopped
+    // The platform's rate limit asked for a pause until then.
+    std::chrono::steady_clock::time_point not_before{};
+    // For senders that re-send what holds (Alertmanager): the latest firing
+    // event of each open condition delivered, by oms/project/kind.
+    std::map<std::string, notifiers::Event> open;
   };
+
+  static std::string condition_key(const notifiers::Event& e) {
+    return e.oms + "\n" + e.project_id + "\n" + e.kind;
+  }
+
+  // Events that fall due within this window after the first due one join its
+  // message: the longest group_wait of the routes that send to the receiver.
+  std::int64_t group_window_ms(const std::string& receiver) const {
+    std::int64_t window = 0;
+    if (!config) return 0;
+    for (const auto& [level, route] : config->routes) {
+      if (std::find(route.receivers.begin(), route.receivers.end(), receiver) !=
+          route.receivers.end()) {
+        window = std::max<std::int64_t>(window, route.group_wait.count());
+      }
+    }
+    return window;
+  }
 
   Impl(asio::any_io_executor ex, storage::Store& st,
        std::map<std::string, std::unique_ptr<notifiers::Sender>> s, WallClock c, RetryPolicy p)
@@ -106,6 +130,44 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   void spawn_worker(const std::string& name, const std::shared_ptr<Worker>& w) {
     asio::co_spawn(executor, worker_loop(shared_from_this(), name, w),
                    asio::bind_cancellation_slot(w->cancel.slot(), asio::detached));
+    if (w->sender->resend_firing_every()) {
+      asio::co_spawn(executor, resend_loop(shared_from_this(), name, w),
+                     asio::bind_cancellation_slot(w->resend_cancel.slot(), asio::detached));
+    }
+  }
+
+  // Receivers that forget what they are not reminded of (Alertmanager keeps
+  // alerts in memory and ends them after a while) get every open condition
+  // again at their interval. Not through the outbox: a missed reminder is
+  // made up by the next one.
+  static asio::awaitable<void> resend_loop(std::shared_ptr<Impl> self, std::string name,
+                                           std::shared_ptr<Worker> worker) {
+    Worker& w = *worker;
+    try {
+      for (const auto& r : self->store.open_conditions_delivered_to(name)) {
+        auto e = to_event(r, self->config.get());
+        w.open[condition_key(e)] = e;
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("receiver {}: cannot read the open conditions: {}", name, e.what());
+    }
+    asio::steady_timer timer(self->executor);
+    const auto every = *w.sender->resend_firing_every();
+    std::uint64_t round = 0;
+    while (!w.retired) {
+      timer.expires_after(every);
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec || w.retired) co_return;
+      if (w.open.empty()) continue;
+      std::vector<notifiers::Event> events;
+      for (const auto& [key, e] : w.open) events.push_back(e);
+      auto outcome = co_await w.sender->send(events, "resend_" + name + "_" + std::to_string(++round));
+      if (w.retired) co_return;
+      if (outcome.result != notifiers::DeliveryOutcome::Result::delivered) {
+        spdlog::warn("receiver {}: reminder of {} open condition(s) not delivered: {}", name,
+                     events.size(), outcome.detail);
+      }
+    }
   }
 
   void stop() {
@@ -118,6 +180,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   void retire(Worker& w) {
     w.retired = true;
     w.cancel.emit(asio::cancellation_type::terminal);
+    w.resend_cancel.emit(asio::cancellation_type::terminal);
   }
 
   void set_sender(const std::string& name, std::unique_ptr<notifiers::Sender> sender) {
@@ -198,7 +261,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
       }
       if (w.retired) co_return;
       if (sent) continue;  // more may be due
-      w.wake->expires_after(std::chrono::hours(1));
+      const auto now = std::chrono::steady_clock::now();
+      w.wake->expires_after(w.not_before > now ? w.not_before - now
+                                               : std::chrono::steady_clock::duration(std::chrono::hours(1)));
       co_await w.wake->async_wait(asio::as_tuple(asio::use_awaitable));
       if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
         co_return;
@@ -206,16 +271,20 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  // Sends one message of this receiver's due rows; false when none were due.
+  // Sends one message of this receiver's due rows (and of those falling due
+  // within its group window); false when none were due.
   asio::awaitable<bool> deliver_due(const std::string& name, Worker& w) {
+    if (std::chrono::steady_clock::now() < w.not_before) co_return false;
     const auto now_ms = to_unix_ms(clock());
     std::vector<storage::PendingDelivery> mine;
-    for (auto& d : store.due_deliveries(now_ms, 1000)) {
+    bool any_due = false;
+    for (auto& d : store.due_deliveries(now_ms + group_window_ms(name), 1000)) {
       if (d.receiver != name) continue;
+      any_due = any_due || d.next_attempt_at <= now_ms;
       mine.push_back(std::move(d));
       if (static_cast<int>(mine.size()) >= policy.max_events_per_message) break;
     }
-    if (mine.empty()) co_return false;
+    if (!any_due) co_return false;
 
     std::vector<std::int64_t> ids;
     std::vector<notifiers::Event> events;
@@ -243,7 +312,20 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     if (w.retired) co_return false;  // rows stay pending for the next sender
     const auto done_ms = to_unix_ms(clock());
     switch (outcome.result) {
+      case notifiers::DeliveryOutcome::Result::deferred: {
+        auto pause = outcome.retry_after.value_or(std::chrono::seconds(1));
+        w.not_before = std::chrono::steady_clock::now() + pause;
+        spdlog::debug("receiver {}: {} event(s) wait {}s for the platform's rate limit", name,
+                      ids.size(), pause.count());
+        co_return false;
+      }
       case notifiers::DeliveryOutcome::Result::delivered:
+        if (w.sender->resend_firing_every()) {
+          for (const auto& e : events) {
+            if (e.state == "firing") w.open[condition_key(e)] = e;
+            if (e.state == "resolved") w.open.erase(condition_key(e));
+          }
+        }
         check(store.mark_delivered(ids, done_ms));
         counters.delivered += ids.size();
         count(name, DeliveryResult::delivered, ids.size());

@@ -470,8 +470,11 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     e.details_json = boost::json::serialize(f.details);
     e.progress_json = progress_json;
     e.observed_at = write.now;
+    // The route's group_wait holds the first attempt back, so that what
+    // happens within it goes out as one message.
+    const auto due_at = write.now + config->route_for(level).group_wait.count();
     for (auto& r : notifiers::route_event(*config, level, f.severity)) {
-      write.deliveries.push_back({e.id, std::move(r)});
+      write.deliveries.push_back({e.id, std::move(r), due_at});
     }
     write.events.push_back(std::move(e));
   }

@@ -117,7 +117,7 @@ class DingTalkSender final : public Sender {
   boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
     const auto now = ctx_.now();
     if (auto wait = window_.acquire(now)) {
-      co_return DeliveryOutcome{DeliveryOutcome::Result::retry,
+      co_return DeliveryOutcome{DeliveryOutcome::Result::deferred,
                                 "held back: a DingTalk robot takes " +
                                     std::to_string(kMessagesPerMinute) +
                                     " messages a minute before it is blocked for 10 minutes",

@@ -98,7 +98,7 @@ class FeishuSender final : public Sender {
     const auto now = ctx_.now();
     for (SendWindow* w : {&per_second_, &per_minute_}) {
       if (auto wait = w->wait_at(now)) {
-        co_return DeliveryOutcome{DeliveryOutcome::Result::retry,
+        co_return DeliveryOutcome{DeliveryOutcome::Result::deferred,
                                   "held back: a Feishu bot takes 5 messages a second and 100 a "
                                   "minute",
                                   *wait};

@@ -26,6 +26,8 @@ struct DeliveryOutcome {
     delivered,
     retry,     // a passing failure: network, timeout, 5xx, 429, throttling codes
     rejected,  // the platform refused this message for good (4xx, a bad payload): no retry helps
+    deferred,  // not sent: the platform's rate limit needs a pause of retry_after first.
+               // Not an attempt; events due meanwhile join the message.
   };
   Result result = Result::delivered;
   std::string detail;  // the platform's answer, bounded and free of secrets

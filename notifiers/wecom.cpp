@@ -77,7 +77,7 @@ class WeComSender final : public Sender {
 
   boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
     if (auto wait = window_.acquire(ctx_.now())) {
-      co_return DeliveryOutcome{DeliveryOutcome::Result::retry,
+      co_return DeliveryOutcome{DeliveryOutcome::Result::deferred,
                                 "held back: a WeCom robot takes 20 messages a minute", *wait};
     }
     auto req = json_post(receiver_.url.reveal(), render_wecom_payload(events), receiver_, ctx_.env);

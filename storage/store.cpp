@@ -1,5 +1,6 @@
 #include "storage/store.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <stdexcept>
@@ -50,7 +51,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))sql";
 
 constexpr std::string_view kInsertDelivery = R"sql(
 INSERT INTO outbox (event_id, receiver, status, attempts, created_at, next_attempt_at)
-VALUES (?1, ?2, 'pending', 0, ?3, ?3))sql";
+VALUES (?1, ?2, 'pending', 0, ?3, ?4))sql";
 
 // The event's columns come in EventRecord order, as read_event() reads them.
 constexpr std::string_view kDueDeliveries = R"sql(
@@ -500,6 +501,7 @@ Expected<void> Store::record(const ObservationWrite& write) {
       st.bind(1, d.event_id);
       st.bind(2, d.receiver);
       st.bind(3, write.now);
+      st.bind(4, std::max(write.now, d.due_at));
       if (auto done = st.run(); !done) {
         return failure("delivery of " + d.event_id + " to " + d.receiver, done.error());
       }
@@ -528,6 +530,20 @@ std::optional<std::string> Store::load_oms_state(const std::string& oms) {
   st.bind(1, oms);
   if (!st.step()) return std::nullopt;
   return st.column_string(0);
+}
+
+std::vector<EventRecord> Store::open_conditions_delivered_to(const std::string& receiver) {
+  // Rare (a daemon start): prepared per call rather than cached.
+  Statement st(impl_->db, R"sql(
+SELECT e.id, e.oms, e.project_id, e.kind, e.state, e.severity, e.alarm_level, e.summary,
+       e.details_json, e.progress_json, e.observed_at, e.project_name
+  FROM open_conditions AS c JOIN events AS e ON e.id = c.event_id
+ WHERE EXISTS (SELECT 1 FROM outbox AS o WHERE o.event_id = e.id AND o.receiver = ?1)
+ ORDER BY e.observed_at)sql");
+  st.bind(1, receiver);
+  std::vector<EventRecord> out;
+  while (st.step()) out.push_back(read_event(st, 0));
+  return out;
 }
 
 std::vector<PendingDelivery> Store::due_deliveries(TimeMs now, int limit) {

@@ -73,8 +73,9 @@ struct ObservationWrite {
   struct Delivery {
     std::string event_id;
     std::string receiver;
+    TimeMs due_at = 0;  // first attempt; `now` when earlier (the route's group_wait delays it)
   };
-  std::vector<Delivery> deliveries;  // one outbox row each, due now
+  std::vector<Delivery> deliveries;  // one outbox row each
   TimeMs now = 0;
 };
 
@@ -173,6 +174,11 @@ class Store {
   // The reason is kept as the row's last_error; attempts are not counted.
   Expected<void> mark_final(const std::vector<std::int64_t>& ids, const std::string& status,
                             const std::string& reason, TimeMs now);
+
+  // The latest firing event of every condition still open that was routed to
+  // `receiver`, oldest first (for receivers that must be reminded of what
+  // holds, such as Alertmanager).
+  std::vector<EventRecord> open_conditions_delivered_to(const std::string& receiver);
 
   // --- queries
   // Time windows are since <= observed_at < until; an absent bound is open.

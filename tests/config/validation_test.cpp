@@ -485,7 +485,8 @@ secret = "abc"
               ElementsAre("7:19: oms.discover_types, oms.discover_labels and oms.discover_every "
                           "have no effect unless discover = true",
                           "12:10: receivers.secret is not used by type \"slack\" (only webhook, "
-                          "dingtalk or feishu sign their requests)"));
+                          "dingtalk, feishu or alertmanager use it: to sign requests, or as "
+                          "alertmanager's bearer token)"));
 }
 
 TEST(Validation, QuotesHostileValuesHarmlessly) {

@@ -144,7 +144,7 @@ TEST(DingTalkSender, HoldsBackBeforeTheRobotIsBlocked) {
     ASSERT_EQ(p.send(*sender, {test::failed_event()}).result, DeliveryOutcome::Result::delivered);
   }
   auto held = p.send(*sender, {test::failed_event()});
-  EXPECT_EQ(held.result, DeliveryOutcome::Result::retry);
+  EXPECT_EQ(held.result, DeliveryOutcome::Result::deferred);
   ASSERT_TRUE(held.retry_after);
   EXPECT_EQ(*held.retry_after, std::chrono::seconds(60));
   EXPECT_EQ(p.requests.size(), 19u);  // nothing went out

@@ -157,7 +157,7 @@ TEST(FeishuSender, HoldsBackPastFiveASecond) {
     ASSERT_EQ(p.send(*sender, {test::failed_event()}).result, DeliveryOutcome::Result::delivered);
   }
   auto held = p.send(*sender, {test::failed_event()});
-  EXPECT_EQ(held.result, DeliveryOutcome::Result::retry);
+  EXPECT_EQ(held.result, DeliveryOutcome::Result::deferred);
   EXPECT_EQ(p.requests.size(), 4u);
   p.now += std::chrono::seconds(1);
   EXPECT_EQ(p.send(*sender, {test::failed_event()}).result, DeliveryOutcome::Result::delivered);

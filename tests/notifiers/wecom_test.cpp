@@ -105,7 +105,7 @@ TEST(WeComSender, HoldsBackBeforeTwentyAMinute) {
   for (int i = 0; i < 19; ++i) {
     ASSERT_EQ(p.send(*sender, {test::failed_event()}).result, DeliveryOutcome::Result::delivered);
   }
-  EXPECT_EQ(p.send(*sender, {test::failed_event()}).result, DeliveryOutcome::Result::retry);
+  EXPECT_EQ(p.send(*sender, {test::failed_event()}).result, DeliveryOutcome::Result::deferred);
   EXPECT_EQ(p.requests.size(), 19u);
 }
 
