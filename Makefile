@@ -27,3 +27,14 @@ demo: build
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# `make package`: the Debian package omswatch_VERSION_ARCH.deb, from a Release
+# build without tests in $(PACKAGE_DIR); scripts/check-package.sh checks it.
+PACKAGE_DIR ?= build-package
+
+.PHONY: package
+package: deps
+	cmake -S . -B $(PACKAGE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+		-DOMSWATCH_BUILD_TESTS=OFF -DOMSWATCH_BUILD_BENCH=OFF
+	cmake --build $(PACKAGE_DIR) -j $(JOBS)
+	cd $(PACKAGE_DIR) && cpack -G DEB

@@ -92,7 +92,7 @@ class SystemdEndToEnd : public ::testing::Test {
   std::unique_ptr<oms::Simulator> sim_;
 };
 
-TEST_F(SystemdEndToEnd, ReadyThenWatchdogThenStoppingOnSigterm) {
+TEST_F(SystemdEndToEnd, ReadyWatchdogReloadAndStopping) {
   auto daemon = start_daemon(write_config(dir_.file("omswatch.db")));
 
   std::string seen;
@@ -111,6 +111,16 @@ TEST_F(SystemdEndToEnd, ReadyThenWatchdogThenStoppingOnSigterm) {
     if (has_line(*got, "WATCHDOG=1")) ++pings;
     EXPECT_FALSE(has_line(*got, "STOPPING=1"));
   }
+
+  // systemctl reload: RELOADING=1 while the configuration is re-read, READY=1 after.
+  daemon->signal(SIGHUP);
+  auto reloading = socket_.receive_until("RELOADING=1", 30s, &seen);
+  ASSERT_TRUE(reloading) << seen << log();
+  auto ready_again = socket_.receive_until("READY=1", 30s, &seen);
+  ASSERT_TRUE(ready_again) << seen << log();
+  EXPECT_TRUE(
+      has_line(*ready_again, "STATUS=watching 1 projects on 1 OMS; 0 conditions firing; outbox 0"))
+      << *ready_again;
 
   daemon->signal(SIGTERM);
   auto stopping = socket_.receive_until("STOPPING=1", 30s, &seen);
