@@ -31,6 +31,8 @@ Commands:
   events         [-c FILE | --db FILE] [--project ID] [--kind K] [--severity S] [--since ...]
                  [--until ...] [--limit N] [--format ...]
                                            detected events with their deliveries, newest first
+  notify-test RECEIVER [-c FILE]           send a test message through one receiver; exit 1 when
+                                           the platform refused it
   demo                                     a simulated OMS, the daemon and a console receiver
   version                                  print the version
 
@@ -318,6 +320,13 @@ int run_cli(int argc, char** argv) {
     if (cmd == "history") return cmd_history(*args);
     if (cmd == "events") return cmd_events(*args);
     if (cmd == "demo") return run_demo(std::cout);
+    if (cmd == "notify-test") {
+      if (args->positional.size() != 1) return usage_error("notify-test takes one receiver name");
+      int code = kExitOk;
+      auto cfg = load_config(*args, code);
+      if (!cfg) return code;
+      return run_notify_test(*cfg, args->positional[0], std::cout, std::cerr);
+    }
     if (cmd == "version" || cmd == "--version") {
       std::cout << "omswatch " << OMSWATCH_VERSION << '\n';
       return kExitOk;

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string_view>
 
+#include "config/config.h"
 #include "daemon/detector.h"
 
 namespace omswatch::daemon {
@@ -25,5 +26,10 @@ std::optional<TimePoint> parse_time_argument(std::string_view text, TimePoint no
 
 // `omswatch demo`.
 int run_demo(std::ostream& out);
+
+// `omswatch notify-test RECEIVER`: exit 0 when the platform accepted the
+// sample message, 1 when it refused it or could not be reached.
+int run_notify_test(const config::Config& config, const std::string& receiver,
+                    std::ostream& out, std::ostream& err);
 
 }  // namespace omswatch::daemon

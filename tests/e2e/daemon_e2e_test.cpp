@@ -311,3 +311,41 @@ TEST(Cli, UsageErrorsExitSixtyFour) {
 
 }  // namespace
 }  // namespace omswatch
+
+namespace omswatch {
+namespace {
+
+TEST(NotifyTest, ReportsWhatThePlatformAnswered) {
+  IoThread io;
+  TempDir dir;
+  WebhookReceiver receiver(io);
+  {
+    std::ofstream cfg(dir.file("c.toml"));
+    cfg << "[daemon]\ndatabase = \"" << dir.file("db") << "\"\n"
+        << "[[oms]]\nname = \"p\"\nurl = \"http://127.0.0.1:1\"\nusername = \"u\"\n"
+        << "password = \"${NT_PW}\"\nprojects = [\"np_1\"]\n"
+        << "[[receivers]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"" << receiver.url() << "\"\n";
+  }
+  ::chmod(dir.file("c.toml").c_str(), 0600);
+  setenv("NT_PW", "pw", 1);
+  auto ok = testing::run_command({OMSWATCH_BINARY, "notify-test", "ops", "-c", dir.file("c.toml")},
+                                 dir.path().string());
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("accepted"), std::string::npos);
+  ASSERT_EQ(receiver.count("test", "notice"), 1u);
+
+  receiver.answer(400);
+  auto refused = testing::run_command(
+      {OMSWATCH_BINARY, "notify-test", "ops", "-c", dir.file("c.toml")}, dir.path().string());
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("refused"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("HTTP 400"), std::string::npos) << refused.err;
+
+  auto unknown = testing::run_command(
+      {OMSWATCH_BINARY, "notify-test", "pager", "-c", dir.file("c.toml")}, dir.path().string());
+  EXPECT_EQ(unknown.exit_code, 64);
+  EXPECT_NE(unknown.err.find("configured: ops"), std::string::npos) << unknown.err;
+}
+
+}  // namespace
+}  // namespace omswatch
