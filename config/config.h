@@ -94,11 +94,24 @@ struct DaemonSettings {
   friend bool operator==(const DaemonSettings&, const DaemonSettings&) = default;
 };
 
+// [storage]: how much history the database keeps (docs/schema.md, "How
+// samples are kept" and "Retention").
+struct StorageSettings {
+  // A sample that differs from the previous one only in its checkpoints and
+  // lags is stored at most this often; every other change is always stored.
+  // 0 stores every poll.
+  Duration sample_every = 1min;
+  Duration keep_samples = 30 * 24h;  // older samples are pruned (each project's latest is kept)
+  Duration keep_events = 365 * 24h;  // older events without a pending delivery are pruned
+  friend bool operator==(const StorageSettings&, const StorageSettings&) = default;
+};
+
 struct Config {
   std::string source;  // the file it was read from
   DaemonSettings daemon;
   std::vector<OmsDeployment> oms;
   Thresholds detect;
+  StorageSettings storage;
   // One entry for each of kAlarmLevels, defaults filled in. A level without a
   // `receivers` key sends to every receiver, except IGNORE, which sends to none.
   std::map<std::string, Route, std::less<>> routes;

@@ -29,8 +29,8 @@ constexpr int kMaxCount = 1000;  // unreachable_after, unavailable_after
 constexpr int kMaxInFlight = 1024;
 constexpr std::size_t kMaxShownErrors = 100;
 
-constexpr std::array<std::string_view, 5> kSections = {"daemon", "oms", "detect", "routes",
-                                                       "receivers"};
+constexpr std::array<std::string_view, 6> kSections = {"daemon", "oms", "detect", "routes",
+                                                       "receivers", "storage"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
 constexpr std::array<std::string_view, 3> kSeverities = {"info", "warning", "critical"};
@@ -575,6 +575,8 @@ class Loader {
         read_daemon(value);
       } else if (name == "detect") {
         read_detect(value);
+      } else if (name == "storage") {
+        read_storage(value);
       } else if (name == "oms") {
         saw_oms = true;
         if (const auto* array = value.as_array(); array && array->empty()) {
@@ -652,6 +654,39 @@ class Loader {
     fields.push_back({"unavailable_after", [&](const toml::node& v, const std::string& key) {
                         out.unavailable_after = int_value(v, key, 1, kMaxCount);
                       }});
+  }
+
+  // Retention below a day is refused: "30m" is far more likely a slip for
+  // thirty days than a wish to keep half an hour of history.
+  void read_storage(const toml::node& node) {
+    const auto* table = table_of(node, "storage", "[storage]");
+    if (!table) return;
+    StorageSettings& s = config_.storage;
+    auto retention = [&](const toml::node& v, const std::string& key, Duration& target) {
+      auto d = duration_value(v, key, Zero::refused);
+      if (!d) return;
+      if (*d < 24h) {
+        error(place_of(v), key + ": " + format_duration(*d) +
+                               " is less than a day; history is kept for days, e.g. \"30d\"");
+        return;
+      }
+      target = *d;
+    };
+    read_fields(*table, "storage",
+                {
+                    {"sample_every",
+                     [&](const toml::node& v, const std::string& key) {
+                       if (auto d = duration_value(v, key, Zero::allowed)) s.sample_every = *d;
+                     }},
+                    {"keep_samples",
+                     [&](const toml::node& v, const std::string& key) {
+                       retention(v, key, s.keep_samples);
+                     }},
+                    {"keep_events",
+                     [&](const toml::node& v, const std::string& key) {
+                       retention(v, key, s.keep_events);
+                     }},
+                });
   }
 
   void read_detect(const toml::node& node) {

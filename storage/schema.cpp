@@ -162,8 +162,163 @@ SELECT o.id, o.event_id, o.receiver, o.status, o.attempts,
   FROM outbox AS o JOIN events AS e ON e.id = o.event_id;
 )sql";
 
+// Version 2: samples in a compact layout. A sample row names its project and
+// its texts (status, alarm level, step) by small integer keys, keeps numeric
+// checkpoints as integers, and is clustered by (project, observed_at) in a
+// WITHOUT ROWID table, so it needs no index of its own. `samples` and
+// `latest_samples` become views with the columns version 1 had (less `id`);
+// status_intervals and lag_per_hour are new. The history of version 1 is
+// carried over as it is.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE sample_projects (
+  id         INTEGER PRIMARY KEY,
+  oms        TEXT    NOT NULL CHECK (oms <> ''),
+  project_id TEXT    NOT NULL CHECK (project_id <> ''),
+  UNIQUE (project_id, oms)
+);
+
+CREATE TABLE sample_texts (
+  id   INTEGER PRIMARY KEY,
+  text TEXT    NOT NULL UNIQUE CHECK (text <> '')
+);
+
+-- Checkpoints have no declared type: a numeric checkpoint is stored as an
+-- INTEGER (4 bytes instead of 10), anything else as the TEXT OMS sent.
+CREATE TABLE sample_rows (
+  project            INTEGER NOT NULL,
+  observed_at        INTEGER NOT NULL,
+  outcome            INTEGER NOT NULL CHECK (outcome IN (0, 1, 2)),
+  status             INTEGER,
+  alarm_level        INTEGER,
+  current_step       INTEGER,
+  struct_progress    INTEGER,
+  full_progress      INTEGER,
+  incr_checkpoint,
+  incr_lag_s         INTEGER,
+  reverse_checkpoint,
+  reverse_lag_s      INTEGER,
+  latency_us         INTEGER NOT NULL,
+  error              TEXT,
+  PRIMARY KEY (project, observed_at)
+) WITHOUT ROWID;
+
+INSERT INTO sample_projects (oms, project_id)
+SELECT oms, project_id FROM samples GROUP BY oms, project_id ORDER BY min(id);
+
+INSERT INTO sample_texts (text)
+SELECT text FROM (SELECT status AS text FROM samples
+                  UNION SELECT alarm_level FROM samples
+                  UNION SELECT current_step FROM samples)
+ WHERE text IS NOT NULL AND text <> '';
+
+INSERT OR REPLACE INTO sample_rows
+SELECT p.id, s.observed_at,
+       CASE s.outcome WHEN 'ok' THEN 0 WHEN 'unavailable' THEN 1 ELSE 2 END,
+       (SELECT t.id FROM sample_texts AS t WHERE t.text = s.status),
+       (SELECT t.id FROM sample_texts AS t WHERE t.text = s.alarm_level),
+       (SELECT t.id FROM sample_texts AS t WHERE t.text = s.current_step),
+       s.struct_progress, s.full_progress,
+       CASE WHEN CAST(CAST(s.incr_checkpoint AS INTEGER) AS TEXT) = s.incr_checkpoint
+            THEN CAST(s.incr_checkpoint AS INTEGER) ELSE s.incr_checkpoint END,
+       s.incr_lag_s,
+       CASE WHEN CAST(CAST(s.reverse_checkpoint AS INTEGER) AS TEXT) = s.reverse_checkpoint
+            THEN CAST(s.reverse_checkpoint AS INTEGER) ELSE s.reverse_checkpoint END,
+       s.reverse_lag_s, s.latency_us, s.error
+  FROM samples AS s
+  JOIN sample_projects AS p ON p.oms = s.oms AND p.project_id = s.project_id
+ ORDER BY s.id;
+
+DROP VIEW latest_samples;
+DROP TABLE samples;
+
+-- Every stored sample, decoded: the columns of version 1's table.
+CREATE VIEW samples AS
+SELECT p.oms, p.project_id, r.observed_at,
+       strftime('%Y-%m-%dT%H:%M:%fZ', r.observed_at / 1000.0, 'unixepoch') AS observed_utc,
+       CASE r.outcome WHEN 0 THEN 'ok' WHEN 1 THEN 'unavailable' ELSE 'error' END AS outcome,
+       st.text AS status, al.text AS alarm_level, cs.text AS current_step,
+       r.struct_progress, r.full_progress,
+       CAST(r.incr_checkpoint AS TEXT) AS incr_checkpoint, r.incr_lag_s,
+       CAST(r.reverse_checkpoint AS TEXT) AS reverse_checkpoint, r.reverse_lag_s,
+       r.latency_us, r.error
+  FROM sample_rows AS r
+  JOIN sample_projects AS p ON p.id = r.project
+  LEFT JOIN sample_texts AS st ON st.id = r.status
+  LEFT JOIN sample_texts AS al ON al.id = r.alarm_level
+  LEFT JOIN sample_texts AS cs ON cs.id = r.current_step;
+
+-- The latest sample of every project: one primary-key seek per project. A
+-- poll that changed nothing stores no sample, so last_polled_at (the detector
+-- state is saved with every poll) tells when the project was last polled.
+CREATE VIEW latest_samples AS
+SELECT p.oms, p.project_id, r.observed_at,
+       strftime('%Y-%m-%dT%H:%M:%fZ', r.observed_at / 1000.0, 'unixepoch') AS observed_utc,
+       CASE r.outcome WHEN 0 THEN 'ok' WHEN 1 THEN 'unavailable' ELSE 'error' END AS outcome,
+       st.text AS status, al.text AS alarm_level, cs.text AS current_step,
+       r.struct_progress, r.full_progress,
+       CAST(r.incr_checkpoint AS TEXT) AS incr_checkpoint, r.incr_lag_s,
+       CAST(r.reverse_checkpoint AS TEXT) AS reverse_checkpoint, r.reverse_lag_s,
+       r.latency_us, r.error,
+       max(r.observed_at, coalesce(ps.updated_at, r.observed_at)) AS last_polled_at
+  FROM sample_projects AS p
+  JOIN sample_rows AS r
+    ON r.project = p.id
+   AND r.observed_at = (SELECT max(x.observed_at) FROM sample_rows AS x WHERE x.project = p.id)
+  LEFT JOIN sample_texts AS st ON st.id = r.status
+  LEFT JOIN sample_texts AS al ON al.id = r.alarm_level
+  LEFT JOIN sample_texts AS cs ON cs.id = r.current_step
+  LEFT JOIN project_state AS ps ON ps.oms = p.oms AND ps.project_id = p.project_id;
+
+-- Each project's history as intervals of one (outcome, status): an interval
+-- starts with the first sample that differs from the one before, and lasts
+-- until the next interval starts; the latest one lasts until the latest poll
+-- (ongoing = 1). The windows are partitioned by (oms, project_id), so a
+-- WHERE on those columns is applied before the windows are computed.
+CREATE VIEW status_intervals AS
+WITH marked AS (
+  SELECT p.oms, p.project_id, r.project, r.observed_at, r.outcome, r.status,
+         (lag(r.outcome) OVER w IS r.outcome AND lag(r.status) OVER w IS r.status) AS same
+    FROM sample_rows AS r JOIN sample_projects AS p ON p.id = r.project
+  WINDOW w AS (PARTITION BY p.oms, p.project_id ORDER BY r.observed_at)
+), starts AS (
+  SELECT oms, project_id, project, observed_at, outcome, status,
+         lead(observed_at) OVER (PARTITION BY oms, project_id ORDER BY observed_at) AS next_at
+    FROM marked WHERE NOT same
+), bounded AS (
+  SELECT s.oms, s.project_id, s.outcome, s.status, s.observed_at AS from_at,
+         coalesce(s.next_at,
+                  max((SELECT max(x.observed_at) FROM sample_rows AS x WHERE x.project = s.project),
+                      coalesce((SELECT ps.updated_at FROM project_state AS ps
+                                 WHERE ps.oms = s.oms AND ps.project_id = s.project_id), 0)))
+           AS to_at,
+         s.next_at IS NULL AS ongoing
+    FROM starts AS s
+)
+SELECT b.oms, b.project_id,
+       CASE b.outcome WHEN 0 THEN 'ok' WHEN 1 THEN 'unavailable' ELSE 'error' END AS outcome,
+       st.text AS status,
+       b.from_at, strftime('%Y-%m-%dT%H:%M:%fZ', b.from_at / 1000.0, 'unixepoch') AS from_utc,
+       b.to_at, strftime('%Y-%m-%dT%H:%M:%fZ', b.to_at / 1000.0, 'unixepoch') AS to_utc,
+       (b.to_at - b.from_at) / 1000 AS duration_s, b.ongoing
+  FROM bounded AS b LEFT JOIN sample_texts AS st ON st.id = b.status;
+
+-- Incremental sync lag per project and hour (UTC), from the stored samples
+-- that carry a lag.
+CREATE VIEW lag_per_hour AS
+SELECT p.oms, p.project_id,
+       r.observed_at / 3600000 * 3600000 AS hour_at,
+       strftime('%Y-%m-%dT%H:00Z', r.observed_at / 3600000 * 3600, 'unixepoch') AS hour_utc,
+       count(*) AS samples,
+       min(r.incr_lag_s) AS min_lag_s, CAST(round(avg(r.incr_lag_s)) AS INTEGER) AS avg_lag_s,
+       max(r.incr_lag_s) AS max_lag_s, max(r.reverse_lag_s) AS max_reverse_lag_s
+  FROM sample_rows AS r JOIN sample_projects AS p ON p.id = r.project
+ WHERE r.incr_lag_s IS NOT NULL OR r.reverse_lag_s IS NOT NULL
+ GROUP BY p.oms, p.project_id, hour_at;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kSchemaV1},
+    Migration{2, kSchemaV2},
 };
 
 }  // namespace

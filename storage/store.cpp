@@ -1,10 +1,14 @@
 #include "storage/store.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
+#include <functional>
 #include <limits>
+#include <map>
 #include <stdexcept>
 #include <system_error>
+#include <unordered_map>
 
 #include "common/severity.h"
 #include "storage/schema.h"
@@ -28,11 +32,59 @@ constexpr TimeMs kMaxTime = std::numeric_limits<TimeMs>::max();
 
 // --- SQL of the cached statements
 
+// A second sample of a project at the same millisecond replaces the first.
 constexpr std::string_view kInsertSample = R"sql(
-INSERT INTO samples (oms, project_id, observed_at, outcome, status, alarm_level, current_step,
-                     struct_progress, full_progress, incr_checkpoint, incr_lag_s,
-                     reverse_checkpoint, reverse_lag_s, latency_us, error)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15))sql";
+INSERT OR REPLACE INTO sample_rows (project, observed_at, outcome, status, alarm_level,
+                                    current_step, struct_progress, full_progress,
+                                    incr_checkpoint, incr_lag_s, reverse_checkpoint,
+                                    reverse_lag_s, latency_us, error)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql";
+
+constexpr std::string_view kFindProject =
+    "SELECT id FROM sample_projects WHERE project_id = ?2 AND oms = ?1";
+constexpr std::string_view kInsertProject =
+    "INSERT INTO sample_projects (oms, project_id) VALUES (?1, ?2)";
+constexpr std::string_view kFindText = "SELECT id FROM sample_texts WHERE text = ?1";
+constexpr std::string_view kInsertText = "INSERT INTO sample_texts (text) VALUES (?1)";
+
+// What thinning compares, of the project's latest stored sample.
+constexpr std::string_view kLastSample = R"sql(
+SELECT r.observed_at, r.outcome, st.text, al.text, cs.text, r.struct_progress, r.full_progress,
+       r.incr_checkpoint, r.incr_lag_s, r.reverse_checkpoint, r.reverse_lag_s, r.error
+  FROM sample_rows AS r
+  LEFT JOIN sample_texts AS st ON st.id = r.status
+  LEFT JOIN sample_texts AS al ON al.id = r.alarm_level
+  LEFT JOIN sample_texts AS cs ON cs.id = r.current_step
+ WHERE r.project = ?1
+ ORDER BY r.observed_at DESC
+ LIMIT 1)sql";
+
+// --- retention
+
+constexpr std::string_view kNextProject =
+    "SELECT id FROM sample_projects WHERE id > ?1 ORDER BY id LIMIT 1";
+
+// The ?3 + 1 oldest samples of project ?1 before ?2, but never its latest.
+// Every bound is a primary-key seek, so the cost follows the rows deleted.
+constexpr std::string_view kPruneSamples = R"sql(
+DELETE FROM sample_rows
+ WHERE project = ?1
+   AND observed_at < ?2
+   AND observed_at < (SELECT max(x.observed_at) FROM sample_rows AS x WHERE x.project = ?1)
+   AND observed_at <= coalesce((SELECT y.observed_at FROM sample_rows AS y
+                                 WHERE y.project = ?1 AND y.observed_at < ?2
+                                 ORDER BY y.observed_at LIMIT 1 OFFSET ?3), ?2))sql";
+
+// Oldest first through events_time; an event with a delivery still pending
+// stays, whatever its age.
+constexpr std::string_view kOldEvents = R"sql(
+SELECT e.id FROM events AS e
+ WHERE e.observed_at < ?1
+   AND NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.event_id = e.id AND o.status = 'pending')
+ ORDER BY e.observed_at
+ LIMIT ?2)sql";
+constexpr std::string_view kDeleteDeliveriesOfEvent = "DELETE FROM outbox WHERE event_id = ?1";
+constexpr std::string_view kDeleteEvent = "DELETE FROM events WHERE id = ?1";
 
 constexpr std::string_view kUpsertProjectState = R"sql(
 INSERT INTO project_state (oms, project_id, state_json, updated_at) VALUES (?1, ?2, ?3, ?4)
@@ -93,20 +145,54 @@ constexpr std::string_view kLatestStatus = R"sql(
 SELECT l.oms, l.project_id, l.observed_at, l.outcome, l.status, l.alarm_level, l.current_step,
        l.struct_progress, l.full_progress, l.incr_lag_s, l.error,
        (SELECT count(*) FROM open_conditions AS c
-         WHERE c.oms = l.oms AND c.project_id = l.project_id)
+         WHERE c.oms = l.oms AND c.project_id = l.project_id),
+       l.last_polled_at
   FROM latest_samples AS l
  ORDER BY l.oms, l.project_id)sql";
 
-// The most recent ?4 rows of the window, returned oldest first.
+// The most recent ?4 rows of the window, returned oldest first. Each project
+// key's rows are read in primary-key order.
 constexpr std::string_view kHistory = R"sql(
 SELECT oms, project_id, observed_at, outcome, error, status, alarm_level, current_step,
        struct_progress, full_progress, incr_checkpoint, reverse_checkpoint, incr_lag_s,
        reverse_lag_s, latency_us
   FROM (SELECT * FROM samples
          WHERE project_id = ?1 AND observed_at >= ?2 AND observed_at < ?3
-         ORDER BY observed_at DESC, id DESC
+         ORDER BY observed_at DESC, oms DESC
          LIMIT ?4)
- ORDER BY observed_at, id)sql";
+ ORDER BY observed_at, oms)sql";
+
+// --- the status timeline, one project key at a time
+
+constexpr std::string_view kProjectKeys =
+    "SELECT id, oms FROM sample_projects WHERE project_id = ?1 ORDER BY oms";
+// The sample in force at ?2.
+constexpr std::string_view kSampleAt = R"sql(
+SELECT observed_at, outcome, status FROM sample_rows
+ WHERE project = ?1 AND observed_at <= ?2
+ ORDER BY observed_at DESC LIMIT 1)sql";
+// Where the run of (outcome ?3, status ?4) that holds at ?2 began.
+constexpr std::string_view kRunStart = R"sql(
+SELECT min(observed_at) FROM sample_rows
+ WHERE project = ?1 AND observed_at <= ?2
+   AND observed_at > coalesce((SELECT max(observed_at) FROM sample_rows
+                                WHERE project = ?1 AND observed_at < ?2
+                                  AND (outcome IS NOT ?3 OR status IS NOT ?4)),
+                              -9223372036854775808))sql";
+constexpr std::string_view kTimelineRows = R"sql(
+SELECT observed_at, outcome, status FROM sample_rows
+ WHERE project = ?1 AND observed_at >= ?2 AND observed_at < ?3
+ ORDER BY observed_at)sql";
+// The first sample from ?2 on that differs from (outcome ?3, status ?4).
+constexpr std::string_view kRunEnd = R"sql(
+SELECT min(observed_at) FROM sample_rows
+ WHERE project = ?1 AND observed_at >= ?2 AND (outcome IS NOT ?3 OR status IS NOT ?4))sql";
+// The latest poll of a project: its latest sample, or the detector state
+// saved with every poll when that is later.
+constexpr std::string_view kLastPolledAt = R"sql(
+SELECT max((SELECT max(observed_at) FROM sample_rows WHERE project = ?1),
+           coalesce((SELECT updated_at FROM project_state WHERE oms = ?2 AND project_id = ?3), 0)))sql";
+constexpr std::string_view kTextOfId = "SELECT text FROM sample_texts WHERE id = ?1";
 
 // Two variants, so that a project's events are found through
 // events_project_kind_time and everyone's through events_time. The severity
@@ -181,6 +267,114 @@ EventRecord read_event(const Statement& st, int first) {
 }
 
 std::int64_t sql_limit(int limit) { return limit > 0 ? limit : -1; }  // -1: no limit in SQLite
+
+// Outcomes are stored as small integers (0 and 1 take no bytes in a row).
+constexpr std::string_view kOutcomes[] = {"ok", "unavailable", "error"};
+
+std::optional<int> outcome_code(std::string_view outcome) {
+  for (int i = 0; i < 3; ++i) {
+    if (kOutcomes[i] == outcome) return i;
+  }
+  return std::nullopt;
+}
+
+std::string outcome_text(std::int64_t code) {
+  return code >= 0 && code < 3 ? std::string(kOutcomes[code]) : std::string("error");
+}
+
+// A checkpoint is stored as an INTEGER when its text is exactly what the
+// integer prints as, so reading it back gives the text OMS sent. The schema's
+// migration applies the same rule (CAST round trip).
+std::optional<std::int64_t> canonical_integer(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (std::to_string(value) != text) return std::nullopt;  // "007", "-0", "+1"
+  return value;
+}
+
+void bind_checkpoint(Statement& st, int index, const std::string& raw) {
+  if (raw.empty()) {
+    st.bind_null(index);
+  } else if (auto n = canonical_integer(raw)) {
+    st.bind(index, *n);
+  } else {
+    st.bind(index, raw);
+  }
+}
+
+// What thinning compares of a project's latest stored sample. Errors are kept
+// as a hash: a project may fail with a 4 KiB message, and thousands of them
+// should not hold megabytes.
+struct StoredSample {
+  TimeMs observed_at = 0;
+  std::string outcome;
+  std::string status;
+  std::string alarm_level;
+  std::string current_step;
+  std::optional<int> struct_progress;
+  std::optional<int> full_progress;
+  std::size_t error_hash = 0;
+  std::string incr_checkpoint;
+  std::string reverse_checkpoint;
+  std::optional<std::int64_t> incr_lag_s;
+  std::optional<std::int64_t> reverse_lag_s;
+
+  bool same_state(const StoredSample& o) const {
+    return outcome == o.outcome && status == o.status && alarm_level == o.alarm_level &&
+           current_step == o.current_step && struct_progress == o.struct_progress &&
+           full_progress == o.full_progress && error_hash == o.error_hash;
+  }
+  bool same_checkpoints(const StoredSample& o) const {
+    return incr_checkpoint == o.incr_checkpoint && reverse_checkpoint == o.reverse_checkpoint &&
+           incr_lag_s == o.incr_lag_s && reverse_lag_s == o.reverse_lag_s;
+  }
+};
+
+std::size_t error_hash(std::string_view bounded_error) {
+  return bounded_error.empty() ? 0 : std::hash<std::string_view>{}(bounded_error) | 1;
+}
+
+StoredSample stored_form(const Sample& x, std::string_view bounded_error) {
+  StoredSample s;
+  s.observed_at = x.observed_at;
+  s.outcome = x.outcome;
+  s.status = x.status;
+  s.alarm_level = x.alarm_level;
+  s.current_step = x.current_step;
+  s.struct_progress = x.struct_progress;
+  s.full_progress = x.full_progress;
+  s.error_hash = error_hash(bounded_error);
+  s.incr_checkpoint = x.incr_checkpoint;
+  s.reverse_checkpoint = x.reverse_checkpoint;
+  s.incr_lag_s = x.incr_lag_s;
+  s.reverse_lag_s = x.reverse_lag_s;
+  return s;
+}
+
+bool worth_storing(const StoredSample& next, const StoredSample* last,
+                   std::chrono::milliseconds sample_every) {
+  if (!last || sample_every.count() <= 0 || !next.same_state(*last)) return true;
+  if (next.same_checkpoints(*last)) return false;
+  // A clock that went back would otherwise hold checkpoints back until it
+  // caught up again.
+  return next.observed_at < last->observed_at ||
+         next.observed_at - last->observed_at >= sample_every.count();
+}
+
+std::string project_cache_key(const std::string& oms, const std::string& project_id) {
+  std::string key;
+  key.reserve(oms.size() + 1 + project_id.size());
+  key += oms;
+  key += '\0';
+  key += project_id;
+  return key;
+}
+
+// Caches of dictionary keys stay small; a hostile OMS inventing statuses
+// only makes the text cache start over.
+constexpr std::size_t kMaxCachedTexts = 4096;
 
 Expected<int> user_version(Database& db) {
   Statement st(db, "PRAGMA user_version");
@@ -300,14 +494,48 @@ Expected<Database> open_read_only(const std::string& path) {
   return db;
 }
 
+// Resets a cached query statement when the reading is done or abandoned, so
+// it holds no read snapshot between calls.
+class ResetOnExit {
+ public:
+  explicit ResetOnExit(Statement& st) : st_(st) {}
+  ~ResetOnExit() {
+    st_.reset();
+    st_.clear_bindings();
+  }
+  ResetOnExit(const ResetOnExit&) = delete;
+  ResetOnExit& operator=(const ResetOnExit&) = delete;
+
+ private:
+  Statement& st_;
+};
+
 }  // namespace
 
 struct Store::Impl {
-  Impl(Database database, OpenMode open_mode, int schema_version)
+  Impl(Database database, OpenMode open_mode, int schema_version, StoreOptions store_options)
       : db(std::move(database)),
         mode(open_mode),
         version(schema_version),
+        options(store_options),
         insert_sample(db, kInsertSample),
+        find_project(db, kFindProject),
+        insert_project(db, kInsertProject),
+        find_text(db, kFindText),
+        insert_text(db, kInsertText),
+        last_sample(db, kLastSample),
+        next_project(db, kNextProject),
+        prune_samples(db, kPruneSamples),
+        old_events(db, kOldEvents),
+        delete_deliveries_of_event(db, kDeleteDeliveriesOfEvent),
+        delete_event(db, kDeleteEvent),
+        project_keys(db, kProjectKeys),
+        sample_at(db, kSampleAt),
+        run_start(db, kRunStart),
+        timeline_rows(db, kTimelineRows),
+        run_end(db, kRunEnd),
+        last_polled_at(db, kLastPolledAt),
+        text_of_id(db, kTextOfId),
         upsert_project_state(db, kUpsertProjectState),
         upsert_oms_state(db, kUpsertOmsState),
         insert_event(db, kInsertEvent),
@@ -355,10 +583,131 @@ struct Store::Impl {
     }
   }
 
+  // Dictionary entries and thinning state written by the current record()
+  // call; they join the caches only once its transaction commits, so a
+  // rolled-back write leaves no key behind that the file does not have.
+  struct PendingWrite {
+    std::vector<std::pair<std::string, std::int64_t>> projects;
+    std::vector<std::pair<std::string, std::int64_t>> texts;
+    std::optional<std::pair<std::int64_t, StoredSample>> last;
+  };
+
+  std::int64_t project_key(const std::string& oms, const std::string& project_id,
+                           PendingWrite& pending) {
+    std::string key = project_cache_key(oms, project_id);
+    if (auto it = project_key_cache.find(key); it != project_key_cache.end()) return it->second;
+    std::int64_t id = 0;
+    {
+      ResetOnExit done(find_project);
+      find_project.bind(1, oms);
+      find_project.bind(2, project_id);
+      if (find_project.step()) id = find_project.column_int64(0);
+    }
+    if (id == 0) {
+      insert_project.bind(1, oms);
+      insert_project.bind(2, project_id);
+      if (auto done = insert_project.run(); !done) throw StorageError(done.error());
+      id = db.last_insert_rowid();
+      pending.projects.emplace_back(std::move(key), id);
+    } else {
+      project_key_cache.emplace(std::move(key), id);
+    }
+    return id;
+  }
+
+  // The key of a text, or NULL for "".
+  std::optional<std::int64_t> text_key(const std::string& text, PendingWrite& pending) {
+    if (text.empty()) return std::nullopt;
+    if (auto it = text_cache.find(text); it != text_cache.end()) return it->second;
+    for (const auto& [t, id] : pending.texts) {
+      if (t == text) return id;
+    }
+    std::int64_t id = 0;
+    {
+      ResetOnExit done(find_text);
+      find_text.bind(1, text);
+      if (find_text.step()) id = find_text.column_int64(0);
+    }
+    if (id == 0) {
+      insert_text.bind(1, text);
+      if (auto done = insert_text.run(); !done) throw StorageError(done.error());
+      id = db.last_insert_rowid();
+      pending.texts.emplace_back(text, id);
+    } else {
+      cache_text(text, id);
+    }
+    return id;
+  }
+
+  void cache_text(const std::string& text, std::int64_t id) {
+    if (text_cache.size() >= kMaxCachedTexts) text_cache.clear();
+    text_cache.emplace(text, id);
+  }
+
+  // The project's latest stored sample: from memory, or read once from the
+  // file. nullptr when the project has none.
+  const StoredSample* last_stored(std::int64_t project) {
+    if (auto it = last_stored_cache.find(project); it != last_stored_cache.end()) {
+      return it->second ? &*it->second : nullptr;
+    }
+    std::optional<StoredSample> found;
+    {
+      ResetOnExit done(last_sample);
+      last_sample.bind(1, project);
+      if (last_sample.step()) {
+        StoredSample s;
+        s.observed_at = last_sample.column_int64(0);
+        s.outcome = outcome_text(last_sample.column_int64(1));
+        s.status = last_sample.column_string(2);
+        s.alarm_level = last_sample.column_string(3);
+        s.current_step = last_sample.column_string(4);
+        s.struct_progress = last_sample.column_optional_int(5);
+        s.full_progress = last_sample.column_optional_int(6);
+        s.incr_checkpoint = last_sample.column_string(7);
+        s.incr_lag_s = last_sample.column_optional_int64(8);
+        s.reverse_checkpoint = last_sample.column_string(9);
+        s.reverse_lag_s = last_sample.column_optional_int64(10);
+        s.error_hash = error_hash(last_sample.column_text(11));
+        found = std::move(s);
+      }
+    }
+    auto [it, inserted] = last_stored_cache.emplace(project, std::move(found));
+    return it->second ? &*it->second : nullptr;
+  }
+
+  void commit_pending(PendingWrite& pending) {
+    for (auto& [key, id] : pending.projects) project_key_cache.emplace(std::move(key), id);
+    for (auto& [text, id] : pending.texts) cache_text(text, id);
+    if (pending.last) last_stored_cache[pending.last->first] = std::move(pending.last->second);
+  }
+
   Database db;
   OpenMode mode;
   int version;
+  StoreOptions options;
+  SampleCounts counts;
+  std::unordered_map<std::string, std::int64_t> project_key_cache;
+  std::unordered_map<std::string, std::int64_t> text_cache;
+  std::unordered_map<std::int64_t, std::optional<StoredSample>> last_stored_cache;
+  std::int64_t prune_cursor = 0;  // the project key prune() continues after
   Statement insert_sample;
+  Statement find_project;
+  Statement insert_project;
+  Statement find_text;
+  Statement insert_text;
+  Statement last_sample;
+  Statement next_project;
+  Statement prune_samples;
+  Statement old_events;
+  Statement delete_deliveries_of_event;
+  Statement delete_event;
+  Statement project_keys;
+  Statement sample_at;
+  Statement run_start;
+  Statement timeline_rows;
+  Statement run_end;
+  Statement last_polled_at;
+  Statement text_of_id;
   Statement upsert_project_state;
   Statement upsert_oms_state;
   Statement insert_event;
@@ -378,23 +727,14 @@ struct Store::Impl {
   Statement deliveries_of_event;
 };
 
-// Resets a cached query statement when the reading is done or abandoned, so
-// it holds no read snapshot between calls.
-class ResetOnExit {
- public:
-  explicit ResetOnExit(Statement& st) : st_(st) {}
-  ~ResetOnExit() {
-    st_.reset();
-    st_.clear_bindings();
-  }
-  ResetOnExit(const ResetOnExit&) = delete;
-  ResetOnExit& operator=(const ResetOnExit&) = delete;
-
- private:
-  Statement& st_;
-};
-
 Expected<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mode) {
+  StoreOptions every_sample;
+  every_sample.sample_every = std::chrono::milliseconds(0);
+  return open(path, mode, every_sample);
+}
+
+Expected<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mode,
+                                             const StoreOptions& options) {
   if (path.empty()) return make_error("no database path given");
   try {
     auto db = mode == OpenMode::read_write ? open_read_write(path) : open_read_only(path);
@@ -421,7 +761,7 @@ Expected<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode m
                           "opens it");
       }
     }
-    auto impl = std::make_unique<Impl>(std::move(*db), mode, version);
+    auto impl = std::make_unique<Impl>(std::move(*db), mode, version, options);
     return std::unique_ptr<Store>(new Store(std::move(impl)));
   } catch (const StorageError& e) {
     return make_error("database " + path + ": " + e.what());
@@ -445,25 +785,44 @@ Expected<void> Store::record(const ObservationWrite& write) {
     auto tx = Transaction::begin(s.db);
     if (!tx) return failure("begin", tx.error());
 
+    Impl::PendingWrite pending;
     if (write.sample) {
       const Sample& x = *write.sample;
-      Statement& st = s.insert_sample;
-      st.bind(1, x.oms);
-      st.bind(2, x.project_id);
-      st.bind(3, x.observed_at);
-      st.bind(4, x.outcome);
-      bind_text_or_null(st, 5, x.status);
-      bind_text_or_null(st, 6, x.alarm_level);
-      bind_text_or_null(st, 7, x.current_step);
-      st.bind(8, x.struct_progress);
-      st.bind(9, x.full_progress);
-      bind_text_or_null(st, 10, x.incr_checkpoint);
-      st.bind(11, x.incr_lag_s);
-      bind_text_or_null(st, 12, x.reverse_checkpoint);
-      st.bind(13, x.reverse_lag_s);
-      st.bind(14, x.latency_us);
-      bind_error_text(st, 15, x.error);
-      if (auto done = st.run(); !done) return failure("sample", done.error());
+      auto outcome = outcome_code(x.outcome);
+      if (!outcome) {
+        return failure("sample", "outcome '" + x.outcome + "' is not ok, unavailable or error");
+      }
+      const std::string_view error = bounded(x.error);
+      std::int64_t project = 0;
+      try {
+        project = s.project_key(x.oms, x.project_id, pending);
+      } catch (const StorageError& e) {
+        return failure("sample", e.what());
+      }
+      StoredSample next = stored_form(x, error);
+      if (worth_storing(next, s.last_stored(project), s.options.sample_every)) {
+        Statement& st = s.insert_sample;
+        st.bind(1, project);
+        st.bind(2, x.observed_at);
+        st.bind(3, *outcome);
+        st.bind(4, s.text_key(x.status, pending));
+        st.bind(5, s.text_key(x.alarm_level, pending));
+        st.bind(6, s.text_key(x.current_step, pending));
+        st.bind(7, x.struct_progress);
+        st.bind(8, x.full_progress);
+        bind_checkpoint(st, 9, x.incr_checkpoint);
+        st.bind(10, x.incr_lag_s);
+        bind_checkpoint(st, 11, x.reverse_checkpoint);
+        st.bind(12, x.reverse_lag_s);
+        st.bind(13, x.latency_us);
+        if (error.empty()) {
+          st.bind_null(14);
+        } else {
+          st.bind(14, error);
+        }
+        if (auto done = st.run(); !done) return failure("sample", done.error());
+        pending.last.emplace(project, std::move(next));
+      }
     }
     if (write.project_state_json) {
       Statement& st = s.upsert_project_state;
@@ -507,9 +866,116 @@ Expected<void> Store::record(const ObservationWrite& write) {
       }
     }
     if (auto committed = tx->commit(); !committed) return failure("commit", committed.error());
+    if (write.sample) ++(pending.last ? s.counts.stored : s.counts.skipped);
+    s.commit_pending(pending);
     return {};
   } catch (const StorageError& e) {
     return failure("unexpected failure", e.what());
+  }
+}
+
+SampleCounts Store::sample_counts() const { return impl_->counts; }
+
+Expected<PruneResult> Store::prune(TimeMs now, int max_rows) {
+  Impl& s = *impl_;
+  PruneResult result;
+  if (max_rows <= 0) return result;
+  if (s.mode == OpenMode::read_only) return make_error("cannot prune a read-only database");
+  try {
+    auto tx = Transaction::begin(s.db);
+    if (!tx) return make_error("cannot prune old history: " + tx.error());
+    std::int64_t budget = max_rows;
+
+    bool samples_done = true;
+    if (s.options.keep_samples.count() > 0) {
+      samples_done = false;
+      const TimeMs cutoff = now - s.options.keep_samples.count();
+      for (int visited = 0; budget > 0 && visited < max_rows; ++visited) {
+        std::optional<std::int64_t> project;
+        {
+          ResetOnExit done(s.next_project);
+          s.next_project.bind(1, s.prune_cursor);
+          if (s.next_project.step()) project = s.next_project.column_int64(0);
+        }
+        if (!project) {
+          samples_done = true;
+          s.prune_cursor = 0;
+          break;
+        }
+        Statement& st = s.prune_samples;
+        st.bind(1, *project);
+        st.bind(2, cutoff);
+        st.bind(3, budget - 1);
+        if (auto done = st.run(); !done) return make_error("cannot prune samples: " + done.error());
+        const int removed = s.db.changes();
+        result.removed += removed;
+        budget -= removed;
+        // A full batch may have left rows of this project: it is visited again.
+        if (budget > 0) s.prune_cursor = *project;
+      }
+    }
+
+    bool events_done = true;
+    if (s.options.keep_events.count() > 0 && budget > 0) {
+      std::vector<std::string> ids;
+      {
+        ResetOnExit done(s.old_events);
+        s.old_events.bind(1, now - s.options.keep_events.count());
+        s.old_events.bind(2, budget);
+        while (s.old_events.step()) ids.push_back(s.old_events.column_string(0));
+      }
+      events_done = static_cast<std::int64_t>(ids.size()) < budget;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (budget <= 0) {
+          events_done = false;
+          break;
+        }
+        for (Statement* st : {&s.delete_deliveries_of_event, &s.delete_event}) {
+          st->bind(1, ids[i]);
+          if (auto done = st->run(); !done) {
+            return make_error("cannot prune event " + ids[i] + ": " + done.error());
+          }
+          result.removed += s.db.changes();
+          budget -= s.db.changes();
+        }
+      }
+    } else if (s.options.keep_events.count() > 0) {
+      events_done = false;
+    }
+
+    if (auto committed = tx->commit(); !committed) {
+      return make_error("cannot prune old history: " + committed.error());
+    }
+    result.more = !(samples_done && events_done);
+    return result;
+  } catch (const StorageError& e) {
+    return make_error(std::string("cannot prune old history: ") + e.what());
+  }
+}
+
+Expected<VacuumResult> Store::vacuum_step(int pages) {
+  Impl& s = *impl_;
+  if (s.mode == OpenMode::read_only) return make_error("cannot vacuum a read-only database");
+  auto pragma_int = [&](std::string_view pragma) {
+    Statement st(s.db, pragma);
+    return st.step() ? st.column_int64(0) : 0;
+  };
+  try {
+    VacuumResult result;
+    const std::int64_t before = pragma_int("PRAGMA freelist_count");
+    if (pages > 0 && before > 0) {
+      auto tx = Transaction::begin(s.db);
+      if (!tx) return make_error("cannot give free space back: " + tx.error());
+      auto done = s.db.exec("PRAGMA incremental_vacuum(" + std::to_string(pages) + ")");
+      if (done) done = tx->commit();
+      if (!done) return make_error("cannot give free space back: " + done.error());
+    }
+    result.free_pages = pragma_int("PRAGMA freelist_count");
+    result.page_count = pragma_int("PRAGMA page_count");
+    result.released = before - result.free_pages;
+    return result;
+  } catch (const StorageError& e) {
+    return make_error(std::string("cannot give free space back: ") + e.what());
   }
 }
 
@@ -625,6 +1091,7 @@ std::vector<ProjectStatus> Store::latest_status() {
     p.incr_lag_s = st.column_optional_int64(9);
     p.error = st.column_string(10);
     p.open_conditions = st.column_int64(11);
+    p.last_polled_at = st.column_int64(12);
     out.push_back(std::move(p));
   }
   return out;
@@ -658,6 +1125,120 @@ std::vector<Sample> Store::history(const std::string& project_id, std::optional<
     x.latency_us = st.column_int64(14);
     out.push_back(std::move(x));
   }
+  return out;
+}
+
+std::vector<StatusInterval> Store::status_timeline(const std::string& project_id,
+                                                   std::optional<TimeMs> since,
+                                                   std::optional<TimeMs> until) {
+  Impl& s = *impl_;
+  const TimeMs end = until.value_or(kMaxTime);
+  // One snapshot for every statement below.
+  auto tx = Transaction::begin(s.db, Transaction::Mode::deferred);
+  if (!tx) throw StorageError("cannot read the status timeline: " + tx.error());
+
+  std::vector<std::pair<std::int64_t, std::string>> keys;
+  {
+    ResetOnExit done(s.project_keys);
+    s.project_keys.bind(1, project_id);
+    while (s.project_keys.step()) {
+      keys.emplace_back(s.project_keys.column_int64(0), s.project_keys.column_string(1));
+    }
+  }
+  std::map<std::int64_t, std::string> texts;
+  auto text_of = [&](std::optional<std::int64_t> id) -> std::string {
+    if (!id) return "";
+    auto it = texts.find(*id);
+    if (it != texts.end()) return it->second;
+    ResetOnExit done(s.text_of_id);
+    s.text_of_id.bind(1, *id);
+    std::string text = s.text_of_id.step() ? s.text_of_id.column_string(0) : std::string();
+    texts.emplace(*id, text);
+    return text;
+  };
+  auto bind_run = [](Statement& st, std::int64_t outcome, std::optional<std::int64_t> status) {
+    st.bind(3, outcome);
+    st.bind(4, status);
+  };
+
+  std::vector<StatusInterval> out;
+  for (const auto& [key, oms] : keys) {
+    struct Run {
+      TimeMs from;
+      std::int64_t outcome;
+      std::optional<std::int64_t> status;
+    };
+    std::vector<Run> runs;
+    // The run in force at `since` keeps its real start.
+    TimeMs scan_from = since.value_or(kMinTime);
+    if (since) {
+      ResetOnExit done(s.sample_at);
+      s.sample_at.bind(1, key);
+      s.sample_at.bind(2, *since);
+      if (s.sample_at.step()) {
+        const TimeMs at = s.sample_at.column_int64(0);
+        const std::int64_t outcome = s.sample_at.column_int64(1);
+        const auto status = s.sample_at.column_optional_int64(2);
+        ResetOnExit done_start(s.run_start);
+        s.run_start.bind(1, key);
+        s.run_start.bind(2, at);
+        bind_run(s.run_start, outcome, status);
+        if (s.run_start.step()) scan_from = s.run_start.column_optional_int64(0).value_or(at);
+      }
+    }
+    {
+      ResetOnExit done(s.timeline_rows);
+      s.timeline_rows.bind(1, key);
+      s.timeline_rows.bind(2, scan_from);
+      s.timeline_rows.bind(3, end);
+      while (s.timeline_rows.step()) {
+        const std::int64_t outcome = s.timeline_rows.column_int64(1);
+        const auto status = s.timeline_rows.column_optional_int64(2);
+        if (runs.empty() || runs.back().outcome != outcome || runs.back().status != status) {
+          runs.push_back(Run{s.timeline_rows.column_int64(0), outcome, status});
+        }
+      }
+    }
+    if (runs.empty()) continue;
+    // The last run ends where a different sample follows, at or after `until`;
+    // without one it lasts until the latest poll.
+    std::optional<TimeMs> last_end;
+    if (until) {
+      ResetOnExit done(s.run_end);
+      s.run_end.bind(1, key);
+      s.run_end.bind(2, *until);
+      bind_run(s.run_end, runs.back().outcome, runs.back().status);
+      if (s.run_end.step()) last_end = s.run_end.column_optional_int64(0);
+    }
+    TimeMs latest_poll = runs.back().from;
+    if (!last_end) {
+      ResetOnExit done(s.last_polled_at);
+      s.last_polled_at.bind(1, key);
+      s.last_polled_at.bind(2, oms);
+      s.last_polled_at.bind(3, project_id);
+      if (s.last_polled_at.step()) latest_poll = s.last_polled_at.column_int64(0);
+    }
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      StatusInterval interval;
+      interval.oms = oms;
+      interval.project_id = project_id;
+      interval.outcome = outcome_text(runs[i].outcome);
+      interval.status = text_of(runs[i].status);
+      interval.from = runs[i].from;
+      if (i + 1 < runs.size()) {
+        interval.to = runs[i + 1].from;
+      } else if (last_end) {
+        interval.to = *last_end;
+      } else {
+        interval.to = std::max(latest_poll, runs[i].from);
+        interval.ongoing = true;
+      }
+      out.push_back(std::move(interval));
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const StatusInterval& a, const StatusInterval& b) {
+    return a.from != b.from ? a.from < b.from : a.oms < b.oms;
+  });
   return out;
 }
 

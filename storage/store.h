@@ -6,7 +6,12 @@
 // Not thread-safe: one Store per thread. Read-only stores (the CLI) never
 // block the daemon's writes (WAL), and the daemon's writes wait up to the busy
 // timeout for a reader's lock instead of failing.
+//
+// History is kept compact (docs/schema.md, "How samples are kept"): record()
+// stores a sample only when it shows a change, and prune() drops what is older
+// than the retention.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -95,6 +100,50 @@ struct ProjectState {
   TimeMs updated_at = 0;
 };
 
+// How much history a read-write Store keeps (the [storage] configuration).
+struct StoreOptions {
+  // A sample that differs from the project's previous stored sample in its
+  // outcome, status, step, alarm level, progress or error is always stored.
+  // One that differs only in its checkpoints and lags is stored when at least
+  // sample_every has passed since the previous stored sample (or the clock went
+  // back). An identical one is not stored. Zero stores every sample.
+  std::chrono::milliseconds sample_every = std::chrono::minutes(1);
+  // prune() removes samples older than keep_samples, except each project's
+  // latest, and events older than keep_events that have no pending delivery,
+  // with their deliveries. Zero keeps them forever.
+  std::chrono::milliseconds keep_samples = std::chrono::days(30);
+  std::chrono::milliseconds keep_events = std::chrono::days(365);
+};
+
+struct PruneResult {
+  std::int64_t removed = 0;  // samples, events and deliveries deleted
+  bool more = false;         // call again: the batch was full, or the pass is not over
+};
+
+struct VacuumResult {
+  std::int64_t released = 0;    // pages given back to the file system
+  std::int64_t free_pages = 0;  // pages still free inside the file afterwards
+  std::int64_t page_count = 0;  // pages of the file afterwards
+};
+
+// Counts since open(): how thinning went.
+struct SampleCounts {
+  std::int64_t stored = 0;
+  std::int64_t skipped = 0;  // thinned out: no change worth a row
+};
+
+// One interval of a project's status timeline: samples of the same outcome
+// and status, from the first of them until the next interval starts.
+struct StatusInterval {
+  std::string oms;
+  std::string project_id;
+  std::string outcome;  // ok, unavailable, error
+  std::string status;   // "" unless outcome is ok
+  TimeMs from = 0;
+  TimeMs to = 0;         // the next interval's start, or the latest poll when ongoing
+  bool ongoing = false;  // the latest interval: the project is still in it
+};
+
 struct ProjectStatus {  // `omswatch status`: the latest sample of each project
   std::string oms;
   std::string project_id;
@@ -108,6 +157,9 @@ struct ProjectStatus {  // `omswatch status`: the latest sample of each project
   std::optional<std::int64_t> incr_lag_s;
   std::string error;
   std::int64_t open_conditions = 0;  // conditions firing now
+  // The latest poll: later than observed_at when the polls since changed
+  // nothing worth a sample (their lag is then up to sample_every old).
+  TimeMs last_polled_at = 0;
 };
 
 struct EventFilter {
@@ -140,7 +192,12 @@ class Store {
   // a newer omswatch (a schema version this build does not know) is refused in
   // both modes. read_only creates nothing: a missing file is an error, and so
   // is a file without the schema or with an older one (the daemon migrates it).
+  // This overload stores every sample, as omswatch 0.1 did (sample_every 0);
+  // the daemon passes its [storage] options to the one below.
   static Expected<std::unique_ptr<Store>> open(const std::string& path, OpenMode mode);
+  // The same, with the history options (ignored by read-only stores).
+  static Expected<std::unique_ptr<Store>> open(const std::string& path, OpenMode mode,
+                                               const StoreOptions& options);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -151,8 +208,27 @@ class Store {
   // due at write.now) in one transaction. On error (a duplicate event id, a
   // delivery of an unknown event, a value outside the schema, a read-only
   // store, a full disk) nothing of the write is stored. Error texts longer
-  // than 4 KiB are cut.
+  // than 4 KiB are cut. The sample is thinned as StoreOptions::sample_every
+  // says; a thinned sample is no error. Each project's latest stored sample is
+  // kept in memory (read from the file at the project's first write), so
+  // thinning carries over a restart.
   Expected<void> record(const ObservationWrite& write);
+  SampleCounts sample_counts() const;
+
+  // --- retention
+  // Deletes at most about `max_rows` rows past the retention of StoreOptions
+  // in one short transaction: samples first (walking the projects from where
+  // the previous call stopped, at most `max_rows` projects per call), then
+  // events without a pending delivery, with their deliveries. A call removes
+  // at most max_rows rows plus the deliveries of the last event. Call it again
+  // while `more` is true; a pass over every project ends with more = false.
+  // Fails on a read-only store or when the write lock is not had within the
+  // busy timeout.
+  Expected<PruneResult> prune(TimeMs now, int max_rows);
+  // Gives at most `pages` free pages back to the file system (PRAGMA
+  // incremental_vacuum), in one short transaction. Pruned space is reused by
+  // new rows anyway: this only shrinks the file.
+  Expected<VacuumResult> vacuum_step(int pages);
 
   std::vector<ProjectState> load_project_states();
   std::optional<std::string> load_oms_state(const std::string& oms);
@@ -188,6 +264,13 @@ class Store {
   // `limit` of them; limit <= 0 returns all.
   std::vector<Sample> history(const std::string& project_id, std::optional<TimeMs> since,
                               std::optional<TimeMs> until, int limit);
+  // The project's status intervals that overlap [since, until), oldest first
+  // (by from, then oms). Intervals keep their real bounds: the first may start
+  // before `since`, the last end after `until`. The status_intervals view
+  // gives the same intervals.
+  std::vector<StatusInterval> status_timeline(const std::string& project_id,
+                                              std::optional<TimeMs> since,
+                                              std::optional<TimeMs> until);
   // Newest first, at most filter.limit (limit <= 0: all), each with its
   // deliveries ordered by receiver. REQUIRES: min_severity is "", "info",
   // "warning" or "critical" (anything else throws std::invalid_argument).

@@ -55,8 +55,9 @@ TEST_F(ConcurrencyTest, ReadOnlyStoreReadsWhileAWriteTransactionIsOpen) {
   auto writing = sqlite::Transaction::begin(other_writer);
   ASSERT_TRUE(writing.has_value());
   ASSERT_TRUE(other_writer
-                  .exec("INSERT INTO samples (oms, project_id, observed_at, outcome, latency_us) "
-                        "VALUES ('prod', 'np_9', 0, 'ok', 1)")
+                  .exec("INSERT INTO sample_projects (oms, project_id) VALUES ('prod', 'np_9'); "
+                        "INSERT INTO sample_rows (project, observed_at, outcome, latency_us) "
+                        "VALUES (last_insert_rowid(), 0, 0, 1)")
                   .has_value());
 
   // Not blocked, and not shown what is not committed.

@@ -34,16 +34,18 @@ TEST(StoreOpen, CreatesTheDirectoryAndTheSchema) {
   const std::string path = dir.file("var/lib/omswatch/omswatch.db");
   auto store = open_store(path);
   EXPECT_TRUE(std::filesystem::exists(path));
-  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_EQ(store->schema_version(), 2);
 
   auto db = open_raw(path);
-  EXPECT_EQ(pragma(db, "user_version"), "1");
+  EXPECT_EQ(pragma(db, "user_version"), "2");
   EXPECT_EQ(pragma(db, "journal_mode"), "wal");
   EXPECT_EQ(pragma(db, "auto_vacuum"), "2");  // incremental
-  for (const char* table : {"samples", "project_state", "oms_state", "events", "outbox"}) {
+  for (const char* table : {"sample_projects", "sample_texts", "sample_rows", "project_state",
+                            "oms_state", "events", "outbox"}) {
     EXPECT_EQ(count_rows(db, table), 0) << table;
   }
-  for (const char* view : {"latest_samples", "open_conditions", "events_view", "outbox_view"}) {
+  for (const char* view : {"samples", "latest_samples", "status_intervals", "lag_per_hour",
+                           "open_conditions", "events_view", "outbox_view"}) {
     EXPECT_EQ(count_rows(db, view), 0) << view;
   }
 }
@@ -75,7 +77,7 @@ TEST(StoreOpen, ReopenKeepsTheData) {
     OMSWATCH_RECORD(*store, oms_only);
   }
   auto store = open_store(path);
-  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_EQ(store->schema_version(), 2);
   ASSERT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 1u);
   auto states = store->load_project_states();
   ASSERT_EQ(states.size(), 1u);
@@ -184,7 +186,7 @@ TEST(StoreOpen, ReadOnlyStoreReadsButCannotWrite) {
   OMSWATCH_RECORD(*writer, poll_write(ok_sample("np_1", kT0), {event}, {"oncall"}));
 
   auto reader = open_store(path, OpenMode::read_only);
-  EXPECT_EQ(reader->schema_version(), 1);
+  EXPECT_EQ(reader->schema_version(), 2);
   EXPECT_EQ(reader->latest_status().size(), 1u);
   ASSERT_EQ(reader->due_deliveries(kT0, 10).size(), 1u);
   const std::int64_t id = reader->due_deliveries(kT0, 10)[0].id;
@@ -205,8 +207,8 @@ TEST(StoreOpen, SecondConnectionFindsTheSchemaInPlace) {
   const std::string path = dir.file("omswatch.db");
   auto first = open_store(path);
   auto second = open_store(path);
-  EXPECT_EQ(first->schema_version(), 1);
-  EXPECT_EQ(second->schema_version(), 1);
+  EXPECT_EQ(first->schema_version(), 2);
+  EXPECT_EQ(second->schema_version(), 2);
   OMSWATCH_RECORD(*first, poll_write(ok_sample("np_1", kT0)));
   EXPECT_EQ(second->history("np_1", std::nullopt, std::nullopt, 0).size(), 1u);
 }
