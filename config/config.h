@@ -94,6 +94,14 @@ struct DaemonSettings {
   friend bool operator==(const DaemonSettings&, const DaemonSettings&) = default;
 };
 
+// [delivery]: how the outbox retries a receiver that does not take a message.
+struct DeliverySettings {
+  Duration first_retry = 5s;  // doubled after each failed attempt, with jitter
+  Duration max_retry = 10min;
+  Duration max_age = 24h;     // then the delivery is given up and recorded as failed
+  friend bool operator==(const DeliverySettings&, const DeliverySettings&) = default;
+};
+
 // [storage]: how much history the database keeps (docs/schema.md, "How
 // samples are kept" and "Retention").
 struct StorageSettings {
@@ -112,6 +120,7 @@ struct Config {
   std::vector<OmsDeployment> oms;
   Thresholds detect;
   StorageSettings storage;
+  DeliverySettings delivery;
   // One entry for each of kAlarmLevels, defaults filled in. A level without a
   // `receivers` key sends to every receiver, except IGNORE, which sends to none.
   std::map<std::string, Route, std::less<>> routes;

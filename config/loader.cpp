@@ -29,8 +29,8 @@ constexpr int kMaxCount = 1000;  // unreachable_after, unavailable_after
 constexpr int kMaxInFlight = 1024;
 constexpr std::size_t kMaxShownErrors = 100;
 
-constexpr std::array<std::string_view, 6> kSections = {"daemon", "oms", "detect", "routes",
-                                                       "receivers", "storage"};
+constexpr std::array<std::string_view, 7> kSections = {"daemon", "oms", "detect", "routes",
+                                                       "receivers", "delivery", "storage"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
 constexpr std::array<std::string_view, 3> kSeverities = {"info", "warning", "critical"};
@@ -577,6 +577,8 @@ class Loader {
         read_detect(value);
       } else if (name == "storage") {
         read_storage(value);
+      } else if (name == "delivery") {
+        read_delivery(value);
       } else if (name == "oms") {
         saw_oms = true;
         if (const auto* array = value.as_array(); array && array->empty()) {
@@ -654,6 +656,30 @@ class Loader {
     fields.push_back({"unavailable_after", [&](const toml::node& v, const std::string& key) {
                         out.unavailable_after = int_value(v, key, 1, kMaxCount);
                       }});
+  }
+
+  void read_delivery(const toml::node& node) {
+    const auto* table = table_of(node, "delivery", "[delivery]");
+    if (!table) return;
+    DeliverySettings& d = config_.delivery;
+    read_fields(*table, "delivery",
+                {
+                    {"first_retry",
+                     [&](const toml::node& v, const std::string& key) {
+                       if (auto x = duration_value(v, key, Zero::refused)) d.first_retry = *x;
+                     }},
+                    {"max_retry",
+                     [&](const toml::node& v, const std::string& key) {
+                       if (auto x = duration_value(v, key, Zero::refused)) d.max_retry = *x;
+                     }},
+                    {"max_age",
+                     [&](const toml::node& v, const std::string& key) {
+                       if (auto x = duration_value(v, key, Zero::refused)) d.max_age = *x;
+                     }},
+                });
+    if (d.max_retry < d.first_retry) {
+      error(place_of(*table), "delivery.max_retry is shorter than delivery.first_retry");
+    }
   }
 
   // Retention below a day is refused: "30m" is far more likely a slip for

@@ -386,6 +386,9 @@ void Dispatcher::set_sender(const std::string& receiver, std::unique_ptr<notifie
 void Dispatcher::remove_sender(const std::string& receiver) { impl_->remove_sender(receiver); }
 void Dispatcher::set_metrics(Metrics* metrics) { impl_->metrics = metrics; }
 void Dispatcher::set_config(std::shared_ptr<const config::Config> config) {
+  impl_->policy.first_delay = config->delivery.first_retry;
+  impl_->policy.max_delay = config->delivery.max_retry;
+  impl_->policy.max_age = config->delivery.max_age;
   impl_->config = std::move(config);
 }
 void Dispatcher::start() { impl_->start(); }

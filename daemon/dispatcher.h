@@ -54,7 +54,8 @@ class Dispatcher {
   // the old one is abandoned and its rows retried with the new one), or
   // removes it (its pending rows are then given up as unconfigured).
   void set_sender(const std::string& receiver, std::unique_ptr<notifiers::Sender> sender);
-  // The configuration messages are rendered with (console links).
+  // The configuration messages are rendered with (console links), and the
+  // retry policy of its [delivery] table.
   void set_config(std::shared_ptr<const config::Config> config);
   // Counts deliveries by receiver and result when set; must outlive the dispatcher.
   void set_metrics(Metrics* metrics);

@@ -239,7 +239,8 @@ TEST_F(DaemonEndToEnd, DetectsStoresDeliversSignedAndSurvivesARestart) {
       {OMSWATCH_BINARY, "history", "np_a", "--db", database(), "--format", "json"}, dir_.path().string());
   ASSERT_EQ(history.exit_code, 0) << history.err;
   auto rows = json::parse(history.out).as_array();
-  ASSERT_GE(rows.size(), 7u);
+  // Every change is kept; polls that only repeat the same state are thinned.
+  ASSERT_GE(rows.size(), 2u);
   std::vector<std::string> statuses;
   std::string previous_time;
   for (const auto& v : rows) {
