@@ -83,6 +83,8 @@ SELECT e.id FROM events AS e
    AND NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.event_id = e.id AND o.status = 'pending')
  ORDER BY e.observed_at
  LIMIT ?2)sql";
+constexpr std::string_view kCountDeliveriesOfEvent =
+    "SELECT count(*) FROM outbox WHERE event_id = ?1";
 constexpr std::string_view kDeleteDeliveriesOfEvent = "DELETE FROM outbox WHERE event_id = ?1";
 constexpr std::string_view kDeleteEvent = "DELETE FROM events WHERE id = ?1";
 
@@ -527,6 +529,7 @@ struct Store::Impl {
         next_project(db, kNextProject),
         prune_samples(db, kPruneSamples),
         old_events(db, kOldEvents),
+        count_deliveries_of_event(db, kCountDeliveriesOfEvent),
         delete_deliveries_of_event(db, kDeleteDeliveriesOfEvent),
         delete_event(db, kDeleteEvent),
         project_keys(db, kProjectKeys),
@@ -699,6 +702,7 @@ struct Store::Impl {
   Statement next_project;
   Statement prune_samples;
   Statement old_events;
+  Statement count_deliveries_of_event;
   Statement delete_deliveries_of_event;
   Statement delete_event;
   Statement project_keys;
@@ -925,18 +929,32 @@ Expected<PruneResult> Store::prune(TimeMs now, int max_rows) {
         while (s.old_events.step()) ids.push_back(s.old_events.column_string(0));
       }
       events_done = static_cast<std::int64_t>(ids.size()) < budget;
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (budget <= 0) {
+      for (const std::string& id : ids) {
+        // An event goes whole, with its deliveries, and within the batch,
+        // unless it alone is more than a batch.
+        std::int64_t rows = 1;
+        {
+          ResetOnExit done(s.count_deliveries_of_event);
+          s.count_deliveries_of_event.bind(1, id);
+          if (s.count_deliveries_of_event.step()) {
+            rows += s.count_deliveries_of_event.column_int64(0);
+          }
+        }
+        if (rows > budget && result.removed > 0) {
           events_done = false;
           break;
         }
         for (Statement* st : {&s.delete_deliveries_of_event, &s.delete_event}) {
-          st->bind(1, ids[i]);
+          st->bind(1, id);
           if (auto done = st->run(); !done) {
-            return make_error("cannot prune event " + ids[i] + ": " + done.error());
+            return make_error("cannot prune event " + id + ": " + done.error());
           }
           result.removed += s.db.changes();
           budget -= s.db.changes();
+        }
+        if (budget <= 0) {
+          events_done = false;
+          break;
         }
       }
     } else if (s.options.keep_events.count() > 0) {

@@ -220,8 +220,9 @@ class Store {
   // in one short transaction: samples first (walking the projects from where
   // the previous call stopped, at most `max_rows` projects per call), then
   // events without a pending delivery, with their deliveries. A call removes
-  // at most max_rows rows plus the deliveries of the last event. Call it again
-  // while `more` is true; a pass over every project ends with more = false.
+  // at most max_rows rows (an event with more deliveries than that goes alone,
+  // whole). Call it again while `more` is true; a pass over every project
+  // ends with more = false.
   // Fails on a read-only store or when the write lock is not had within the
   // busy timeout.
   Expected<PruneResult> prune(TimeMs now, int max_rows);
