@@ -1,0 +1,117 @@
+// SIGHUP on the real binary: a project added to the file is polled without a
+// restart; a broken file is refused and the daemon keeps polling with the old one.
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "oms/simulator.h"
+#include "tests/support/io.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace omswatch {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::IoThread;
+using testing::Process;
+using testing::TempDir;
+
+oms::SimProject running(const std::string& id) {
+  oms::SimProject p;
+  p.progress.project_id = id;
+  p.progress.status = "RUNNING";
+  p.progress.alarm_level = "LOW";
+  p.progress.current_step = "FULL_TRANSFER";
+  return p;
+}
+
+class Reload : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    io_.invoke([&] { sim_.start(0); });
+    sim_.on_request([this](std::string_view action, std::string_view project) {
+      if (action == "DescribeProjectProgress") {
+        polls_.update([&] { ++count_[std::string(project)]; });
+      }
+    });
+    for (const auto* id : {"np_r1", "np_r2"}) sim_.put_project(running(id));
+  }
+  void TearDown() override {
+    io_.invoke([&] { sim_.stop(); });
+    io_.stop();
+  }
+
+  void write_config(const std::string& projects) {
+    std::ofstream cfg(dir_.file("r.toml"), std::ios::trunc);
+    cfg << "[daemon]\ndatabase = \"" << dir_.file("r.db") << "\"\nlisten = \"\"\n"
+        << "[[oms]]\nname = \"sim\"\nurl = \"" << sim_.base_url() << "\"\nusername = \"u\"\n"
+        << "password = \"pw\"\ninterval = \"100ms\"\nprojects = [" << projects << "]\n";
+    cfg.close();
+    ::chmod(dir_.file("r.toml").c_str(), 0600);
+  }
+
+  int polls(const std::string& id) {
+    std::lock_guard lock(polls_.mutex());
+    return count_[id];
+  }
+  bool wait_for_polls(const std::string& id, int at_least) {
+    return polls_.wait_for([&] { return count_[id] >= at_least; }, 30s);
+  }
+
+  IoThread io_;
+  TempDir dir_;
+  oms::Simulator sim_{io_.executor(), "u", "pw"};
+  testing::Event polls_;
+  std::map<std::string, int> count_;
+};
+
+TEST_F(Reload, AddedProjectIsPolledAndABrokenFileIsRefused) {
+  write_config("\"np_r1\"");
+  Process daemon({OMSWATCH_BINARY, "run", "-c", dir_.file("r.toml")}, "", dir_.file("log"));
+  ASSERT_TRUE(wait_for_polls("np_r1", 2)) << testing::read_file(dir_.file("log"));
+  EXPECT_EQ(polls("np_r2"), 0);
+
+  write_config("\"np_r1\", \"np_r2\"");
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_for_polls("np_r2", 3)) << testing::read_file(dir_.file("log"));
+
+  // A broken file: refused, logged, and polling goes on with what runs.
+  {
+    std::ofstream broken(dir_.file("r.toml"), std::ios::trunc);
+    broken << "[[oms]]\nname = \n";
+  }
+  const int r1 = polls("np_r1"), r2 = polls("np_r2");
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_for_polls("np_r1", r1 + 10));
+  ASSERT_TRUE(wait_for_polls("np_r2", r2 + 10));
+  daemon.signal(SIGTERM);
+  ASSERT_EQ(daemon.wait(), 0);
+  const std::string log = testing::read_file(dir_.file("log"));
+  EXPECT_NE(log.find("reload refused"), std::string::npos) << log;
+  EXPECT_NE(log.find("r.toml:2:"), std::string::npos) << log;  // where the file is broken
+}
+
+TEST_F(Reload, RemovedProjectIsNoLongerPolled) {
+  write_config("\"np_r1\", \"np_r2\"");
+  Process daemon({OMSWATCH_BINARY, "run", "-c", dir_.file("r.toml")}, "", dir_.file("log"));
+  ASSERT_TRUE(wait_for_polls("np_r2", 2)) << testing::read_file(dir_.file("log"));
+  write_config("\"np_r1\"");
+  daemon.signal(SIGHUP);
+  // Once np_r1 has been polled 5 more times after the reload took effect,
+  // np_r2 has had at most the poll that was in flight.
+  const int r1 = polls("np_r1");
+  ASSERT_TRUE(wait_for_polls("np_r1", r1 + 5));
+  const int r2_after = polls("np_r2");
+  ASSERT_TRUE(wait_for_polls("np_r1", r1 + 15));
+  EXPECT_LE(polls("np_r2"), r2_after + 1);
+  daemon.signal(SIGTERM);
+  ASSERT_EQ(daemon.wait(), 0);
+}
+
+}  // namespace
+}  // namespace omswatch
