@@ -27,7 +27,9 @@ Commands:
   status         [-c FILE | --db FILE] [--format table|json|csv]
                                            the latest state of every watched project
   history ID     [-c FILE | --db FILE] [--since 24h|TIME] [--until TIME] [--limit N] [--format ...]
-                                           one project's samples, oldest first
+                                           one project's samples (each change, checkpoints once a
+                                           minute), oldest first
+  history ID --timeline [...]              its status intervals instead: RUNNING for 3h 12m, ...
   events         [-c FILE | --db FILE] [--project ID] [--kind K] [--severity S] [--since ...]
                  [--until ...] [--limit N] [--format ...]
                                            detected events with their deliveries, newest first
@@ -54,6 +56,8 @@ const std::map<std::string, std::string> kOptions = {
     {"--format", "format"}, {"--since", "since"},     {"--until", "until"},
     {"--project", "project"}, {"--kind", "kind"},     {"--severity", "severity"},
     {"--limit", "limit"}};
+// Options that take no value.
+const std::map<std::string, std::string> kFlags = {{"--timeline", "timeline"}};
 
 std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
   Args args;
@@ -62,6 +66,10 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
     if (a == "-h" || a == "--help") {
       args.command = "help";
       return args;
+    }
+    if (auto flag = kFlags.find(a); flag != kFlags.end()) {
+      args.options[flag->second] = "1";
+      continue;
     }
     if (a.size() > 1 && a[0] == '-') {
       std::string value;
@@ -164,6 +172,10 @@ std::optional<int> prepare_query(const Args& a, QueryContext& q, int default_lim
       *target = to_unix_ms(*t);
     }
   }
+  if (q.since_ms && q.until_ms && *q.since_ms > *q.until_ms) {
+    return usage_error("--since " + option(a, "since") + " is later than --until " +
+                       option(a, "until"));
+  }
   q.limit = default_limit;
   if (auto text = option(a, "limit"); !text.empty()) {
     try {
@@ -183,10 +195,14 @@ std::optional<int> prepare_query(const Args& a, QueryContext& q, int default_lim
 }
 
 int cmd_status(const Args& a) {
+  if (!option(a, "since").empty() || !option(a, "until").empty()) {
+    return usage_error("status shows the latest state of each project; for the past, ask history "
+                       "ID --timeline --since ... --until ...");
+  }
   QueryContext q;
   if (auto code = prepare_query(a, q, 0)) return *code;
   Table t{{"oms", "project_id", "status", "step", "alarm_level", "struct_progress", "full_progress",
-           "incr_lag_s", "open_conditions", "observed_at", "outcome", "error"},
+           "incr_lag_s", "open_conditions", "observed_at", "last_polled_at", "outcome", "error"},
           {}};
   for (const auto& s : q.store->latest_status()) {
     t.rows.push_back({Cell::of(s.oms), Cell::of(s.project_id), Cell::of(s.status),
@@ -196,7 +212,8 @@ int cmd_status(const Args& a) {
                           : Cell::of(static_cast<std::int64_t>(*s.struct_progress)),
                       s.full_progress ? Cell::of(static_cast<std::int64_t>(*s.full_progress)) : Cell{},
                       Cell::of(s.incr_lag_s), Cell::of(s.open_conditions),
-                      Cell::of(time_text(s.observed_at)), Cell::of(s.outcome),
+                      Cell::of(time_text(s.observed_at)), Cell::of(time_text(s.last_polled_at)),
+                      Cell::of(s.outcome),
                       s.error.empty() ? Cell{} : Cell::of(s.error)});
   }
   write_table(std::cout, t, q.format);
@@ -208,13 +225,35 @@ Cell int_or_null(const std::optional<int>& v) {
   return v ? Cell::of(static_cast<std::int64_t>(*v)) : Cell{};
 }
 
+// The status intervals that overlap the window, each with its real bounds.
+int print_timeline(const std::string& project_id, QueryContext& q) {
+  Table t{{"from", "to", "oms", "status", "duration", "duration_s", "ongoing"}, {}};
+  for (const auto& i : q.store->status_timeline(project_id, q.since_ms, q.until_ms)) {
+    // A failed poll has no status: what OMS did then is unknown.
+    const std::string status = i.outcome == "ok" ? i.status : "(" + i.outcome + ")";
+    const auto duration = std::chrono::milliseconds(i.to - i.from);
+    t.rows.push_back({Cell::of(time_text(i.from)), Cell::of(time_text(i.to)), Cell::of(i.oms),
+                      Cell::of(status), Cell::of(config::format_duration(duration)),
+                      Cell::of(static_cast<std::int64_t>((i.to - i.from) / 1000)),
+                      Cell::of(static_cast<std::int64_t>(i.ongoing ? 1 : 0))});
+  }
+  write_table(std::cout, t, q.format);
+  return kExitOk;
+}
+
 int cmd_history(const Args& a) {
   if (a.positional.size() != 1) return usage_error("history takes one project id");
+  const bool timeline = !option(a, "timeline").empty();
+  if (timeline && !option(a, "limit").empty()) {
+    return usage_error("--limit does not apply to --timeline");
+  }
   QueryContext q;
   if (auto code = prepare_query(a, q, 10'000)) return *code;
   if (!q.since_ms) {
     q.since_ms = to_unix_ms(std::chrono::system_clock::now() - std::chrono::hours(24));
+    if (q.until_ms && *q.until_ms < *q.since_ms) q.since_ms = *q.until_ms - 24 * 3'600'000;
   }
+  if (timeline) return print_timeline(a.positional[0], q);
   Table t{{"observed_at", "oms", "project_id", "outcome", "status", "step", "alarm_level",
            "struct_progress", "full_progress", "incr_checkpoint", "incr_lag_s",
            "reverse_checkpoint", "reverse_lag_s", "latency_ms", "error"},

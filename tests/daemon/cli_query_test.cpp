@@ -1,0 +1,207 @@
+// The CLI's query commands (status, history, history --timeline, events) on
+// a real database, run through run_cli as `omswatch` would be.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <iostream>
+#include <sstream>
+
+#include "daemon/cli.h"
+#include "storage/store.h"
+#include "tests/support/temp_dir.h"
+
+namespace omswatch::daemon {
+namespace {
+
+namespace json = boost::json;
+using storage::TimeMs;
+using ::testing::HasSubstr;
+
+constexpr TimeMs kT0 = 1'795'910'400'000;  // 2026-11-29T00:00:00Z
+constexpr TimeMs kSecond = 1000;
+constexpr TimeMs kMinute = 60 * kSecond;
+constexpr TimeMs kHour = 60 * kMinute;
+
+struct Output {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `omswatch ARGS...` in-process with stdout and stderr captured.
+Output omswatch(std::vector<std::string> args) {
+  args.insert(args.begin(), "omswatch");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  std::ostringstream out;
+  std::ostringstream err;
+  auto* old_out = std::cout.rdbuf(out.rdbuf());
+  auto* old_err = std::cerr.rdbuf(err.rdbuf());
+  Output o;
+  o.code = run_cli(static_cast<int>(argv.size()), argv.data());
+  std::cout.rdbuf(old_out);
+  std::cerr.rdbuf(old_err);
+  o.out = out.str();
+  o.err = err.str();
+  return o;
+}
+
+storage::Sample sample(const std::string& status, TimeMs at) {
+  storage::Sample s;
+  s.oms = "prod";
+  s.project_id = "np_1";
+  s.observed_at = at;
+  s.outcome = "ok";
+  s.status = status;
+  s.alarm_level = "HIGH";
+  s.current_step = "INCR_TRANSFER";
+  s.incr_checkpoint = std::to_string(at / 1000 - 5);
+  s.incr_lag_s = 5;
+  s.latency_us = 1500;
+  return s;
+}
+
+class CliQueryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = storage::Store::open(db_, storage::OpenMode::read_write, {});
+    ASSERT_TRUE(store.has_value()) << store.error();
+    auto poll = [&](storage::Sample s, std::vector<storage::EventRecord> events = {}) {
+      storage::ObservationWrite w;
+      w.oms = s.oms;
+      w.project_id = s.project_id;
+      w.now = s.observed_at;
+      w.project_state_json = "{}";
+      for (const auto& e : events) w.deliveries.push_back({e.id, "ops"});
+      w.events = std::move(events);
+      w.sample = std::move(s);
+      auto r = (*store)->record(w);
+      ASSERT_TRUE(r.has_value()) << r.error();
+    };
+    // RUNNING 3h12m, SUSPEND 20m, RUNNING until the last poll at 04:00.
+    TimeMs t = kT0;
+    for (; t < kT0 + 3 * kHour + 12 * kMinute; t += 10 * kSecond) poll(sample("RUNNING", t));
+    storage::EventRecord suspended;
+    suspended.id = "evt_suspend";
+    suspended.oms = "prod";
+    suspended.project_id = "np_1";
+    suspended.kind = "project_suspended";
+    suspended.state = "firing";
+    suspended.severity = "warning";
+    suspended.summary = "np_1 SUSPEND";
+    suspended.observed_at = t;
+    poll(sample("SUSPEND", t), {suspended});
+    const TimeMs resumed = t + 20 * kMinute;
+    for (t += 10 * kSecond; t < resumed; t += 10 * kSecond) poll(sample("SUSPEND", t));
+    for (; t <= kT0 + 4 * kHour; t += 10 * kSecond) poll(sample("RUNNING", t));
+  }
+
+  omswatch::testing::TempDir dir_;
+  std::string db_ = dir_.file("omswatch.db");
+};
+
+TEST_F(CliQueryTest, TimelinePrintsStatusIntervals) {
+  auto o = omswatch({"history", "np_1", "--db", db_, "--timeline", "--since",
+                     "2026-11-29T00:00:00Z", "--format", "json"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  auto rows = json::parse(o.out).as_array();
+  ASSERT_EQ(rows.size(), 3u) << o.out;
+  EXPECT_EQ(rows[0].at("status"), "RUNNING");
+  EXPECT_EQ(rows[0].at("from"), "2026-11-29T00:00:00Z");
+  EXPECT_EQ(rows[0].at("to"), "2026-11-29T03:12:00Z");
+  EXPECT_EQ(rows[0].at("duration"), "3h 12m");
+  EXPECT_EQ(rows[0].at("duration_s"), 3 * 3600 + 12 * 60);
+  EXPECT_EQ(rows[0].at("ongoing"), 0);
+  EXPECT_EQ(rows[0].at("oms"), "prod");
+  EXPECT_EQ(rows[1].at("status"), "SUSPEND");
+  EXPECT_EQ(rows[1].at("duration"), "20m");
+  EXPECT_EQ(rows[2].at("status"), "RUNNING");
+  EXPECT_EQ(rows[2].at("to"), "2026-11-29T04:00:00Z");
+  EXPECT_EQ(rows[2].at("ongoing"), 1);
+
+  o = omswatch({"history", "np_1", "--db", db_, "--timeline", "--since", "2026-11-29T03:00:00Z",
+                "--until", "2026-11-29T03:20:00Z"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("RUNNING"));
+  EXPECT_THAT(o.out, HasSubstr("3h 12m"));
+  EXPECT_THAT(o.out, HasSubstr("SUSPEND"));
+
+  o = omswatch({"history", "np_1", "--db", db_, "--timeline", "--since", "2026-11-29T03:40:00Z",
+                "--format", "csv"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("from,to,oms,status,duration,duration_s,ongoing\r\n"));
+  EXPECT_THAT(o.out, HasSubstr(",prod,RUNNING,28m,1680,1\r\n"));
+  EXPECT_THAT(o.out, ::testing::Not(HasSubstr("SUSPEND")));
+}
+
+TEST_F(CliQueryTest, HistoryShowsTheStoredSamples) {
+  auto o = omswatch({"history", "np_1", "--db", db_, "--since", "2026-11-29T03:11:00Z", "--until",
+                     "2026-11-29T03:14:00Z", "--format", "json"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  auto rows = json::parse(o.out).as_array();
+  // A sample a minute while RUNNING, and the change to SUSPEND when it came.
+  ASSERT_EQ(rows.size(), 3u) << o.out;
+  EXPECT_EQ(rows[0].at("observed_at"), "2026-11-29T03:11:00Z");
+  EXPECT_EQ(rows[1].at("observed_at"), "2026-11-29T03:12:00Z");
+  EXPECT_EQ(rows[1].at("status"), "SUSPEND");
+  EXPECT_EQ(rows[2].at("observed_at"), "2026-11-29T03:13:00Z");
+}
+
+TEST_F(CliQueryTest, StatusShowsTheLatestStateAndPoll) {
+  auto o = omswatch({"status", "--db", db_, "--format", "json"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  auto rows = json::parse(o.out).as_array();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("status"), "RUNNING");
+  EXPECT_EQ(rows[0].at("last_polled_at"), "2026-11-29T04:00:00Z");
+  EXPECT_EQ(rows[0].at("open_conditions"), 1);
+}
+
+TEST_F(CliQueryTest, EventsFilterByProjectKindSeverityAndTime) {
+  auto o =
+      omswatch({"events", "--db", db_, "--project", "np_1", "--kind", "project_suspended",
+                "--severity", "warning", "--since", "2026-11-29T03:00:00Z", "--format", "json"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  auto rows = json::parse(o.out).as_array();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("id"), "evt_suspend");
+  EXPECT_EQ(rows[0].at("deliveries"), "ops:pending");
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--project", "np_2"},
+                                             {"--severity", "critical"},
+                                             {"--kind", "project_failed"},
+                                             {"--until", "2026-11-29T03:00:00Z"}}) {
+    std::vector<std::string> full = {"events", "--db", db_, "--format", "json"};
+    full.insert(full.end(), args.begin(), args.end());
+    o = omswatch(full);
+    ASSERT_EQ(o.code, kExitOk) << o.err;
+    EXPECT_TRUE(json::parse(o.out).as_array().empty()) << args[0];
+  }
+}
+
+TEST_F(CliQueryTest, UsageErrorsSayWhatIsWrong) {
+  auto o = omswatch({"status", "--db", db_, "--since", "1h"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("history ID --timeline"));
+
+  o = omswatch({"history", "np_1", "--db", db_, "--since", "2026-11-29T03:00:00Z", "--until",
+                "2026-11-29T02:00:00Z"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("is later than --until"));
+
+  o = omswatch({"history", "np_1", "--db", db_, "--timeline", "--limit", "5"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("--limit does not apply to --timeline"));
+
+  o = omswatch({"events", "--db", db_, "--since", "yesterday"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("--since 'yesterday' is neither a duration"));
+
+  o = omswatch({"history", "np_1", "--db", dir_.file("missing.db"), "--timeline"});
+  EXPECT_EQ(o.code, kExitNoInput);
+}
+
+}  // namespace
+}  // namespace omswatch::daemon
