@@ -2,9 +2,18 @@
 
 #include <cstdio>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/time.h"
 #include "daemon/dispatcher.h"
 #include "daemon/http_api.h"
 #include "daemon/metrics.h"
@@ -17,6 +26,8 @@ namespace asio = boost::asio;
 
 struct Service::Impl {
   std::shared_ptr<const config::Config> config;
+  asio::any_io_executor http_executor;
+  WallClock clock;
   notifiers::SenderContext sender_context;
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<Metrics> metrics;
@@ -24,7 +35,41 @@ struct Service::Impl {
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Watcher> watcher;
   std::unique_ptr<HttpApi> api;  // destroyed first: it reads all of the above
+  asio::cancellation_signal maintenance_cancel;
   bool stopped = false;
+
+  // Retention: prunes in batches of a few hundred rows (each a short
+  // transaction, so polls never wait long for the database), then gives free
+  // pages back; a full pass every ten minutes.
+  static asio::awaitable<void> maintain(Impl* self, WallClock clock) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto pause = [&](std::chrono::milliseconds d) -> asio::awaitable<bool> {
+      timer.expires_after(d);
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      co_return !ec && !self->stopped;
+    };
+    if (!co_await pause(std::chrono::seconds(30))) co_return;
+    for (;;) {
+      std::int64_t removed = 0;
+      for (;;) {
+        auto pruned = self->store->prune(to_unix_ms(clock()), 500);
+        if (!pruned) {
+          spdlog::warn("pruning old history failed: {}", pruned.error());
+          break;
+        }
+        removed += pruned->removed;
+        if (!pruned->more) break;
+        if (!co_await pause(std::chrono::milliseconds(100))) co_return;
+      }
+      for (int step = 0; removed > 0 && step < 100; ++step) {
+        auto vacuumed = self->store->vacuum_step(256);
+        if (!vacuumed || vacuumed->released == 0 || vacuumed->free_pages == 0) break;
+        if (!co_await pause(std::chrono::milliseconds(100))) co_return;
+      }
+      if (removed > 0) spdlog::info("pruned {} row(s) of history past retention", removed);
+      if (!co_await pause(std::chrono::minutes(10))) co_return;
+    }
+  }
 
   // /healthz: what an operator must look at now.
   HealthReport health(TimePoint now) const {
@@ -55,8 +100,15 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
   impl->config = std::make_shared<const config::Config>(std::move(config));
   const config::Config& cfg = *impl->config;
   WallClock clock = options.clock ? options.clock : [] { return std::chrono::system_clock::now(); };
+  impl->clock = clock;
+  impl->http_executor = ioc.get_executor();
 
-  auto store = storage::Store::open(cfg.daemon.database, storage::OpenMode::read_write);
+  storage::StoreOptions store_options;
+  store_options.sample_every = cfg.storage.sample_every;
+  store_options.keep_samples = cfg.storage.keep_samples;
+  store_options.keep_events = cfg.storage.keep_events;
+  auto store =
+      storage::Store::open(cfg.daemon.database, storage::OpenMode::read_write, store_options);
   if (!store) return make_error(store.error());
   impl->store = std::move(*store);
   impl->metrics = std::make_unique<Metrics>(OMSWATCH_VERSION, clock);
@@ -120,12 +172,15 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
 void Service::start() {
   impl_->dispatcher->start();
   impl_->watcher->start();
+  asio::co_spawn(impl_->http_executor, Impl::maintain(impl_.get(), impl_->clock),
+                 asio::bind_cancellation_slot(impl_->maintenance_cancel.slot(), asio::detached));
 }
 
 void Service::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   if (impl_->api) impl_->api->stop();
+  impl_->maintenance_cancel.emit(asio::cancellation_type::terminal);
   impl_->watcher->stop();
   impl_->dispatcher->stop();
   impl_->http->close_idle();
@@ -151,6 +206,9 @@ Expected<void> Service::reload(config::Config next_config) {
     if (!next_config.find_receiver(r.name)) impl_->dispatcher->remove_sender(r.name);
   }
   for (auto& [name, sender] : changed) impl_->dispatcher->set_sender(name, std::move(sender));
+  if (next_config.storage != current.storage) {
+    spdlog::warn("changes to [storage] take effect at the next restart");
+  }
   if (next_config.daemon.log_level != current.daemon.log_level) {
     spdlog::set_level(spdlog::level::from_str(next_config.daemon.log_level));
   }
