@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/time.h"
+#include "daemon/logging.h"
 #include "daemon/metrics.h"
 #include "daemon/slots.h"
 #include "notifiers/router.h"
@@ -503,8 +504,10 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     counters.events += write.events.size();
     for (const auto& e : write.events) {
       if (options.metrics) options.metrics->event_recorded(e.kind, e.state);
-      spdlog::info("event {} {} {} [{}]: {}", e.kind, e.state,
-                   e.project_id.empty() ? e.oms : e.project_id, e.severity, e.summary);
+      log_event(spdlog::level::info,
+                {{"OMS", e.oms}, {"PROJECT_ID", e.project_id}, {"EVENT_KIND", e.kind}},
+                "event {} {} {} [{}]: {}", e.kind, e.state,
+                e.project_id.empty() ? e.oms : e.project_id, e.severity, e.summary);
     }
     if (!write.deliveries.empty() && options.on_committed) options.on_committed();
     return true;
@@ -569,6 +572,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   // recover; the failures between are debug lines, so an outage does not
   // flood the log.
   void log_poll(const Oms& o, Project& p, const Observation& obs) {
+    LogFieldScope fields({{"OMS", o.config.name}, {"PROJECT_ID", p.id}});
     const bool failed = obs.outcome != Observation::Outcome::ok;
     if (failed && !p.last_poll_failed) {
       spdlog::warn("poll of project {} on {} failed: {}", p.id, o.config.name, obs.error);
