@@ -33,6 +33,10 @@ Commands:
   events         [-c FILE | --db FILE] [--project ID] [--kind K] [--severity S] [--since ...]
                  [--until ...] [--limit N] [--format ...]
                                            detected events with their deliveries, newest first
+  silence add (--project ID | --oms NAME | --kind K ...) --for 2h [--starts TIME] --comment TEXT
+  silence list [--all] [--format ...]     active silences (--all: expired ones too)
+  silence expire ID                       end a silence now
+                                           silences suppress matching deliveries (recorded as silenced)
   notify-test RECEIVER [-c FILE]           send a test message through one receiver; exit 1 when
                                            the platform refused it
   demo                                     a simulated OMS, the daemon and a console receiver
@@ -55,9 +59,10 @@ const std::map<std::string, std::string> kOptions = {
     {"-c", "config"},     {"--config", "config"},     {"--db", "db"},
     {"--format", "format"}, {"--since", "since"},     {"--until", "until"},
     {"--project", "project"}, {"--kind", "kind"},     {"--severity", "severity"},
-    {"--limit", "limit"}};
+    {"--limit", "limit"},     {"--oms", "oms"},       {"--for", "for"},
+    {"--comment", "comment"}, {"--starts", "starts"}};
 // Options that take no value.
-const std::map<std::string, std::string> kFlags = {{"--timeline", "timeline"}};
+const std::map<std::string, std::string> kFlags = {{"--timeline", "timeline"}, {"--all", "all"}};
 
 std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
   Args args;
@@ -359,6 +364,24 @@ int run_cli(int argc, char** argv) {
     if (cmd == "history") return cmd_history(*args);
     if (cmd == "events") return cmd_events(*args);
     if (cmd == "demo") return run_demo(std::cout);
+    if (cmd == "silence") {
+      SilenceArgs sa;
+      sa.positional = args->positional;
+      sa.project = option(*args, "project");
+      sa.oms = option(*args, "oms");
+      sa.kind = option(*args, "kind");
+      sa.duration = option(*args, "for");
+      sa.starts = option(*args, "starts");
+      sa.comment = option(*args, "comment");
+      sa.all = !option(*args, "all").empty();
+      auto format = parse_output_format(option(*args, "format", "table"));
+      if (!format) return usage_error("--format must be table, json or csv");
+      sa.format = *format;
+      int code = kExitOk;
+      auto path = database_path(*args, code);
+      if (!path) return code;
+      return run_silence(*path, sa, std::cout, std::cerr);
+    }
     if (cmd == "notify-test") {
       if (args->positional.size() != 1) return usage_error("notify-test takes one receiver name");
       int code = kExitOk;

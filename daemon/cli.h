@@ -2,10 +2,13 @@
 
 #include <iosfwd>
 #include <optional>
+#include <string>
+#include <vector>
 #include <string_view>
 
 #include "config/config.h"
 #include "daemon/detector.h"
+#include "daemon/table.h"
 
 namespace omswatch::daemon {
 
@@ -26,6 +29,16 @@ std::optional<TimePoint> parse_time_argument(std::string_view text, TimePoint no
 
 // `omswatch demo`.
 int run_demo(std::ostream& out);
+
+struct SilenceArgs {
+  std::vector<std::string> positional;  // add | list | expire ID
+  std::string project, oms, kind, duration, starts, comment;
+  bool all = false;
+  OutputFormat format = OutputFormat::table;
+};
+// `omswatch silence ...` on the database at `database`.
+int run_silence(const std::string& database, const SilenceArgs& args, std::ostream& out,
+                std::ostream& err);
 
 // `omswatch notify-test RECEIVER`: exit 0 when the platform accepted the
 // sample message, 1 when it refused it or could not be reached.

@@ -286,6 +286,31 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     }
     if (!any_due) co_return false;
 
+    // Silenced rows are recorded as such and not sent.
+    const auto silences = store.silences(now_ms);
+    if (!silences.empty()) {
+      std::map<std::int64_t, std::vector<std::int64_t>> silenced;  // by silence id
+      std::erase_if(mine, [&](const storage::PendingDelivery& d) {
+        for (const auto& x : silences) {
+          if (x.matches(d.event)) {
+            silenced[x.id].push_back(d.id);
+            return true;
+          }
+        }
+        return false;
+      });
+      for (const auto& [silence_id, rows] : silenced) {
+        std::string reason = "silence " + std::to_string(silence_id);
+        for (const auto& x : silences) {
+          if (x.id == silence_id && !x.comment.empty()) reason += ": " + x.comment;
+        }
+        check(store.mark_final(rows, "silenced", reason, now_ms));
+        count(name, DeliveryResult::silenced, rows.size());
+        spdlog::info("receiver {}: {} delivery(ies) silenced by {}", name, rows.size(), reason);
+      }
+      if (mine.empty()) co_return true;
+    }
+
     std::vector<std::int64_t> ids;
     std::vector<notifiers::Event> events;
     std::vector<std::int64_t> expired;

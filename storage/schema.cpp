@@ -316,9 +316,29 @@ SELECT p.oms, p.project_id,
  GROUP BY p.oms, p.project_id, hour_at;
 )sql";
 
+// Version 3: silences (`omswatch silence ...`), which suppress matching
+// deliveries; a suppressed delivery is recorded as 'silenced' in the outbox.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE silences (
+  id          INTEGER PRIMARY KEY,
+  oms         TEXT,              -- NULL: any OMS
+  project_id  TEXT,              -- NULL: any project
+  kind        TEXT,              -- NULL: any kind
+  comment     TEXT    NOT NULL DEFAULT '',
+  created_by  TEXT    NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL,
+  starts_at   INTEGER NOT NULL,
+  ends_at     INTEGER NOT NULL,
+  CHECK (oms IS NOT NULL OR project_id IS NOT NULL OR kind IS NOT NULL),
+  CHECK (ends_at > starts_at)
+);
+CREATE INDEX silences_ends ON silences (ends_at);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
+    Migration{3, kSchemaV3},
 };
 
 }  // namespace

@@ -183,6 +183,24 @@ struct EventWithDeliveries {
   std::vector<Delivery> deliveries;
 };
 
+// A silence suppresses the deliveries of matching events while it is active
+// (starts_at <= now < ends_at). Empty fields match anything; at least one is set.
+struct Silence {
+  std::int64_t id = 0;
+  std::string oms;
+  std::string project_id;
+  std::string kind;
+  std::string comment;
+  std::string created_by;
+  TimeMs created_at = 0;
+  TimeMs starts_at = 0;
+  TimeMs ends_at = 0;
+  bool matches(const EventRecord& e) const {
+    return (oms.empty() || oms == e.oms) && (project_id.empty() || project_id == e.project_id) &&
+           (kind.empty() || kind == e.kind);
+  }
+};
+
 enum class OpenMode { read_write, read_only };
 
 class Store {
@@ -256,6 +274,15 @@ class Store {
   // `receiver`, oldest first (for receivers that must be reminded of what
   // holds, such as Alertmanager).
   std::vector<EventRecord> open_conditions_delivered_to(const std::string& receiver);
+
+  // --- silences
+  // Stores a new silence and returns its id; an error when it matches
+  // everything or ends before it starts.
+  Expected<std::int64_t> add_silence(const Silence& silence);
+  // Active at `at` (nullopt: all, expired ones included), newest first.
+  std::vector<Silence> silences(std::optional<TimeMs> active_at);
+  // Ends a silence now; false when no active silence has that id.
+  Expected<bool> expire_silence(std::int64_t id, TimeMs now);
 
   // --- queries
   // Time windows are since <= observed_at < until; an absent bound is open.

@@ -168,3 +168,70 @@ TEST(DeliveryStorm, TwoHundredFailuresBecomeAHandfulOfMessages) {
 
 }  // namespace
 }  // namespace omswatch
+
+namespace omswatch {
+namespace {
+
+TEST(Silences, SuppressMatchingDeliveriesAndRecordThem) {
+  IoThread io;
+  TempDir dir;
+  oms::Simulator sim(io.executor(), "watcher", "pw");
+  io.invoke([&] { sim.start(0); });
+  auto receiver = std::make_unique<WebhookReceiver>(io);
+  for (const auto* id : {"np_s1", "np_s2"}) sim.put_project(project(id, "RUNNING"));
+  const std::string db = dir.file("s.db");
+  std::string toml = "[daemon]\ndatabase = \"" + db + "\"\nlisten = \"\"\n"
+                     "[[oms]]\nname = \"sim\"\nurl = \"" + sim.base_url() + "\"\n"
+                     "username = \"watcher\"\npassword = \"pw\"\ninterval = \"100ms\"\n"
+                     "projects = [\"np_s1\", \"np_s2\"]\n"
+                     "[routes.MEDIUM]\ngroup_wait = \"1s\"\n"
+                     "[[receivers]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
+                     receiver->url() + "\"\n";
+  auto loaded = config::load_string(toml, "s.toml");
+  ASSERT_TRUE(loaded.config);
+  auto service = daemon::Service::create(io.context(), std::move(*loaded.config));
+  ASSERT_TRUE(service) << service.error();
+  io.invoke([&] { (*service)->start(); });
+
+  // The CLI adds a silence to the live database.
+  auto added = testing::run_command({OMSWATCH_BINARY, "silence", "add", "--project", "np_s1", "--for",
+                                     "2h", "--comment", "planned maintenance", "--db", db},
+                                    dir.path().string());
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_NE(added.out.find("silence 1 added"), std::string::npos) << added.out;
+  auto listed = testing::run_command(
+      {OMSWATCH_BINARY, "silence", "list", "--db", db, "--format", "csv"}, dir.path().string());
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("planned maintenance"), std::string::npos) << listed.out;
+
+  for (const auto* id : {"np_s1", "np_s2"}) {
+    sim.update_project(id, [](oms::SimProject& p) { p.progress.status = "FAILED"; });
+  }
+  ASSERT_TRUE(receiver->wait_for("project_failed", "firing", "np_s2"));
+  EXPECT_EQ(receiver->count("project_failed", "firing", "np_s1"), 0u);
+
+  auto events = testing::run_command(
+      {OMSWATCH_BINARY, "events", "--db", db, "--project", "np_s1", "--format", "json"},
+      dir.path().string());
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  EXPECT_NE(events.out.find("hook:silenced"), std::string::npos) << events.out;
+
+  auto expired = testing::run_command({OMSWATCH_BINARY, "silence", "expire", "1", "--db", db},
+                                      dir.path().string());
+  EXPECT_EQ(expired.exit_code, 0) << expired.err;
+  auto again = testing::run_command({OMSWATCH_BINARY, "silence", "expire", "1", "--db", db},
+                                    dir.path().string());
+  EXPECT_EQ(again.exit_code, 1);
+  auto nothing = testing::run_command(
+      {OMSWATCH_BINARY, "silence", "add", "--for", "1h", "--comment", "x", "--db", db},
+      dir.path().string());
+  EXPECT_EQ(nothing.exit_code, 64);
+
+  io.invoke([&] { (*service)->stop(); });
+  receiver.reset();
+  io.invoke([&] { sim.stop(); });
+  io.stop();
+}
+
+}  // namespace
+}  // namespace omswatch

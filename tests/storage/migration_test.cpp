@@ -55,12 +55,12 @@ TEST(Migration, Version1HistoryIsCarriedOverWhole) {
   // The CLI does not migrate: it asks for the daemon.
   auto read_only = Store::open(path, OpenMode::read_only);
   ASSERT_FALSE(read_only.has_value());
-  EXPECT_THAT(read_only.error(), ::testing::HasSubstr("older than version 2"));
+  EXPECT_THAT(read_only.error(), ::testing::HasSubstr("older than version " + std::to_string(latest_schema_version())));
 
   auto opened = Store::open(path, OpenMode::read_write, StoreOptions{});
   ASSERT_TRUE(opened.has_value()) << opened.error();
   auto store = std::move(*opened);
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
   auto h = store->history("np_1", std::nullopt, std::nullopt, 0);
   ASSERT_EQ(h.size(), 4u);
   EXPECT_EQ(h[0].oms, "prod");

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "storage/sqlite.h"
+#include "storage/schema.h"
 #include "storage/store.h"
 #include "tests/storage/storage_test_support.h"
 #include "tests/support/temp_dir.h"
@@ -34,10 +35,10 @@ TEST(StoreOpen, CreatesTheDirectoryAndTheSchema) {
   const std::string path = dir.file("var/lib/omswatch/omswatch.db");
   auto store = open_store(path);
   EXPECT_TRUE(std::filesystem::exists(path));
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
 
   auto db = open_raw(path);
-  EXPECT_EQ(pragma(db, "user_version"), "2");
+  EXPECT_EQ(pragma(db, "user_version"), std::to_string(latest_schema_version()));
   EXPECT_EQ(pragma(db, "journal_mode"), "wal");
   EXPECT_EQ(pragma(db, "auto_vacuum"), "2");  // incremental
   for (const char* table : {"sample_projects", "sample_texts", "sample_rows", "project_state",
@@ -77,7 +78,7 @@ TEST(StoreOpen, ReopenKeepsTheData) {
     OMSWATCH_RECORD(*store, oms_only);
   }
   auto store = open_store(path);
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
   ASSERT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 1u);
   auto states = store->load_project_states();
   ASSERT_EQ(states.size(), 1u);
@@ -186,7 +187,7 @@ TEST(StoreOpen, ReadOnlyStoreReadsButCannotWrite) {
   OMSWATCH_RECORD(*writer, poll_write(ok_sample("np_1", kT0), {event}, {"oncall"}));
 
   auto reader = open_store(path, OpenMode::read_only);
-  EXPECT_EQ(reader->schema_version(), 2);
+  EXPECT_EQ(reader->schema_version(), latest_schema_version());
   EXPECT_EQ(reader->latest_status().size(), 1u);
   ASSERT_EQ(reader->due_deliveries(kT0, 10).size(), 1u);
   const std::int64_t id = reader->due_deliveries(kT0, 10)[0].id;
@@ -207,8 +208,8 @@ TEST(StoreOpen, SecondConnectionFindsTheSchemaInPlace) {
   const std::string path = dir.file("omswatch.db");
   auto first = open_store(path);
   auto second = open_store(path);
-  EXPECT_EQ(first->schema_version(), 2);
-  EXPECT_EQ(second->schema_version(), 2);
+  EXPECT_EQ(first->schema_version(), latest_schema_version());
+  EXPECT_EQ(second->schema_version(), latest_schema_version());
   OMSWATCH_RECORD(*first, poll_write(ok_sample("np_1", kT0)));
   EXPECT_EQ(second->history("np_1", std::nullopt, std::nullopt, 0).size(), 1u);
 }
