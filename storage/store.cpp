@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
-#include <map>
 #include <stdexcept>
 #include <system_error>
 #include <unordered_map>
@@ -152,17 +151,15 @@ SELECT l.oms, l.project_id, l.observed_at, l.outcome, l.status, l.alarm_level, l
   FROM latest_samples AS l
  ORDER BY l.oms, l.project_id)sql";
 
-// The most recent ?4 rows of the window, returned oldest first. Each project
-// key's rows are read in primary-key order.
-constexpr std::string_view kHistory = R"sql(
-SELECT oms, project_id, observed_at, outcome, error, status, alarm_level, current_step,
-       struct_progress, full_progress, incr_checkpoint, reverse_checkpoint, incr_lag_s,
-       reverse_lag_s, latency_us
-  FROM (SELECT * FROM samples
-         WHERE project_id = ?1 AND observed_at >= ?2 AND observed_at < ?3
-         ORDER BY observed_at DESC, oms DESC
-         LIMIT ?4)
- ORDER BY observed_at, oms)sql";
+// The most recent ?4 rows of one project key's window, newest first: a
+// backward primary-key range scan, no sort. Texts are decoded in memory.
+constexpr std::string_view kHistoryOfKey = R"sql(
+SELECT observed_at, outcome, status, alarm_level, current_step, struct_progress, full_progress,
+       incr_checkpoint, incr_lag_s, reverse_checkpoint, reverse_lag_s, latency_us, error
+  FROM sample_rows
+ WHERE project = ?1 AND observed_at >= ?2 AND observed_at < ?3
+ ORDER BY observed_at DESC
+ LIMIT ?4)sql";
 
 // --- the status timeline, one project key at a time
 
@@ -552,7 +549,7 @@ struct Store::Impl {
         load_project_states(db, kLoadProjectStates),
         load_oms_state(db, kLoadOmsState),
         latest_status(db, kLatestStatus),
-        history(db, kHistory),
+        history_of_key(db, kHistoryOfKey),
         events_of_project(db, kEventsOfProject),
         events_of_all(db, kEventsOfAll),
         deliveries_of_event(db, kDeliveriesOfEvent) {}
@@ -678,6 +675,30 @@ struct Store::Impl {
     return it->second ? &*it->second : nullptr;
   }
 
+  // The sample keys of a project id, one per OMS, ordered by OMS.
+  std::vector<std::pair<std::int64_t, std::string>> keys_of(const std::string& project_id) {
+    std::vector<std::pair<std::int64_t, std::string>> keys;
+    ResetOnExit done(project_keys);
+    project_keys.bind(1, project_id);
+    while (project_keys.step()) {
+      keys.emplace_back(project_keys.column_int64(0), project_keys.column_string(1));
+    }
+    return keys;
+  }
+
+  // The text of a key, "" for NULL. Keys are never reused, so a read-only
+  // store may cache them as well.
+  std::string text_of(std::optional<std::int64_t> id) {
+    if (!id) return "";
+    if (auto it = text_of_key_cache.find(*id); it != text_of_key_cache.end()) return it->second;
+    ResetOnExit done(text_of_id);
+    text_of_id.bind(1, *id);
+    std::string text = text_of_id.step() ? text_of_id.column_string(0) : std::string();
+    if (text_of_key_cache.size() >= kMaxCachedTexts) text_of_key_cache.clear();
+    text_of_key_cache.emplace(*id, text);
+    return text;
+  }
+
   void commit_pending(PendingWrite& pending) {
     for (auto& [key, id] : pending.projects) project_key_cache.emplace(std::move(key), id);
     for (auto& [text, id] : pending.texts) cache_text(text, id);
@@ -691,6 +712,7 @@ struct Store::Impl {
   SampleCounts counts;
   std::unordered_map<std::string, std::int64_t> project_key_cache;
   std::unordered_map<std::string, std::int64_t> text_cache;
+  std::unordered_map<std::int64_t, std::string> text_of_key_cache;
   std::unordered_map<std::int64_t, std::optional<StoredSample>> last_stored_cache;
   std::int64_t prune_cursor = 0;  // the project key prune() continues after
   Statement insert_sample;
@@ -725,7 +747,7 @@ struct Store::Impl {
   Statement load_project_states;
   Statement load_oms_state;
   Statement latest_status;
-  Statement history;
+  Statement history_of_key;
   Statement events_of_project;
   Statement events_of_all;
   Statement deliveries_of_event;
@@ -1081,8 +1103,9 @@ SELECT id, oms, project_id, kind, comment, created_by, created_at, starts_at, en
 }
 
 Expected<bool> Store::expire_silence(std::int64_t id, TimeMs now) {
-  Statement st(impl_->db,
-               "UPDATE silences SET ends_at = max(starts_at + 1, ?2) WHERE id = ?1 AND ends_at > ?2");
+  Statement st(
+      impl_->db,
+      "UPDATE silences SET ends_at = max(starts_at + 1, ?2) WHERE id = ?1 AND ends_at > ?2");
   st.bind(1, id);
   st.bind(2, now);
   if (auto done = st.run(); !done) return make_error("cannot expire the silence: " + done.error());
@@ -1178,31 +1201,43 @@ std::vector<ProjectStatus> Store::latest_status() {
 
 std::vector<Sample> Store::history(const std::string& project_id, std::optional<TimeMs> since,
                                    std::optional<TimeMs> until, int limit) {
-  Statement& st = impl_->history;
-  ResetOnExit done(st);
-  st.bind(1, project_id);
-  st.bind(2, since.value_or(kMinTime));
-  st.bind(3, until.value_or(kMaxTime));
-  st.bind(4, sql_limit(limit));
+  Impl& s = *impl_;
+  auto tx = Transaction::begin(s.db, Transaction::Mode::deferred);
+  if (!tx) throw StorageError("cannot read the history: " + tx.error());
   std::vector<Sample> out;
-  while (st.step()) {
-    Sample x;
-    x.oms = st.column_string(0);
-    x.project_id = st.column_string(1);
-    x.observed_at = st.column_int64(2);
-    x.outcome = st.column_string(3);
-    x.error = st.column_string(4);
-    x.status = st.column_string(5);
-    x.alarm_level = st.column_string(6);
-    x.current_step = st.column_string(7);
-    x.struct_progress = st.column_optional_int(8);
-    x.full_progress = st.column_optional_int(9);
-    x.incr_checkpoint = st.column_string(10);
-    x.reverse_checkpoint = st.column_string(11);
-    x.incr_lag_s = st.column_optional_int64(12);
-    x.reverse_lag_s = st.column_optional_int64(13);
-    x.latency_us = st.column_int64(14);
-    out.push_back(std::move(x));
+  for (const auto& [key, oms] : s.keys_of(project_id)) {
+    Statement& st = s.history_of_key;
+    ResetOnExit done(st);
+    st.bind(1, key);
+    st.bind(2, since.value_or(kMinTime));
+    st.bind(3, until.value_or(kMaxTime));
+    st.bind(4, sql_limit(limit));
+    while (st.step()) {
+      Sample x;
+      x.oms = oms;
+      x.project_id = project_id;
+      x.observed_at = st.column_int64(0);
+      x.outcome = outcome_text(st.column_int64(1));
+      x.status = s.text_of(st.column_optional_int64(2));
+      x.alarm_level = s.text_of(st.column_optional_int64(3));
+      x.current_step = s.text_of(st.column_optional_int64(4));
+      x.struct_progress = st.column_optional_int(5);
+      x.full_progress = st.column_optional_int(6);
+      x.incr_checkpoint = st.column_string(7);
+      x.incr_lag_s = st.column_optional_int64(8);
+      x.reverse_checkpoint = st.column_string(9);
+      x.reverse_lag_s = st.column_optional_int64(10);
+      x.latency_us = st.column_int64(11);
+      x.error = st.column_string(12);
+      out.push_back(std::move(x));
+    }
+  }
+  // Oldest first, by time then OMS; of several OMS, the most recent `limit`.
+  std::sort(out.begin(), out.end(), [](const Sample& a, const Sample& b) {
+    return a.observed_at != b.observed_at ? a.observed_at < b.observed_at : a.oms < b.oms;
+  });
+  if (limit > 0 && out.size() > static_cast<std::size_t>(limit)) {
+    out.erase(out.begin(), out.end() - limit);
   }
   return out;
 }
@@ -1216,25 +1251,7 @@ std::vector<StatusInterval> Store::status_timeline(const std::string& project_id
   auto tx = Transaction::begin(s.db, Transaction::Mode::deferred);
   if (!tx) throw StorageError("cannot read the status timeline: " + tx.error());
 
-  std::vector<std::pair<std::int64_t, std::string>> keys;
-  {
-    ResetOnExit done(s.project_keys);
-    s.project_keys.bind(1, project_id);
-    while (s.project_keys.step()) {
-      keys.emplace_back(s.project_keys.column_int64(0), s.project_keys.column_string(1));
-    }
-  }
-  std::map<std::int64_t, std::string> texts;
-  auto text_of = [&](std::optional<std::int64_t> id) -> std::string {
-    if (!id) return "";
-    auto it = texts.find(*id);
-    if (it != texts.end()) return it->second;
-    ResetOnExit done(s.text_of_id);
-    s.text_of_id.bind(1, *id);
-    std::string text = s.text_of_id.step() ? s.text_of_id.column_string(0) : std::string();
-    texts.emplace(*id, text);
-    return text;
-  };
+  const auto keys = s.keys_of(project_id);
   auto bind_run = [](Statement& st, std::int64_t outcome, std::optional<std::int64_t> status) {
     st.bind(3, outcome);
     st.bind(4, status);
@@ -1302,7 +1319,7 @@ std::vector<StatusInterval> Store::status_timeline(const std::string& project_id
       interval.oms = oms;
       interval.project_id = project_id;
       interval.outcome = outcome_text(runs[i].outcome);
-      interval.status = text_of(runs[i].status);
+      interval.status = s.text_of(runs[i].status);
       interval.from = runs[i].from;
       if (i + 1 < runs.size()) {
         interval.to = runs[i + 1].from;
