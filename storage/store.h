@@ -246,7 +246,9 @@ class Store {
   Expected<PruneResult> prune(TimeMs now, int max_rows);
   // Gives at most `pages` free pages back to the file system (PRAGMA
   // incremental_vacuum), in one short transaction. Pruned space is reused by
-  // new rows anyway: this only shrinks the file.
+  // new rows anyway: this only shrinks the file, so it is worth it when much
+  // of the file is free (after keep_samples was shortened), not after every
+  // pass. vacuum_step(0) only reports free_pages and page_count.
   Expected<VacuumResult> vacuum_step(int pages);
 
   std::vector<ProjectState> load_project_states();

@@ -212,6 +212,13 @@ TEST_F(RetentionTest, VacuumGivesFreePagesBack) {
   ASSERT_EQ(prune_all(*store, kT0 + 5 * kDay, 500), 1999);
   const auto size_before = std::filesystem::file_size(path_);
 
+  // Zero pages: a report, nothing released.
+  auto probe = store->vacuum_step(0);
+  ASSERT_TRUE(probe.has_value()) << probe.error();
+  EXPECT_EQ(probe->released, 0);
+  EXPECT_GT(probe->free_pages, 600);
+  EXPECT_GT(probe->page_count, probe->free_pages);
+
   auto step = store->vacuum_step(100);
   ASSERT_TRUE(step.has_value()) << step.error();
   EXPECT_EQ(step->released, 100);
