@@ -42,7 +42,7 @@ package: deps
 # `make bench-history`: a week of 1,000 projects polled every 10 s, written
 # through the real storage code into a database in a temporary directory; then
 # the history and status queries and the retention calls are timed (figures in
-# docs/schema.md, "Size and speed"). Release build in $(BENCH_DIR); about 40
+# docs/schema.md, "Size and speed"). Release build in $(BENCH_DIR); about 30
 # minutes on a 2-core machine (BENCH_DAYS=1 for a quick look).
 BENCH_DIR ?= build-bench
 BENCH_DAYS ?= 7

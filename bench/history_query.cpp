@@ -4,6 +4,7 @@
 // and vacuum_step().
 //
 //   history_query --db FILE [--project np_100001] [--runs 7] [--prune-keep 3d]
+//                 [--prune-rows 500] [--vacuum-pages 256]
 
 #include <algorithm>
 #include <chrono>
@@ -48,7 +49,7 @@ void time_query(const char* what, int runs, const std::function<std::size_t()>& 
 [[noreturn]] void usage(const char* message) {
   std::fprintf(stderr,
                "history_query: %s\nusage: history_query --db FILE [--project ID] [--runs N] "
-               "[--prune-keep 3d]\n",
+               "[--prune-keep 3d] [--prune-rows 500] [--vacuum-pages 256]\n",
                message);
   std::exit(64);
 }
@@ -60,6 +61,8 @@ int main(int argc, char** argv) {
   std::string project = "np_100001";
   int runs = 7;
   std::optional<std::chrono::milliseconds> prune_keep;
+  int prune_rows = 500;
+  int vacuum_pages = 256;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) usage(("missing value of " + a).c_str());
@@ -70,6 +73,10 @@ int main(int argc, char** argv) {
       project = v;
     } else if (a == "--runs") {
       runs = std::max(1, std::atoi(v.c_str()));
+    } else if (a == "--prune-rows") {
+      prune_rows = std::max(1, std::atoi(v.c_str()));
+    } else if (a == "--vacuum-pages") {
+      vacuum_pages = std::max(1, std::atoi(v.c_str()));
     } else if (a == "--prune-keep") {
       prune_keep = config::parse_duration(v);
       if (!prune_keep) usage("--prune-keep takes a duration");
@@ -126,7 +133,7 @@ int main(int argc, char** argv) {
     const auto t0 = Clock::now();
     for (;;) {
       const auto t = Clock::now();
-      auto r = store.prune(now, 500);
+      auto r = store.prune(now, prune_rows);
       times.push_back(ms_since(t));
       if (!r) {
         std::fprintf(stderr, "history_query: %s\n", r.error().c_str());
@@ -138,16 +145,17 @@ int main(int argc, char** argv) {
     const double total = ms_since(t0);
     std::sort(times.begin(), times.end());
     std::printf(
-        "prune(now, 500) down to %lld ms: %zu calls removed %lld rows in %.0f ms; "
+        "prune(now, %d) down to %lld ms: %zu calls removed %lld rows in %.0f ms; "
         "per call median %.2f ms, p99 %.2f ms, max %.2f ms\n",
-        static_cast<long long>(prune_keep->count()), times.size(), static_cast<long long>(removed),
-        total, times[times.size() / 2], times[times.size() * 99 / 100], times.back());
+        prune_rows, static_cast<long long>(prune_keep->count()), times.size(),
+        static_cast<long long>(removed), total, times[times.size() / 2],
+        times[times.size() * 99 / 100], times.back());
     times.clear();
     std::int64_t released = 0;
     storage::VacuumResult last;
     for (int i = 0; i < 100'000; ++i) {
       const auto t = Clock::now();
-      auto v = store.vacuum_step(256);
+      auto v = store.vacuum_step(vacuum_pages);
       times.push_back(ms_since(t));
       if (!v) {
         std::fprintf(stderr, "history_query: %s\n", v.error().c_str());
@@ -159,9 +167,9 @@ int main(int argc, char** argv) {
     }
     std::sort(times.begin(), times.end());
     std::printf(
-        "vacuum_step(256): %zu calls released %lld pages (%.1f MiB); per call median "
+        "vacuum_step(%d): %zu calls released %lld pages (%.1f MiB); per call median "
         "%.2f ms, max %.2f ms; file now %lld pages\n",
-        times.size(), static_cast<long long>(released),
+        vacuum_pages, times.size(), static_cast<long long>(released),
         static_cast<double>(released) * 4096 / 1048576.0, times[times.size() / 2], times.back(),
         static_cast<long long>(last.page_count));
   }
