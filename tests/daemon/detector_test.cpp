@@ -253,7 +253,9 @@ TEST(Detector, OmsUnreachableIsOneAlertPerOutage) {
   for (int i = 0; i < 12; ++i) {
     auto d = detect_oms(s, "prod", false, "connection refused", 2, kStart + i * 15s, t);
     s = d.state;
-    if (i < 5) EXPECT_TRUE(d.findings.empty()) << i;
+    if (i < 5) {
+      EXPECT_TRUE(d.findings.empty()) << i;
+    }
     all.insert(all.end(), d.findings.begin(), d.findings.end());
   }
   auto d = detect_oms(s, "prod", true, "", 2, kStart + 5min, t);
