@@ -78,12 +78,7 @@ std::string dingtalk_lines(std::string_view markdown) {
 
 DeliveryOutcome read_reply(const net::HttpResponse& res) {
   auto reply = read_platform_reply(res.body, {"errcode"}, {"errmsg"});
-  if (!reply) {
-    return {DeliveryOutcome::Result::retry,
-            "HTTP " + std::to_string(res.status) +
-                " without DingTalk's errcode: " + bounded_snippet(res.body),
-            std::nullopt};
-  }
+  if (!reply) return missing_platform_code(res, "DingTalk's errcode");
   const std::string code = " (errcode " + std::to_string(reply->code) + ": " + reply->message + ")";
   switch (reply->code) {
     case kOk:
@@ -132,13 +127,7 @@ class DingTalkSender final : public Sender {
     }
     auto req = json_post(std::move(url), render_dingtalk_payload(events), receiver_, ctx_.env);
     auto res = co_await ctx_.http->send(std::move(req));
-    co_return outcome_from_http(res,
-                                [](const net::HttpResponse& r) -> std::optional<DeliveryOutcome> {
-                                  auto outcome = read_reply(r);
-                                  if (outcome.result == DeliveryOutcome::Result::delivered)
-                                    return std::nullopt;
-                                  return outcome;
-                                });
+    co_return outcome_from_http(res, accept_when_delivered(read_reply));
   }
 
  private:

@@ -65,12 +65,7 @@ json::object markdown_element(std::string content) {
 DeliveryOutcome read_reply(const net::HttpResponse& res) {
   // Bots made before 2021 answer {"StatusCode":0,"StatusMessage":"success"}.
   auto reply = read_platform_reply(res.body, {"code", "StatusCode"}, {"msg", "StatusMessage"});
-  if (!reply) {
-    return {DeliveryOutcome::Result::retry,
-            "HTTP " + std::to_string(res.status) +
-                " without Feishu's code: " + bounded_snippet(res.body),
-            std::nullopt};
-  }
+  if (!reply) return missing_platform_code(res, "Feishu's code");
   const std::string code = " (code " + std::to_string(reply->code) + ": " + reply->message + ")";
   switch (reply->code) {
     case kOk:
@@ -115,13 +110,7 @@ class FeishuSender final : public Sender {
                          render_feishu_payload(events, timestamp, receiver_.secret.reveal()),
                          receiver_, ctx_.env);
     auto res = co_await ctx_.http->send(std::move(req));
-    co_return outcome_from_http(res,
-                                [](const net::HttpResponse& r) -> std::optional<DeliveryOutcome> {
-                                  auto outcome = read_reply(r);
-                                  if (outcome.result == DeliveryOutcome::Result::delivered)
-                                    return std::nullopt;
-                                  return outcome;
-                                });
+    co_return outcome_from_http(res, accept_when_delivered(read_reply));
   }
 
  private:

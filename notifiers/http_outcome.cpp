@@ -73,6 +73,21 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
 
 }  // namespace
 
+PlatformCheck accept_when_delivered(DeliveryOutcome (*read_reply)(const net::HttpResponse&)) {
+  return [read_reply](const net::HttpResponse& r) -> std::optional<DeliveryOutcome> {
+    auto outcome = read_reply(r);
+    if (outcome.result == DeliveryOutcome::Result::delivered) return std::nullopt;
+    return outcome;
+  };
+}
+
+DeliveryOutcome missing_platform_code(const net::HttpResponse& res, std::string_view what) {
+  return {DeliveryOutcome::Result::retry,
+          "HTTP " + std::to_string(res.status) + " without " + std::string(what) + ": " +
+              bounded_snippet(res.body),
+          std::nullopt};
+}
+
 DeliveryOutcome outcome_from_http(const boost::system::result<net::HttpResponse>& result,
                                   const PlatformCheck& check) {
   DeliveryOutcome out;

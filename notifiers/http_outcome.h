@@ -17,6 +17,14 @@ namespace omswatch::notifiers {
 // errcode, Slack's "ok"); nullopt when the platform says it accepted the message.
 using PlatformCheck = std::function<std::optional<DeliveryOutcome>(const net::HttpResponse&)>;
 
+// The PlatformCheck of a platform whose reply reader gives a full outcome:
+// a `delivered` reading means "accepted".
+PlatformCheck accept_when_delivered(DeliveryOutcome (*read_reply)(const net::HttpResponse&));
+
+// A 2xx reply that lacks the platform's success code (`what`, e.g.
+// "DingTalk's errcode"): worth a retry, with a bounded snippet of the body.
+DeliveryOutcome missing_platform_code(const net::HttpResponse& res, std::string_view what);
+
 // Transport failures, 408, 429 and 5xx are worth a retry (honouring Retry-After);
 // other non-2xx answers are final rejections.
 DeliveryOutcome outcome_from_http(const boost::system::result<net::HttpResponse>& result,

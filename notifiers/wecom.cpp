@@ -46,12 +46,7 @@ std::string escape_tags(std::string_view text) {
 
 DeliveryOutcome read_reply(const net::HttpResponse& res) {
   auto reply = read_platform_reply(res.body, {"errcode"}, {"errmsg"});
-  if (!reply) {
-    return {DeliveryOutcome::Result::retry,
-            "HTTP " + std::to_string(res.status) +
-                " without WeCom's errcode: " + bounded_snippet(res.body),
-            std::nullopt};
-  }
+  if (!reply) return missing_platform_code(res, "WeCom's errcode");
   const std::string code = " (errcode " + std::to_string(reply->code) + ": " + reply->message + ")";
   switch (reply->code) {
     case kOk:
@@ -82,13 +77,7 @@ class WeComSender final : public Sender {
     }
     auto req = json_post(receiver_.url.reveal(), render_wecom_payload(events), receiver_, ctx_.env);
     auto res = co_await ctx_.http->send(std::move(req));
-    co_return outcome_from_http(res,
-                                [](const net::HttpResponse& r) -> std::optional<DeliveryOutcome> {
-                                  auto outcome = read_reply(r);
-                                  if (outcome.result == DeliveryOutcome::Result::delivered)
-                                    return std::nullopt;
-                                  return outcome;
-                                });
+    co_return outcome_from_http(res, accept_when_delivered(read_reply));
   }
 
  private:
