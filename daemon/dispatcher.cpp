@@ -1,10 +1,8 @@
 #include "daemon/dispatcher.h"
 
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <random>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -12,10 +10,14 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
+#include <cmath>
+#include <cstdio>
+#include <random>
 
 #include "common/time.h"
+#include "daemon/logging.h"
 #include "daemon/metrics.h"
+#include "daemon/write_backoff.h"
 #include "storage/store.h"
 
 namespace omswatch::daemon {
@@ -47,7 +49,8 @@ notifiers::Event to_event(const storage::EventRecord& r, const config::Config* c
   e.id = r.id;
   e.project_name = r.project_name;
   if (config) {
-    if (const auto* oms = config->find_oms(r.oms)) e.link = console_link(oms->console_url, r.project_id);
+    if (const auto* oms = config->find_oms(r.oms))
+      e.link = console_link(oms->console_url, r.project_id);
   }
   e.kind = r.kind;
   e.state = r.state;
@@ -65,6 +68,10 @@ notifiers::Event to_event(const storage::EventRecord& r, const config::Config* c
 }  // namespace
 
 struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
+  struct FinalOutcome {
+    std::string status;  // "delivered", "failed" or "silenced"
+    std::string reason;
+  };
   struct Worker {
     std::unique_ptr<notifiers::Sender> sender;
     std::unique_ptr<asio::steady_timer> wake;
@@ -76,6 +83,13 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     // For senders that re-send what holds (Alertmanager): the latest firing
     // event of each open condition delivered, by oms/project/kind.
     std::map<std::string, notifiers::Event> open;
+    // Rows whose outcome is known but could not be written yet (the database
+    // refused the write): kept here, never sent again, and written first
+    // once writes succeed, so a delivered event is not delivered twice.
+    std::map<std::int64_t, FinalOutcome> unrecorded;
+    FailureRun delivery_run;  // failed attempts (retries) in a row
+    FailureRun reject_run;    // messages refused for good since the last delivery
+    FailureRun reminder_run;
   };
 
   static std::string condition_key(const notifiers::Event& e) {
@@ -99,6 +113,8 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::any_io_executor ex, storage::Store& st,
        std::map<std::string, std::unique_ptr<notifiers::Sender>> s, WallClock c, RetryPolicy p)
       : executor(ex), store(st), clock(std::move(c)), policy(p), sweep(ex) {
+    own_backoff = std::make_unique<WriteBackoff>();
+    write_backoff = own_backoff.get();
     for (auto& [name, sender] : s) set_sender(name, std::move(sender));
   }
 
@@ -109,6 +125,72 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::string, std::shared_ptr<Worker>> workers;
   std::shared_ptr<const config::Config> config;
   Metrics* metrics = nullptr;
+  std::unique_ptr<WriteBackoff> own_backoff;
+  WriteBackoff* write_backoff = nullptr;
+  FailureRun write_run;  // outbox updates failed or skipped
+  std::string last_write_error;
+  FailureRun read_run;  // outbox reads failed
+
+  // Writes to the outbox unless the database is refusing writes (then it
+  // fails at once); false when the write failed or was skipped. A run of
+  // failures is logged as one (FailureRun).
+  template <class Write>
+  bool write_outbox(Write&& write) {
+    const bool tried = write_backoff->may_write();
+    Expected<void> done = tried ? Expected<void>(write()) : Expected<void>(make_error("skipped"));
+    if (done) {
+      write_backoff->succeeded();
+      if (write_run.failing()) {
+        const auto lasted = write_run.lasted();
+        spdlog::info("the outbox can be updated again after {} ({} update(s) failed or waited)",
+                     describe_lasted(lasted), write_run.recovered());
+      }
+      return true;
+    }
+    if (tried) {
+      write_backoff->failed();
+      last_write_error = done.error();
+    }
+    switch (write_run.failed()) {
+      case FailureRun::Say::start:
+        spdlog::error(
+            "could not update the outbox: {}. Deliveries go on; their outcomes are "
+            "written once the database accepts writes",
+            done.error());
+        break;
+      case FailureRun::Say::summary:
+        spdlog::warn(
+            "the outbox still cannot be updated after {} ({} attempts); the latest "
+            "error: {}",
+            describe_lasted(write_run.lasted()), write_run.failures(), last_write_error);
+        break;
+      case FailureRun::Say::quiet:
+        if (tried) spdlog::debug("could not update the outbox: {}", done.error());
+        break;
+    }
+    return false;
+  }
+
+  void read_failed(const std::string& what, const std::string& error) {
+    switch (read_run.failed()) {
+      case FailureRun::Say::start:
+        spdlog::error("{}: {}; tried again every few seconds", what, error);
+        break;
+      case FailureRun::Say::summary:
+        spdlog::warn("{} after {} ({} attempts): {}", what, describe_lasted(read_run.lasted()),
+                     read_run.failures(), error);
+        break;
+      case FailureRun::Say::quiet:
+        spdlog::debug("{}: {}", what, error);
+        break;
+    }
+  }
+  void read_succeeded() {
+    if (!read_run.failing()) return;
+    const auto lasted = read_run.lasted();
+    spdlog::info("the outbox can be read again after {} ({} failed reads)", describe_lasted(lasted),
+                 read_run.recovered());
+  }
 
   void count(const std::string& receiver, DeliveryResult result, std::size_t n) {
     if (metrics && n > 0) metrics->delivery_finished(receiver, result, n);
@@ -161,11 +243,25 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
       if (w.open.empty()) continue;
       std::vector<notifiers::Event> events;
       for (const auto& [key, e] : w.open) events.push_back(e);
-      auto outcome = co_await w.sender->send(events, "resend_" + name + "_" + std::to_string(++round));
+      auto outcome =
+          co_await w.sender->send(events, "resend_" + name + "_" + std::to_string(++round));
       if (w.retired) co_return;
       if (outcome.result != notifiers::DeliveryOutcome::Result::delivered) {
-        spdlog::warn("receiver {}: reminder of {} open condition(s) not delivered: {}", name,
-                     events.size(), outcome.detail);
+        switch (w.reminder_run.failed()) {
+          case FailureRun::Say::start:
+          case FailureRun::Say::summary:
+            spdlog::warn(
+                "receiver {}: reminder of {} open condition(s) not delivered ({} in a "
+                "row): {}",
+                name, events.size(), w.reminder_run.failures(), outcome.detail);
+            break;
+          case FailureRun::Say::quiet:
+            spdlog::debug("receiver {}: reminder not delivered: {}", name, outcome.detail);
+            break;
+        }
+      } else if (w.reminder_run.failing()) {
+        spdlog::info("receiver {}: reminders are delivered again after {} failure(s)", name,
+                     w.reminder_run.recovered());
       }
     }
   }
@@ -215,9 +311,12 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
       }
     }
     if (orphans.empty()) return;
-    auto r = store.mark_final(orphans, "failed", "receiver is no longer configured",
-                              to_unix_ms(clock()));
-    if (!r) spdlog::error("could not update the outbox: {}", r.error());
+    if (!write_outbox([&] {
+          return store.mark_final(orphans, "failed", "receiver is no longer configured",
+                                  to_unix_ms(clock()));
+        })) {
+      return;  // tried again at the next sweep
+    }
     counters.failed += orphans.size();
   }
 
@@ -228,8 +327,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
       try {
         self->fail_orphans(self->store.due_deliveries(now_ms, 1000));
         next = self->store.next_due_at();
+        self->read_succeeded();
       } catch (const std::exception& e) {
-        spdlog::error("cannot read the outbox: {}", e.what());
+        self->read_failed("cannot read the outbox", e.what());
         next = now_ms + 5000;
       }
       if (next && *next <= now_ms) {
@@ -237,11 +337,13 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         for (auto& [name, w] : self->workers) w->wake->cancel();
         next = now_ms + 1000;
       }
-      auto wait = next ? std::chrono::milliseconds(*next - now_ms) : std::chrono::milliseconds(60'000);
-      self->sweep.expires_after(std::clamp(wait, std::chrono::milliseconds(10),
-                                           std::chrono::milliseconds(60'000)));
+      auto wait =
+          next ? std::chrono::milliseconds(*next - now_ms) : std::chrono::milliseconds(60'000);
+      self->sweep.expires_after(
+          std::clamp(wait, std::chrono::milliseconds(10), std::chrono::milliseconds(60'000)));
       co_await self->sweep.async_wait(asio::as_tuple(asio::use_awaitable));
-      if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+      if ((co_await asio::this_coro::cancellation_state).cancelled() !=
+          asio::cancellation_type::none) {
         co_return;
       }
     }
@@ -254,18 +356,22 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
       bool sent = false;
       try {
         sent = co_await self->deliver_due(name, w);
+        self->read_succeeded();
       } catch (const std::exception& e) {
-        // The database failed under us (disk full, I/O error): the rows stay
-        // pending and are tried again when the next commit or retry wakes us.
-        spdlog::error("receiver {}: cannot read or update the outbox: {}", name, e.what());
+        // The database failed under us (an I/O error): the rows stay pending
+        // and are tried again when the next commit or retry wakes us.
+        self->read_failed("receiver " + name + ": cannot read the outbox", e.what());
+        w.not_before = std::chrono::steady_clock::now() + std::chrono::seconds(5);
       }
       if (w.retired) co_return;
       if (sent) continue;  // more may be due
       const auto now = std::chrono::steady_clock::now();
-      w.wake->expires_after(w.not_before > now ? w.not_before - now
-                                               : std::chrono::steady_clock::duration(std::chrono::hours(1)));
+      w.wake->expires_after(w.not_before > now
+                                ? w.not_before - now
+                                : std::chrono::steady_clock::duration(std::chrono::hours(1)));
       co_await w.wake->async_wait(asio::as_tuple(asio::use_awaitable));
-      if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+      if ((co_await asio::this_coro::cancellation_state).cancelled() !=
+          asio::cancellation_type::none) {
         co_return;
       }
     }
@@ -276,10 +382,14 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<bool> deliver_due(const std::string& name, Worker& w) {
     if (std::chrono::steady_clock::now() < w.not_before) co_return false;
     const auto now_ms = to_unix_ms(clock());
+    if (!record_unrecorded(w, now_ms)) {
+      pause_for_writes(w);
+      co_return false;
+    }
     std::vector<storage::PendingDelivery> mine;
     bool any_due = false;
     for (auto& d : store.due_deliveries(now_ms + group_window_ms(name), 1000)) {
-      if (d.receiver != name) continue;
+      if (d.receiver != name || w.unrecorded.count(d.id)) continue;
       any_due = any_due || d.next_attempt_at <= now_ms;
       mine.push_back(std::move(d));
       if (static_cast<int>(mine.size()) >= policy.max_events_per_message) break;
@@ -304,7 +414,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         for (const auto& x : silences) {
           if (x.id == silence_id && !x.comment.empty()) reason += ": " + x.comment;
         }
-        check(store.mark_final(rows, "silenced", reason, now_ms));
+        finish(w, rows, "silenced", reason, now_ms);
         count(name, DeliveryResult::silenced, rows.size());
         spdlog::info("receiver {}: {} delivery(ies) silenced by {}", name, rows.size(), reason);
       }
@@ -327,7 +437,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     if (!expired.empty()) {
       spdlog::error("receiver {}: giving up {} delivery(ies) older than {}s", name, expired.size(),
                     policy.max_age.count() / 1000);
-      check(store.mark_final(expired, "failed", "gave up: older than max_age", now_ms));
+      finish(w, expired, "failed", "gave up: older than max_age", now_ms);
       counters.failed += expired.size();
       count(name, DeliveryResult::failed, expired.size());
     }
@@ -351,32 +461,67 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
             if (e.state == "resolved") w.open.erase(condition_key(e));
           }
         }
-        check(store.mark_delivered(ids, done_ms));
+        finish(w, ids, "delivered", "", done_ms);
         counters.delivered += ids.size();
         count(name, DeliveryResult::delivered, ids.size());
         spdlog::debug("receiver {}: delivered {} event(s) ({})", name, ids.size(), outcome.detail);
+        if (w.delivery_run.failing() || w.reject_run.failing()) {
+          const auto lasted = w.delivery_run.lasted();
+          const auto failed = w.delivery_run.recovered();
+          const auto refused = w.reject_run.recovered();
+          spdlog::info(
+              "receiver {} accepts deliveries again after {} ({} failed attempt(s), {} "
+              "message(s) refused)",
+              name, describe_lasted(lasted), failed, refused);
+        }
         co_return true;
       case notifiers::DeliveryOutcome::Result::rejected:
-        check(store.mark_final(ids, "failed", outcome.detail, done_ms));
+        finish(w, ids, "failed", outcome.detail, done_ms);
         counters.failed += ids.size();
         count(name, DeliveryResult::failed, ids.size());
-        spdlog::error("receiver {} refused {} event(s) for good: {}", name, ids.size(),
-                      outcome.detail);
+        switch (w.reject_run.failed()) {
+          case FailureRun::Say::start:
+          case FailureRun::Say::summary:
+            spdlog::error(
+                "receiver {} refused {} event(s) for good ({} message(s) refused since "
+                "the last delivery): {}",
+                name, ids.size(), w.reject_run.failures(), outcome.detail);
+            break;
+          case FailureRun::Say::quiet:
+            spdlog::debug("receiver {} refused {} event(s) for good: {}", name, ids.size(),
+                          outcome.detail);
+            break;
+        }
         co_return true;
       case notifiers::DeliveryOutcome::Result::retry: {
         auto delay = backoff(attempts);
         if (outcome.retry_after) {
           delay = std::max<std::chrono::milliseconds>(delay, *outcome.retry_after);
         }
-        check(store.mark_retry(ids, done_ms + delay.count(), outcome.detail));
+        if (!write_outbox(
+                [&] { return store.mark_retry(ids, done_ms + delay.count(), outcome.detail); })) {
+          // The rows stay due in the database: this receiver waits out the
+          // delay in memory instead.
+          w.not_before = std::chrono::steady_clock::now() + delay;
+        }
         counters.retried += ids.size();
         count(name, DeliveryResult::retry, ids.size());
-        if (attempts == 0) {
-          spdlog::warn("receiver {}: delivery failed, retrying in {}ms: {}", name, delay.count(),
-                       outcome.detail);
-        } else {
-          spdlog::debug("receiver {}: attempt {} failed, retrying in {}ms: {}", name,
-                        attempts + 1, delay.count(), outcome.detail);
+        switch (w.delivery_run.failed()) {
+          case FailureRun::Say::start:
+            spdlog::warn("receiver {}: delivery failed, retrying in {}ms: {}", name, delay.count(),
+                         outcome.detail);
+            break;
+          case FailureRun::Say::summary:
+            spdlog::warn(
+                "receiver {}: deliveries still fail after {} ({} failed attempts); the "
+                "latest: {}",
+                name, describe_lasted(w.delivery_run.lasted()), w.delivery_run.failures(),
+                outcome.detail);
+            break;
+          case FailureRun::Say::quiet:
+            spdlog::debug("receiver {}: attempt {} failed, retrying in {}ms: {}", name,
+                          attempts + 1, delay.count(), outcome.detail);
+            break;
         }
         sweep.cancel();  // recompute the next due time
         co_return false;
@@ -388,28 +533,63 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   std::chrono::milliseconds backoff(int attempts) {
     // Exponential with full jitter over the upper half: spreads retries of
     // many rows without ever retrying sooner than half the nominal delay.
-    double nominal = static_cast<double>(policy.first_delay.count()) *
-                     std::pow(2.0, std::min(attempts, 20));
+    double nominal =
+        static_cast<double>(policy.first_delay.count()) * std::pow(2.0, std::min(attempts, 20));
     nominal = std::min(nominal, static_cast<double>(policy.max_delay.count()));
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     return std::chrono::milliseconds(static_cast<std::int64_t>(nominal * jitter(rng)));
   }
 
-  static void check(const Expected<void>& r) {
-    if (!r) spdlog::error("could not update the outbox: {}", r.error());
+  // Records the final outcome of rows, or keeps it in memory until the
+  // database accepts writes (record_unrecorded).
+  void finish(Worker& w, const std::vector<std::int64_t>& ids, const std::string& status,
+              const std::string& reason, storage::TimeMs now_ms) {
+    if (ids.empty()) return;
+    if (write_final(ids, status, reason, now_ms)) return;
+    for (auto id : ids) w.unrecorded[id] = FinalOutcome{status, reason};
+  }
+
+  bool write_final(const std::vector<std::int64_t>& ids, const std::string& status,
+                   const std::string& reason, storage::TimeMs now_ms) {
+    return write_outbox([&] {
+      return status == "delivered" ? store.mark_delivered(ids, now_ms)
+                                   : store.mark_final(ids, status, reason, now_ms);
+    });
+  }
+
+  // Writes what is kept in memory; false while the database still refuses.
+  bool record_unrecorded(Worker& w, storage::TimeMs now_ms) {
+    if (w.unrecorded.empty()) return true;
+    std::map<std::pair<std::string, std::string>, std::vector<std::int64_t>> groups;
+    for (const auto& [id, f] : w.unrecorded) groups[{f.status, f.reason}].push_back(id);
+    for (const auto& [key, ids] : groups) {
+      if (!write_final(ids, key.first, key.second, now_ms)) return false;
+      for (auto id : ids) w.unrecorded.erase(id);
+    }
+    return true;
+  }
+
+  void pause_for_writes(Worker& w) {
+    w.not_before = std::max(write_backoff->resume_at(),
+                            std::chrono::steady_clock::now() + std::chrono::seconds(1));
   }
 };
 
 Dispatcher::Dispatcher(asio::any_io_executor executor, storage::Store& store,
                        std::map<std::string, std::unique_ptr<notifiers::Sender>> senders,
                        WallClock clock, RetryPolicy policy)
-    : impl_(std::make_shared<Impl>(executor, store, std::move(senders), std::move(clock), policy)) {}
+    : impl_(std::make_shared<Impl>(executor, store, std::move(senders), std::move(clock), policy)) {
+}
 Dispatcher::~Dispatcher() { impl_->stop(); }
-void Dispatcher::set_sender(const std::string& receiver, std::unique_ptr<notifiers::Sender> sender) {
+void Dispatcher::set_sender(const std::string& receiver,
+                            std::unique_ptr<notifiers::Sender> sender) {
   impl_->set_sender(receiver, std::move(sender));
 }
 void Dispatcher::remove_sender(const std::string& receiver) { impl_->remove_sender(receiver); }
 void Dispatcher::set_metrics(Metrics* metrics) { impl_->metrics = metrics; }
+void Dispatcher::set_write_backoff(WriteBackoff* backoff) {
+  impl_->write_backoff = backoff ? backoff : impl_->own_backoff.get();
+}
 void Dispatcher::set_config(std::shared_ptr<const config::Config> config) {
   impl_->policy.first_delay = config->delivery.first_retry;
   impl_->policy.max_delay = config->delivery.max_retry;

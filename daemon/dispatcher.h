@@ -6,13 +6,12 @@
 // or the receiver refused it for good. One coroutine per receiver, so a slow
 // receiver holds up no other.
 
+#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
-
-#include <boost/asio/any_io_executor.hpp>
 
 #include "daemon/watcher.h"
 #include "notifiers/sender.h"
@@ -24,6 +23,7 @@ class Store;
 namespace omswatch::daemon {
 
 class Metrics;
+class WriteBackoff;
 
 struct RetryPolicy {
   std::chrono::milliseconds first_delay{5'000};
@@ -59,6 +59,9 @@ class Dispatcher {
   void set_config(std::shared_ptr<const config::Config> config);
   // Counts deliveries by receiver and result when set; must outlive the dispatcher.
   void set_metrics(Metrics* metrics);
+  // Shares the watcher's pause of database writes (write_backoff.h); must
+  // outlive the dispatcher. Without it the dispatcher keeps its own.
+  void set_write_backoff(WriteBackoff* backoff);
   void remove_sender(const std::string& receiver);
 
   const DispatcherCounters& counters() const;

@@ -182,4 +182,11 @@ void setup_logging(const std::string& level) {
   spdlog::set_default_logger(std::move(logger));
 }
 
+std::string describe_lasted(std::chrono::steady_clock::duration d) {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 2 * 3600) return std::to_string(s / 60) + "m";
+  return std::to_string(s / 3600) + "h";
+}
+
 }  // namespace omswatch::daemon

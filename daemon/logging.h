@@ -33,6 +33,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -45,6 +46,53 @@
 namespace omswatch::daemon {
 
 inline constexpr std::size_t kMaxLogFieldBytes = 2048;
+
+// A run of failures of one thing (the database, one OMS's polls, one
+// receiver): decides which of its failures deserve a log line, so that an
+// outage of hours writes a handful of lines instead of one per attempt: the
+// first failure of a run, then a summary at most every `summary_every`
+// while the run lasts; the caller logs one line when recovered() ends a
+// run. The rest are the caller's debug lines. Not thread-safe (one loop).
+class FailureRun {
+ public:
+  using Clock = std::chrono::steady_clock;
+  enum class Say { start, summary, quiet };
+
+  explicit FailureRun(Clock::duration summary_every = std::chrono::minutes(5))
+      : summary_every_(summary_every) {}
+
+  // Counts one failure at `now`.
+  Say failed(Clock::time_point now = Clock::now()) {
+    if (failures_++ == 0) {
+      since_ = now;
+      last_said_ = now;
+      return Say::start;
+    }
+    if (now - last_said_ >= summary_every_) {
+      last_said_ = now;
+      return Say::summary;
+    }
+    return Say::quiet;
+  }
+  // Ends the run; the number of failures it had (0: none was running).
+  std::uint64_t recovered() { return std::exchange(failures_, 0); }
+
+  bool failing() const { return failures_ > 0; }
+  std::uint64_t failures() const { return failures_; }
+  // How long the run has lasted at `now` (zero when none is running).
+  Clock::duration lasted(Clock::time_point now = Clock::now()) const {
+    return failures_ ? now - since_ : Clock::duration::zero();
+  }
+
+ private:
+  Clock::duration summary_every_;
+  std::uint64_t failures_ = 0;
+  Clock::time_point since_{};
+  Clock::time_point last_said_{};
+};
+
+// "12s", "4m", "2h" for a log line about how long something lasted.
+std::string describe_lasted(std::chrono::steady_clock::duration d);
 
 // Installs the default logger "omswatch" at `level` ("info", "debug", ...):
 // journald when stderr_is_journal(), stderr otherwise. May be called again

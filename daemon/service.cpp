@@ -1,6 +1,6 @@
 #include "daemon/service.h"
 
-#include <cstdio>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -11,13 +11,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
+#include <cstdio>
 
 #include "common/time.h"
 #include "daemon/dispatcher.h"
 #include "daemon/http_api.h"
 #include "daemon/metrics.h"
 #include "daemon/systemd_notify.h"
+#include "daemon/write_backoff.h"
 #include "net/http_client.h"
 #include "storage/store.h"
 
@@ -30,6 +31,7 @@ struct Service::Impl {
   WallClock clock;
   notifiers::SenderContext sender_context;
   std::unique_ptr<storage::Store> store;
+  WriteBackoff write_backoff;  // shared by every writer of the store
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<net::HttpClient> http;
   std::unique_ptr<Dispatcher> dispatcher;
@@ -52,18 +54,25 @@ struct Service::Impl {
     for (;;) {
       std::int64_t removed = 0;
       for (;;) {
+        // While the database refuses writes, pruning waits for the next pass
+        // instead of stalling the loop on the busy timeout.
+        if (!self->write_backoff.may_write()) break;
         auto pruned = self->store->prune(to_unix_ms(clock()), 500);
         if (!pruned) {
+          self->write_backoff.failed();
           spdlog::warn("pruning old history failed: {}", pruned.error());
           break;
         }
+        self->write_backoff.succeeded();
         removed += pruned->removed;
         if (!pruned->more) break;
         if (!co_await pause(std::chrono::milliseconds(100))) co_return;
       }
       // Pruned space is reused by new rows anyway: the file is shrunk only
       // when a tenth of it is free, 32 pages (about a millisecond) a call.
-      if (auto probe = self->store->vacuum_step(0);
+      if (auto probe = self->write_backoff.may_write()
+                           ? self->store->vacuum_step(0)
+                           : Expected<storage::VacuumResult>(make_error("writes are paused"));
           probe && probe->free_pages > probe->page_count / 10) {
         for (int step = 0; step < 10'000; ++step) {
           auto vacuumed = self->store->vacuum_step(32);
@@ -85,9 +94,9 @@ struct Service::Impl {
                           " times in a row");
     }
     for (const auto& [oms, since] : watcher->unreachable_oms()) {
-      r.reasons.push_back("OMS " + oms + " unreachable for " +
-                          config::format_duration(
-                              std::chrono::duration_cast<config::Duration>(now - since)));
+      r.reasons.push_back(
+          "OMS " + oms + " unreachable for " +
+          config::format_duration(std::chrono::duration_cast<config::Duration>(now - since)));
     }
     r.ok = r.reasons.empty();
     return r;
@@ -138,15 +147,17 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
     if (!sender) return make_error(sender.error());
     senders.emplace(r.name, std::move(*sender));
   }
-  impl->dispatcher = std::make_unique<Dispatcher>(ioc.get_executor(), *impl->store,
-                                                  std::move(senders), clock);
+  impl->dispatcher =
+      std::make_unique<Dispatcher>(ioc.get_executor(), *impl->store, std::move(senders), clock);
   impl->dispatcher->set_config(impl->config);
   impl->dispatcher->set_metrics(impl->metrics.get());
+  impl->dispatcher->set_write_backoff(&impl->write_backoff);
   Dispatcher* dispatcher = impl->dispatcher.get();
   WatcherOptions watcher_options;
   watcher_options.clock = clock;
   watcher_options.on_committed = [dispatcher] { dispatcher->notify(); };
   watcher_options.metrics = impl->metrics.get();
+  watcher_options.write_backoff = &impl->write_backoff;
   impl->watcher = std::make_unique<Watcher>(ioc.get_executor(), impl->config, *impl->store,
                                             *impl->http, std::move(watcher_options));
 

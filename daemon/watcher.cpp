@@ -1,7 +1,6 @@
 #include "daemon/watcher.h"
 
-#include <random>
-#include <set>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -11,12 +10,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <spdlog/spdlog.h>
+#include <random>
+#include <set>
 
 #include "common/time.h"
 #include "daemon/logging.h"
 #include "daemon/metrics.h"
 #include "daemon/slots.h"
+#include "daemon/write_backoff.h"
 #include "notifiers/router.h"
 #include "oms/client.h"
 #include "storage/store.h"
@@ -27,8 +28,8 @@ using namespace std::chrono_literals;
 using SteadyDuration = std::chrono::steady_clock::duration;
 
 std::string new_event_id() {
-  static thread_local std::mt19937_64 rng{std::random_device{}() ^
-                                          (static_cast<std::uint64_t>(std::random_device{}()) << 32)};
+  static thread_local std::mt19937_64 rng{
+      std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32)};
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id = "evt_";
   for (int i = 0; i < 2; ++i) {
@@ -55,6 +56,11 @@ namespace {
 
 constexpr int kListPageSize = 150;
 constexpr int kMaxListPages = 1000;  // 150,000 projects: far beyond one daemon's budget
+// Projects of one OMS whose failing polls get a warning line of their own in
+// one run of failures; beyond that one line says that more fail, and a
+// summary follows while they do, so an OMS that fails every request of 200
+// projects writes a handful of lines, not 200 per interval.
+constexpr int kProjectLinesPerRun = 3;
 
 std::string level_or_medium(const std::string& level) { return level.empty() ? "MEDIUM" : level; }
 
@@ -84,8 +90,8 @@ bool same_connection(const config::OmsDeployment& a, const config::OmsDeployment
 
 std::unique_ptr<oms::Client> make_oms_client(net::HttpClient& http,
                                              const config::OmsDeployment& d) {
-  return oms::make_client(
-      http, oms::Endpoint{d.name, d.url, d.username, d.password.reveal(), d.timeout});
+  return oms::make_client(http,
+                          oms::Endpoint{d.name, d.url, d.username, d.password.reveal(), d.timeout});
 }
 
 }  // namespace
@@ -99,6 +105,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     bool discovered = false;  // returned by ListProjects
     bool active = true;       // false once no longer watched: its loop ends
     bool last_poll_failed = false;
+    bool failure_logged = false;  // its run of failures got a warning line of its own
     std::optional<TimePoint> name_tried_at;
     asio::cancellation_signal cancel;
   };
@@ -112,13 +119,26 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     bool active = true;
     bool discovering = false;
     asio::cancellation_signal discover_cancel;
+    // Logging of failing polls and listings (see log_poll).
+    FailureRun poll_run;
+    std::size_t projects_failing = 0;
+    int projects_logged = 0;
+    bool more_failing_logged = false;
+    FailureRun list_run;
   };
 
   Impl(asio::any_io_executor ex, std::shared_ptr<const config::Config> cfg, storage::Store& st,
        net::HttpClient& http_client, WatcherOptions opts)
-      : executor(ex), config(std::move(cfg)), store(st), http(http_client),
+      : executor(ex),
+        config(std::move(cfg)),
+        store(st),
+        http(http_client),
         options(std::move(opts)) {
     if (!options.clock) options.clock = [] { return std::chrono::system_clock::now(); };
+    if (!options.write_backoff) {
+      own_backoff = std::make_unique<WriteBackoff>();
+      options.write_backoff = own_backoff.get();
+    }
   }
 
   asio::any_io_executor executor;
@@ -129,6 +149,9 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::string, std::shared_ptr<Oms>> deployments;
   std::map<std::pair<std::string, std::string>, ProjectState> saved;
   WatcherCounters counters;
+  std::unique_ptr<WriteBackoff> own_backoff;
+  FailureRun store_run;  // failed and skipped writes
+  std::string last_store_error;
   std::mt19937_64 rng{std::random_device{}()};
   bool stopped = false;
 
@@ -230,6 +253,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     }
     p->active = false;
     p->cancel.emit(asio::cancellation_type::terminal);
+    if (p->last_poll_failed) poll_recovered(o, *p, /*log_project=*/false);
     o.projects.erase(it);
     if (options.metrics) options.metrics->forget_project(o.config.name, id);
     spdlog::info("no longer watching project {} on {}{}{}", id, o.config.name,
@@ -244,14 +268,19 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     for (const auto& [kind, c] : state.firing) {
       auto lasted = std::chrono::duration_cast<Duration>(now - c.since);
       findings.push_back(
-          {kind, "resolved", c.severity,
+          {kind,
+           "resolved",
+           c.severity,
            id + " is no longer watched (" + reason + ") after " + config::format_duration(lasted),
            {{"duration_s", std::chrono::duration_cast<std::chrono::seconds>(lasted).count()},
             {"reason", reason}}});
     }
     state.firing.clear();
-    findings.push_back({"project_removed", "notice", Severity::info,
-                        id + " is no longer watched: " + reason, {{"reason", reason}}});
+    findings.push_back({"project_removed",
+                        "notice",
+                        Severity::info,
+                        id + " is no longer watched: " + reason,
+                        {{"reason", reason}}});
   }
 
   void apply(std::shared_ptr<const config::Config> next) {
@@ -393,17 +422,16 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     const TimePoint now = options.clock();
     const bool ok = obs.outcome == Observation::Outcome::ok;
     // The route (and its thresholds) of the level the project has now.
-    std::string level = level_or_medium(ok && !obs.progress.alarm_level.empty()
-                                            ? obs.progress.alarm_level
-                                            : p.state.alarm_level);
+    std::string level = level_or_medium(
+        ok && !obs.progress.alarm_level.empty() ? obs.progress.alarm_level : p.state.alarm_level);
     ProjectDetection det = detect(p.state, p.id, obs, now, thresholds_for(*config, level));
     const bool gone = ok && is_gone_status(obs.progress.status);
     if (gone) finish_project(p.id, det.state, "status is " + obs.progress.status, det.findings);
 
     std::string oms_level = oms_route_level(o, p, det.state.alarm_level);
-    OmsDetection oms_det = detect_oms(o.state, o.config.name, obs.outcome != Observation::Outcome::failed,
-                                      obs.error, o.projects.size(), now,
-                                      thresholds_for(*config, oms_level));
+    OmsDetection oms_det =
+        detect_oms(o.state, o.config.name, obs.outcome != Observation::Outcome::failed, obs.error,
+                   o.projects.size(), now, thresholds_for(*config, oms_level));
 
     storage::ObservationWrite write;
     write.now = to_unix_ms(now);
@@ -423,9 +451,9 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     log_poll(o, p, obs);
     if (Metrics* m = options.metrics) {
       m->poll_completed(o.config.name,
-                        ok                                               ? PollResult::ok
+                        ok                                                 ? PollResult::ok
                         : obs.outcome == Observation::Outcome::unavailable ? PollResult::unavailable
-                                                                         : PollResult::error,
+                                                                           : PollResult::error,
                         std::chrono::duration<double>(latency));
       if (ok) {
         const auto& sample = *write.sample;
@@ -481,26 +509,51 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   }
 
   bool commit(const storage::ObservationWrite& write, const Oms& o, const Project& p) {
-    auto committed = store.record(write);
+    WriteBackoff& backoff = *options.write_backoff;
+    const bool tried = backoff.may_write();
+    Expected<void> committed = tried ? store.record(write) : Expected<void>(make_error("skipped"));
     if (!committed) {
       if (options.metrics) options.metrics->database_write_failed();
       ++counters.store_errors;
       ++counters.consecutive_store_errors;
-      // The first failure of a run of them is an error; the rest are debug lines.
-      if (counters.consecutive_store_errors == 1) {
-        spdlog::error("could not store the poll of project {} on {}: {}", p.id, o.config.name,
-                      committed.error());
+      if (tried) {
+        backoff.failed();
+        last_store_error = committed.error();
       } else {
-        spdlog::debug("could not store the poll of project {} on {} ({} failures in a row): {}",
-                      p.id, o.config.name, counters.consecutive_store_errors, committed.error());
+        ++counters.store_skipped;
+      }
+      switch (store_run.failed()) {
+        case FailureRun::Say::start:
+          spdlog::error(
+              "could not store the poll of project {} on {}: {}. Until the database accepts "
+              "writes, polls go on without being stored, writes are retried after a pause "
+              "(up to 30s), and what they detect is detected again once they succeed",
+              p.id, o.config.name, committed.error());
+          break;
+        case FailureRun::Say::summary:
+          spdlog::warn(
+              "the database still refuses writes after {}: {} poll(s) not stored; "
+              "the latest error: {}",
+              describe_lasted(store_run.lasted()), store_run.failures(), last_store_error);
+          break;
+        case FailureRun::Say::quiet:
+          if (tried) {
+            spdlog::debug("could not store the poll of project {} on {} ({} in a row): {}", p.id,
+                          o.config.name, counters.consecutive_store_errors, committed.error());
+          }
+          break;
       }
       return false;
     }
-    if (counters.consecutive_store_errors > 0) {
-      spdlog::info("the database accepts writes again after {} failure(s)",
-                   counters.consecutive_store_errors);
-      counters.consecutive_store_errors = 0;
+    backoff.succeeded();
+    if (store_run.failing()) {
+      const auto lasted = store_run.lasted();
+      spdlog::info(
+          "the database accepts writes again after {}: {} poll(s) were not stored; "
+          "what they detected is being detected again",
+          describe_lasted(lasted), store_run.recovered());
     }
+    counters.consecutive_store_errors = 0;
     counters.events += write.events.size();
     for (const auto& e : write.events) {
       if (options.metrics) options.metrics->event_recorded(e.kind, e.state);
@@ -524,8 +577,8 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     return notifiers::highest_alarm_level(levels);
   }
 
-  storage::Sample make_sample(const Oms& o, const Project& p, const Observation& obs,
-                              TimePoint now, std::chrono::microseconds latency) {
+  storage::Sample make_sample(const Oms& o, const Project& p, const Observation& obs, TimePoint now,
+                              std::chrono::microseconds latency) {
     storage::Sample s;
     s.oms = o.config.name;
     s.project_id = p.id;
@@ -568,23 +621,69 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     return s;
   }
 
-  // One warning when a project's polls start failing and one line when they
-  // recover; the failures between are debug lines, so an outage does not
-  // flood the log.
-  void log_poll(const Oms& o, Project& p, const Observation& obs) {
+  // Failing polls are logged per OMS, so that an outage writes a bounded
+  // number of lines whatever the number of projects: a warning for each of
+  // the first kProjectLinesPerRun projects that start failing, one line when
+  // more do, a summary every five minutes while any fails, and one line when
+  // each logged project (and, after a larger run, every project) recovers.
+  // Every other failure is a debug line.
+  void log_poll(Oms& o, Project& p, const Observation& obs) {
     LogFieldScope fields({{"OMS", o.config.name}, {"PROJECT_ID", p.id}});
     const bool failed = obs.outcome != Observation::Outcome::ok;
-    if (failed && !p.last_poll_failed) {
-      spdlog::warn("poll of project {} on {} failed: {}", p.id, o.config.name, obs.error);
-    } else if (failed) {
-      spdlog::debug("poll of project {} on {} failed again: {}", p.id, o.config.name, obs.error);
-    } else if (p.last_poll_failed) {
-      spdlog::info("poll of project {} on {} succeeds again", p.id, o.config.name);
-    } else {
-      spdlog::debug("polled project {} on {}: {} {}", p.id, o.config.name, obs.progress.status,
-                    obs.progress.current_step);
+    if (!failed) {
+      if (p.last_poll_failed) {
+        poll_recovered(o, p, /*log_project=*/true);
+      } else {
+        spdlog::debug("polled project {} on {}: {} {}", p.id, o.config.name, obs.progress.status,
+                      obs.progress.current_step);
+      }
+      p.last_poll_failed = false;
+      return;
     }
-    p.last_poll_failed = failed;
+    const auto say = o.poll_run.failed();
+    if (!p.last_poll_failed) {
+      ++o.projects_failing;
+      if (o.projects_logged < kProjectLinesPerRun) {
+        ++o.projects_logged;
+        p.failure_logged = true;
+        spdlog::warn("poll of project {} on {} failed: {}", p.id, o.config.name, obs.error);
+      } else if (!o.more_failing_logged) {
+        o.more_failing_logged = true;
+        spdlog::warn(
+            "polls of more projects on {} fail ({} now; the latest, {}: {}); a summary "
+            "follows every 5m while they do",
+            o.config.name, o.projects_failing, p.id, obs.error);
+      } else {
+        spdlog::debug("poll of project {} on {} failed: {}", p.id, o.config.name, obs.error);
+      }
+    } else {
+      spdlog::debug("poll of project {} on {} failed again: {}", p.id, o.config.name, obs.error);
+    }
+    if (say == FailureRun::Say::summary) {
+      spdlog::warn(
+          "{} of {} project(s) on {} still fail their polls after {} ({} failed polls); "
+          "the latest, {}: {}",
+          o.projects_failing, o.projects.size(), o.config.name,
+          describe_lasted(o.poll_run.lasted()), o.poll_run.failures(), p.id, obs.error);
+    }
+    p.last_poll_failed = true;
+  }
+
+  void poll_recovered(Oms& o, Project& p, bool log_project) {
+    if (o.projects_failing > 0) --o.projects_failing;
+    if (p.failure_logged && log_project) {
+      spdlog::info("poll of project {} on {} succeeds again", p.id, o.config.name);
+    }
+    p.failure_logged = false;
+    if (o.projects_failing > 0) return;
+    const auto lasted = o.poll_run.lasted();
+    const auto failures = o.poll_run.recovered();
+    if (o.more_failing_logged) {
+      spdlog::info("polls of every project on {} succeed again after {} ({} failed polls)",
+                   o.config.name, describe_lasted(lasted), failures);
+    }
+    o.projects_logged = 0;
+    o.more_failing_logged = false;
   }
 
   // --- discovery
@@ -620,8 +719,22 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
       if (!call.ok() || !call.reply.data) {
         // An incomplete listing changes nothing: a project missing from it
         // may only be on the page that failed.
-        spdlog::warn("cannot list the projects of OMS {}: {}", o->config.name,
-                     call.transport_error.value_or(describe_api_error(call.reply.error)));
+        const std::string error =
+            call.transport_error.value_or(describe_api_error(call.reply.error));
+        switch (o->list_run.failed()) {
+          case FailureRun::Say::start:
+            spdlog::warn("cannot list the projects of OMS {}: {}; tried again every {}",
+                         o->config.name, error, config::format_duration(o->config.discover_every));
+            break;
+          case FailureRun::Say::summary:
+            spdlog::warn("still cannot list the projects of OMS {} after {} ({} attempts): {}",
+                         o->config.name, describe_lasted(o->list_run.lasted()),
+                         o->list_run.failures(), error);
+            break;
+          case FailureRun::Say::quiet:
+            spdlog::debug("cannot list the projects of OMS {}: {}", o->config.name, error);
+            break;
+        }
         co_return;
       }
       auto& items = call.reply.data->items;
@@ -629,13 +742,18 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
       for (auto& item : items) listed.push_back(std::move(item));
       if (n < static_cast<std::size_t>(kListPageSize)) break;
     }
+    if (o->list_run.failing()) {
+      const auto lasted = o->list_run.lasted();
+      spdlog::info("listing the projects of OMS {} works again after {} ({} failed attempts)",
+                   o->config.name, describe_lasted(lasted), o->list_run.recovered());
+    }
     const auto& labels = o->config.discover_labels;
     std::set<std::string> wanted;
     for (const auto& item : listed) {
       if (item.id.empty() || is_gone_status(item.status)) continue;
       if (!o->config.discover_types.empty() &&
-          std::find(o->config.discover_types.begin(), o->config.discover_types.end(),
-                    item.type) == o->config.discover_types.end()) {
+          std::find(o->config.discover_types.begin(), o->config.discover_types.end(), item.type) ==
+              o->config.discover_types.end()) {
         continue;
       }
       if (!labels.empty() && std::none_of(item.labels.begin(), item.labels.end(), [&](auto& l) {
@@ -648,7 +766,8 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
       Project& p = add_project(o, item.id, random_offset(o->config));
       p.discovered = true;
       if (!item.name.empty()) p.name = item.name;
-      if (added) spdlog::info("discovered project {} ({}) on {}", item.id, item.name, o->config.name);
+      if (added)
+        spdlog::info("discovered project {} ({}) on {}", item.id, item.name, o->config.name);
     }
     std::vector<std::string> gone;
     for (auto& [id, p] : o->projects) {
@@ -669,7 +788,9 @@ Watcher::~Watcher() { impl_->stop(); }
 
 void Watcher::start() { impl_->start(); }
 void Watcher::stop() { impl_->stop(); }
-void Watcher::apply(std::shared_ptr<const config::Config> config) { impl_->apply(std::move(config)); }
+void Watcher::apply(std::shared_ptr<const config::Config> config) {
+  impl_->apply(std::move(config));
+}
 const WatcherCounters& Watcher::counters() const { return impl_->counters; }
 
 std::size_t Watcher::watched_projects() const {

@@ -9,13 +9,12 @@
 // turns RELEASED or DELETED gets a final `project_removed` event and is no
 // longer polled; apply() takes a reloaded configuration.
 
+#include <boost/asio/any_io_executor.hpp>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
 
 #include "config/config.h"
 #include "daemon/detector.h"
@@ -30,6 +29,7 @@ class Store;
 namespace omswatch::daemon {
 
 class Metrics;
+class WriteBackoff;
 using WallClock = std::function<TimePoint()>;
 
 struct WatcherCounters {
@@ -38,7 +38,8 @@ struct WatcherCounters {
   std::uint64_t polls_failed = 0;
   std::uint64_t events = 0;
   std::uint64_t store_errors = 0;
-  std::uint64_t consecutive_store_errors = 0;
+  std::uint64_t consecutive_store_errors = 0;  // failed or skipped writes since the last commit
+  std::uint64_t store_skipped = 0;             // writes skipped while the database refused them
 };
 
 struct WatcherOptions {
@@ -46,6 +47,9 @@ struct WatcherOptions {
   std::function<void()> on_committed;  // after each commit that queued deliveries
   Metrics* metrics = nullptr;          // counts polls, projects and events when set
   std::chrono::milliseconds name_retry_after{std::chrono::minutes(10)};
+  // Shared with everything else that writes to the store (the dispatcher,
+  // retention); must outlive the watcher. When null the watcher keeps its own.
+  WriteBackoff* write_backoff = nullptr;
 };
 
 class Watcher {
