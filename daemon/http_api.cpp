@@ -317,6 +317,7 @@ json::object status_row(const storage::ProjectStatus& s) {
   o["incr_lag_s"] = optional_number(s.incr_lag_s);
   o["open_conditions"] = s.open_conditions;
   o["observed_at"] = time_text(s.observed_at);
+  o["last_polled_at"] = time_text(s.last_polled_at);
   o["outcome"] = s.outcome;
   o["error"] = text_or_null(s.error);
   return o;

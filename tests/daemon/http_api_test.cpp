@@ -128,6 +128,7 @@ TEST_F(HttpApiTest, ProjectsListTheLatestSampleOfEachProject) {
   EXPECT_EQ(np1.at("struct_progress"), 100);
   EXPECT_EQ(np1.at("incr_lag_s"), 5);
   EXPECT_EQ(np1.at("observed_at"), "2026-11-29T03:50:00Z");
+  EXPECT_EQ(np1.at("last_polled_at"), "2026-11-29T03:50:00Z");
   EXPECT_EQ(np1.at("outcome"), "ok");
   EXPECT_TRUE(np1.at("error").is_null());
   EXPECT_EQ(np1.at("open_conditions"), 1) << np1;  // incr_lagging fires
