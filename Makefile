@@ -57,3 +57,19 @@ bench-history: deps
 		$(BENCH_DIR)/bench/history_fill --db "$$tmp/history.db" --projects $(BENCH_PROJECTS) \
 			--days $(BENCH_DAYS) && \
 		$(BENCH_DIR)/bench/history_query --db "$$tmp/history.db" --prune-keep 3d
+
+# `make bench-perf`: omswatch's polling cost at 100, 1,000 and 10,000 projects
+# against a floor (bare HTTP exchanges) and a plain Python poller, notification
+# latency, drift and database growth; Release build in $(PERF_DIR); prints the
+# tables and writes them into docs/performance.md. About 12 minutes on a
+# 2-core machine; PERF_QUICK=1 for short windows (about 5 minutes).
+PERF_DIR ?= build-perf
+PERF_QUICK ?=
+
+.PHONY: bench-perf
+bench-perf: deps
+	cmake -S . -B $(PERF_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DOMSWATCH_BUILD_TESTS=OFF \
+		-DOMSWATCH_BUILD_BENCH=ON
+	cmake --build $(PERF_DIR) -j $(JOBS) --target omswatch omswatch-sim perf_floor perf_sim
+	python3 bench/perf/run_perf.py --build $(PERF_DIR) --doc docs/performance.md \
+		$(if $(PERF_QUICK),--quick)
