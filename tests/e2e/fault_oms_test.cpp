@@ -1,0 +1,163 @@
+// Faults of an OMS on the real daemon: it keeps polling the healthy OMS and
+// delivering what it detects there, logs a bounded number of lines about the
+// fault, recovers by itself when the fault goes, and every event the database
+// holds reaches the receiver exactly once.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "tests/e2e/fault_rig.h"
+
+namespace omswatch {
+namespace {
+
+using namespace std::chrono_literals;
+using oms::Fault;
+using testing::Daemon;
+using testing::FaultyReceiver;
+using testing::IoThread;
+using testing::SimOms;
+using testing::TempDir;
+
+std::string fault_config(const std::string& db, const std::string& bad_url,
+                         const std::vector<std::string>& bad_ids, const std::string& bad_interval,
+                         const std::string& good_url, const std::string& receiver_url) {
+  return "[daemon]\ndatabase = \"" + db +
+         "\"\nlisten = \"\"\nlog_level = \"info\"\n"
+         "[detect]\nunreachable_after = 2\nunavailable_after = 2\n"
+         "[[oms]]\nname = \"bad\"\nurl = \"" +
+         bad_url +
+         "\"\nusername = \"watcher\"\n"
+         "password = \"pw\"\ninterval = \"" +
+         bad_interval +
+         "\"\ntimeout = \"500ms\"\n"
+         "max_in_flight = 16\nprojects = " +
+         testing::toml_list(bad_ids) +
+         "\n"
+         "[[oms]]\nname = \"good\"\nurl = \"" +
+         good_url +
+         "\"\nusername = \"watcher\"\n"
+         "password = \"pw\"\ninterval = \"200ms\"\nprojects = [\"np_good\"]\n"
+         "[delivery]\nfirst_retry = \"200ms\"\nmax_retry = \"1s\"\n"
+         "[routes.MEDIUM]\ngroup_wait = \"0s\"\n"
+         "[[receivers]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
+         receiver_url + "\"\ntimeout = \"2s\"\n";
+}
+
+// Lines about the faulty OMS, and all lines besides events, stay few.
+void expect_few_lines(const std::string& log, std::size_t about_bad) {
+  auto lines = testing::log_lines_besides_events(log);
+  EXPECT_LE(testing::count_containing(lines, " on bad"), about_bad) << log;
+  EXPECT_LE(lines.size(), about_bad + 12) << log;
+}
+
+void run_oms_fault(Fault fault, const std::string& bad_interval = "300ms") {
+  IoThread io;
+  TempDir dir;
+  SimOms bad(io, testing::project_ids("np_bad_", 3));
+  SimOms good(io, {"np_good"});
+  FaultyReceiver receiver(io);
+  const std::string db = dir.file("fault.db");
+  Daemon daemon(dir, fault_config(db, bad.url(), testing::project_ids("np_bad_", 3), bad_interval,
+                                  good.url(), receiver.url()));
+  ASSERT_TRUE(good.wait_polls(3)) << daemon.log();
+  ASSERT_TRUE(bad.wait_polls(6)) << daemon.log();
+
+  bad.sim.set_fault(fault);
+  bad.set_status("np_bad_1", "SUSPEND");  // seen once the fault is gone
+  good.set_status("np_good", "SUSPEND");
+  // The healthy OMS is polled and its transition delivered during the fault.
+  ASSERT_TRUE(receiver.wait_for("project_suspended", "firing", "np_good")) << daemon.log();
+  if (fault == Fault::api_failure) {
+    ASSERT_TRUE(receiver.wait_for_count("project_unavailable", "firing", 3)) << daemon.log();
+  } else {
+    ASSERT_TRUE(receiver.wait_for("oms_unreachable", "firing", "")) << daemon.log();
+  }
+  ASSERT_TRUE(good.wait_polls(30)) << daemon.log();
+  ASSERT_TRUE(bad.wait_polls(10)) << daemon.log();  // the faulty OMS is still polled
+
+  bad.sim.set_fault(Fault::none);
+  ASSERT_TRUE(receiver.wait_for("project_suspended", "firing", "np_bad_1")) << daemon.log();
+  if (fault == Fault::api_failure) {
+    ASSERT_TRUE(receiver.wait_for_count("project_unavailable", "resolved", 3)) << daemon.log();
+  } else {
+    ASSERT_TRUE(receiver.wait_for("oms_unreachable", "resolved", "")) << daemon.log();
+  }
+  ASSERT_EQ(daemon.stop(), 0) << daemon.log();
+
+  // A warning for each of the 3 projects, and a line when each recovers.
+  expect_few_lines(daemon.log(), 8);
+  testing::expect_every_event_delivered_once(db, dir.path().string(), receiver.events(), 6);
+}
+
+TEST(FaultOms, HangPastTheTimeout) { run_oms_fault(Fault::hang); }
+TEST(FaultOms, ConnectionsReset) { run_oms_fault(Fault::reset); }
+TEST(FaultOms, TwentyMebibyteReplies) { run_oms_fault(Fault::huge, "1s"); }
+TEST(FaultOms, GarbageReplies) { run_oms_fault(Fault::garbage); }
+TEST(FaultOms, Http500) { run_oms_fault(Fault::http_500); }
+TEST(FaultOms, SuccessFalseForSomeProjects) { run_oms_fault(Fault::api_failure); }
+
+// Every request of a 200-project OMS answered success:false: a handful of
+// lines, not one per project or per poll.
+TEST(FaultOms, SuccessFalseFloodOfTwoHundredProjects) {
+  IoThread io;
+  TempDir dir;
+  const auto ids = testing::project_ids("np_many_", 200);
+  SimOms bad(io, ids);
+  SimOms good(io, {"np_good"});
+  FaultyReceiver receiver(io);
+  const std::string db = dir.file("flood.db");
+  Daemon daemon(dir, fault_config(db, bad.url(), ids, "1s", good.url(), receiver.url()));
+  ASSERT_TRUE(bad.wait_polls(400)) << daemon.log();  // two rounds of baselines
+
+  bad.sim.set_fault(Fault::api_failure);
+  ASSERT_TRUE(receiver.wait_for_count("project_unavailable", "firing", 200)) << daemon.log();
+  ASSERT_TRUE(bad.wait_polls(400)) << daemon.log();
+  good.set_status("np_good", "SUSPEND");
+  ASSERT_TRUE(receiver.wait_for("project_suspended", "firing", "np_good")) << daemon.log();
+
+  bad.sim.set_fault(Fault::none);
+  ASSERT_TRUE(receiver.wait_for_count("project_unavailable", "resolved", 200)) << daemon.log();
+  ASSERT_EQ(daemon.stop(), 0) << daemon.log();
+
+  // 3 projects by name, one line that more fail, 3 recoveries, one line
+  // that every project recovered.
+  auto lines = testing::log_lines_besides_events(daemon.log());
+  EXPECT_LE(testing::count_containing(lines, " on bad"), 8u) << daemon.log();
+  EXPECT_EQ(testing::count_containing(lines, "polls of more projects on bad fail"), 1u)
+      << daemon.log();
+  EXPECT_EQ(testing::count_containing(lines, "polls of every project on bad succeed again"), 1u)
+      << daemon.log();
+  testing::expect_every_event_delivered_once(db, dir.path().string(), receiver.events(), 400);
+}
+
+// An OMS whose host does not resolve: the other OMS goes on; a reload that
+// corrects the URL recovers it.
+TEST(FaultOms, UnresolvableHost) {
+  IoThread io;
+  TempDir dir;
+  const auto ids = testing::project_ids("np_bad_", 3);
+  SimOms bad(io, ids);
+  SimOms good(io, {"np_good"});
+  FaultyReceiver receiver(io);
+  const std::string db = dir.file("dns.db");
+  Daemon daemon(dir,
+                fault_config(db, "http://oms.invalid:1", ids, "300ms", good.url(), receiver.url()));
+  ASSERT_TRUE(receiver.wait_for("oms_unreachable", "firing", "")) << daemon.log();
+  good.set_status("np_good", "SUSPEND");
+  ASSERT_TRUE(receiver.wait_for("project_suspended", "firing", "np_good")) << daemon.log();
+  ASSERT_TRUE(good.wait_polls(30)) << daemon.log();
+
+  bad.set_status("np_bad_2", "SUSPEND");
+  daemon.write_config(fault_config(db, bad.url(), ids, "300ms", good.url(), receiver.url()));
+  daemon.process().signal(SIGHUP);
+  ASSERT_TRUE(receiver.wait_for("oms_unreachable", "resolved", "")) << daemon.log();
+  ASSERT_TRUE(receiver.wait_for("project_suspended", "firing", "np_bad_2")) << daemon.log();
+  ASSERT_EQ(daemon.stop(), 0) << daemon.log();
+
+  expect_few_lines(daemon.log(), 8);
+  testing::expect_every_event_delivered_once(db, dir.path().string(), receiver.events(), 4);
+}
+
+}  // namespace
+}  // namespace omswatch
