@@ -73,3 +73,45 @@ bench-perf: deps
 	cmake --build $(PERF_DIR) -j $(JOBS) --target omswatch omswatch-sim perf_floor perf_sim
 	python3 bench/perf/run_perf.py --build $(PERF_DIR) --doc docs/performance.md \
 		$(if $(PERF_QUICK),--quick)
+
+# `make soak`: the daemon (Release build in $(SOAK_DIR)) against a simulated OMS
+# of 200 changing projects with API faults, receiver 503s and a SIGKILL every
+# $(SOAK_KILL_EVERY) on average, for $(SOAK_SECONDS) s; then the notifications
+# are checked against the truth (docs/reliability.md, "Soak"). SOAK_ARGS adds
+# options of bench/soak (--seed N, --kills N, --keep, ...).
+SOAK_DIR ?= build-soak
+SOAK_SECONDS ?= 300
+SOAK_KILL_EVERY ?= 30s
+SOAK_ARGS ?=
+
+.PHONY: soak
+soak: deps
+	cmake -S . -B $(SOAK_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DOMSWATCH_BUILD_BENCH=ON
+	cmake --build $(SOAK_DIR) -j $(JOBS) --target soak omswatch
+	$(SOAK_DIR)/bench/soak --seconds $(SOAK_SECONDS) --kill-every $(SOAK_KILL_EVERY) \
+		--daemon $(SOAK_DIR)/daemon/omswatch $(SOAK_ARGS)
+
+# `make test-sanitize`: the whole suite, the real binaries of the e2e tests too,
+# built with clang, AddressSanitizer (leak checks on) and UndefinedBehaviorSanitizer,
+# any finding fatal. `make fuzz`: each fuzz target of tests/fuzz/ for FUZZ_SECONDS on a
+# scratch copy of its seeds; a crashing input is saved under $(SANITIZE_DIR)/fuzz-crashes/.
+# One build directory serves both (docs/reliability.md, "Fuzzing and sanitizers").
+SANITIZE_DIR ?= build-sanitize
+FUZZ_SECONDS ?= 60
+FUZZ_PARALLEL ?= 2
+SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_string_checks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizer/lsan.supp:print_suppressions=0
+
+.PHONY: test-sanitize fuzz
+$(SANITIZE_DIR)/build.ninja:
+	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+		"-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DOMSWATCH_FUZZ=ON -DOMSWATCH_BUILD_BENCH=OFF
+
+test-sanitize: deps $(SANITIZE_DIR)/build.ninja
+	cmake --build $(SANITIZE_DIR) -j $(JOBS) --target omswatch_tests
+	cd $(SANITIZE_DIR) && $(SANITIZE_ENV) ctest --output-on-failure -j $(JOBS)
+
+fuzz: deps $(SANITIZE_DIR)/build.ninja
+	cmake --build $(SANITIZE_DIR) -j $(JOBS) --target omswatch_fuzz
+	scripts/run-fuzz.sh $(SANITIZE_DIR) $(FUZZ_SECONDS) $(FUZZ_PARALLEL)

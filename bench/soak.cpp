@@ -3,7 +3,7 @@
 //
 //   soak [--seconds 120] [--projects 200] [--daemon PATH] [--kill-every 30s | --kills N]
 //        [--downtime-max 5s] [--seed N] [--margin 1s] [--settle 15s] [--receiver-503 0.02]
-//        [--keep]
+//        [--receiver-loses 0] [--keep]
 //
 // In this process: a simulated OMS (oms::Simulator) with N projects and a
 // webhook receiver that checks each message's Standard Webhooks signature.
@@ -16,10 +16,12 @@
 //     A quarter of the states last under 1.5 s, the rest 3 to 25 s;
 //   - the incremental checkpoint: advancing 2 s behind, lagging 90 s behind,
 //     or frozen (a stall) for 3 to 40 s;
-//   - faults of the OMS API for one project or for all, for 0.3 to 8 s:
+//   - faults of the OMS API for one project or for all, for 0.3 to 10 s:
 //     http_500, garbage, reset, hang and api_failure (not huge: 20 MiB
 //     replies at 200 polls a second measure memory, not correctness);
-// the receiver answers 503 now and then; and the daemon is killed with
+// the receiver answers 503 now and then (--receiver-503; with
+// --receiver-loses it also forgets messages it accepted, which the soak must
+// then report); and the daemon is killed with
 // SIGKILL at random moments (--kill-every on average, or exactly --kills
 // times) and started again after a random downtime. The soak records every
 // state each project was served, with its time interval, every fault, and
@@ -129,6 +131,7 @@ struct Options {
   milliseconds settle = std::chrono::seconds(15);
   milliseconds in_flight = std::chrono::seconds(1);
   double receiver_503 = 0.02;
+  double receiver_loses = 0;
   bool keep = false;
 };
 
@@ -136,7 +139,8 @@ struct Options {
   std::fprintf(stderr,
                "soak: %s\nusage: soak [--seconds 120] [--projects 200] [--daemon PATH] "
                "[--kill-every 30s | --kills N] [--downtime-max 5s] [--seed N] [--margin 1s] "
-               "[--settle 15s] [--in-flight 1s] [--receiver-503 0.02] [--keep]\n",
+               "[--settle 15s] [--in-flight 1s] [--receiver-503 0.02] [--receiver-loses 0] "
+               "[--keep]\n",
                message.c_str());
   std::exit(64);
 }
@@ -186,6 +190,9 @@ Options parse(int argc, char** argv) {
       o.settle = duration();
     } else if (a == "--in-flight") {
       o.in_flight = duration();
+    } else if (a == "--receiver-loses") {
+      o.receiver_loses = std::strtod(v.c_str(), nullptr);
+      if (o.receiver_loses < 0 || o.receiver_loses > 1) usage("--receiver-loses: 0 to 1");
     } else if (a == "--receiver-503") {
       o.receiver_503 = std::strtod(v.c_str(), nullptr);
       if (o.receiver_503 < 0 || o.receiver_503 > 0.5) usage("--receiver-503: 0 to 0.5");
@@ -234,9 +241,14 @@ std::string sign(const std::string& key, const std::string& content) {
 
 class Receiver {
  public:
-  Receiver(boost::asio::any_io_executor ex, std::string key, double fail_rate, std::uint64_t seed)
+  // `fail_rate`: the share of messages answered 503. `lose_rate`: the share
+  // answered 200 and forgotten, a broken receiver that proves the soak's
+  // checks can fail.
+  Receiver(boost::asio::any_io_executor ex, std::string key, double fail_rate, double lose_rate,
+           std::uint64_t seed)
       : key_(std::move(key)),
         fail_rate_(fail_rate),
+        lose_rate_(lose_rate),
         rng_(seed),
         server_(ex, [this](net::ServerRequest r) -> boost::asio::awaitable<net::ServerResponse> {
           co_return handle(r);
@@ -275,6 +287,9 @@ class Receiver {
       ++refused_;
       return {503, "text/plain", {}, "try later", false};
     }
+    if (lose_rate_ > 0 && std::bernoulli_distribution(lose_rate_)(rng_)) {
+      return {200, "text/plain", {}, "ok", false};
+    }
     Delivery d;
     d.received_at = at;
     d.webhook_id = id;
@@ -299,6 +314,7 @@ class Receiver {
 
   const std::string key_;
   const double fail_rate_;
+  const double lose_rate_;
   std::mt19937_64 rng_;
   std::mutex mu_;
   std::vector<Delivery> deliveries_;
@@ -509,7 +525,7 @@ int run(const Options& o) {
 
   testing::IoThread io;
   oms::Simulator sim(io.executor(), "soak", password);
-  Receiver receiver(io.executor(), key, o.receiver_503, o.seed ^ 0x5eed);
+  Receiver receiver(io.executor(), key, o.receiver_503, o.receiver_loses, o.seed ^ 0x5eed);
   io.invoke([&] {
     sim.start(0);
     receiver.listen();
@@ -757,9 +773,9 @@ int run(const Options& o) {
       truth.global_faults.push_back({now, oms::Fault::none});
     } else if (!global_fault_ends && now >= next_global_fault) {
       oms::Fault f = pick_fault(true);
-      TimeMs len = f == oms::Fault::hang ? uniform(300, 2500) : uniform(500, 7000);
+      TimeMs len = f == oms::Fault::hang ? uniform(300, 2500) : uniform(500, 10000);
       global_fault_ends = now + len;
-      next_global_fault = now + len + uniform(10000, 60000);
+      next_global_fault = now + len + uniform(10000, 40000);
       sim.set_fault(f);
       truth.global_faults.push_back({now, f});
       ++global_faults;
