@@ -29,7 +29,7 @@ constexpr int kMaxCount = 1000;  // unreachable_after, unavailable_after
 constexpr int kMaxInFlight = 1024;
 constexpr std::size_t kMaxShownErrors = 100;
 
-constexpr std::array<std::string_view, 7> kSections = {"daemon", "oms", "detect", "routes",
+constexpr std::array<std::string_view, 7> kSections = {"daemon",    "oms",      "detect", "routes",
                                                        "receivers", "delivery", "storage"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
@@ -38,7 +38,8 @@ constexpr std::array<std::string_view, 2> kProjectTypes = {"MIGRATION", "SYNC"};
 constexpr std::array<std::string_view, 8> kReceiverTypes = {
     "webhook", "slack", "dingtalk", "feishu", "wecom", "teams", "alertmanager", "console"};
 // Channels that sign their requests with `secret`.
-constexpr std::array<std::string_view, 4> kSigningTypes = {"webhook", "dingtalk", "feishu", "alertmanager"};
+constexpr std::array<std::string_view, 4> kSigningTypes = {"webhook", "dingtalk", "feishu",
+                                                           "alertmanager"};
 // Chat webhooks whose URL carries the access token, so an inline URL is a secret in the file.
 constexpr std::array<std::string_view, 5> kTokenUrlTypes = {"slack", "dingtalk", "feishu", "wecom",
                                                             "teams"};
@@ -303,8 +304,10 @@ class Loader {
     for (const auto& f : fields) names.push_back(f.name);
     for (auto&& [key, value] : table) {
       const std::string path = std::string(section) + "." + std::string(key.str());
+      // A named copy: clang before 16 cannot capture a structured binding.
+      const std::string_view name = key.str();
       auto field = std::find_if(fields.begin(), fields.end(),
-                                [&](const Field& f) { return f.name == key.str(); });
+                                [&](const Field& f) { return f.name == name; });
       if (field == fields.end()) {
         error(place_of(key), "unknown key " + shown_key(path) + did_you_mean(key.str(), names));
         continue;
@@ -698,21 +701,18 @@ class Loader {
       }
       target = *d;
     };
-    read_fields(*table, "storage",
-                {
-                    {"sample_every",
-                     [&](const toml::node& v, const std::string& key) {
-                       if (auto d = duration_value(v, key, Zero::allowed)) s.sample_every = *d;
-                     }},
-                    {"keep_samples",
-                     [&](const toml::node& v, const std::string& key) {
-                       retention(v, key, s.keep_samples);
-                     }},
-                    {"keep_events",
-                     [&](const toml::node& v, const std::string& key) {
-                       retention(v, key, s.keep_events);
-                     }},
-                });
+    read_fields(
+        *table, "storage",
+        {
+            {"sample_every",
+             [&](const toml::node& v, const std::string& key) {
+               if (auto d = duration_value(v, key, Zero::allowed)) s.sample_every = *d;
+             }},
+            {"keep_samples", [&](const toml::node& v,
+                                 const std::string& key) { retention(v, key, s.keep_samples); }},
+            {"keep_events", [&](const toml::node& v,
+                                const std::string& key) { retention(v, key, s.keep_events); }},
+        });
   }
 
   void read_detect(const toml::node& node) {

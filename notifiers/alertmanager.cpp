@@ -162,7 +162,7 @@ class AlertmanagerSender final : public Sender {
       req.headers.push_back({"Authorization", std::move(endpoint.authorization)});
     }
     auto res = co_await ctx_.http->send(std::move(req));
-    co_return outcome_from_http(res, nullptr);  // Alertmanager answers 200 with an empty body
+    co_return alertmanager_outcome(res);
   }
 
  private:
@@ -171,6 +171,10 @@ class AlertmanagerSender final : public Sender {
 };
 
 }  // namespace
+
+DeliveryOutcome alertmanager_outcome(const boost::system::result<net::HttpResponse>& result) {
+  return outcome_from_http(result, nullptr);  // Alertmanager answers 200 with an empty body
+}
 
 std::string render_alertmanager_payload(const std::vector<Event>& events,
                                         std::chrono::system_clock::time_point now) {

@@ -127,7 +127,7 @@ class DingTalkSender final : public Sender {
     }
     auto req = json_post(std::move(url), render_dingtalk_payload(events), receiver_, ctx_.env);
     auto res = co_await ctx_.http->send(std::move(req));
-    co_return outcome_from_http(res, accept_when_delivered(read_reply));
+    co_return dingtalk_outcome(res);
   }
 
  private:
@@ -137,6 +137,10 @@ class DingTalkSender final : public Sender {
 };
 
 }  // namespace
+
+DeliveryOutcome dingtalk_outcome(const boost::system::result<net::HttpResponse>& result) {
+  return outcome_from_http(result, accept_when_delivered(read_reply));
+}
 
 std::string render_dingtalk_payload(const std::vector<Event>& group) {
   const std::vector<Event> events = by_urgency(group);

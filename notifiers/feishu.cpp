@@ -110,7 +110,7 @@ class FeishuSender final : public Sender {
                          render_feishu_payload(events, timestamp, receiver_.secret.reveal()),
                          receiver_, ctx_.env);
     auto res = co_await ctx_.http->send(std::move(req));
-    co_return outcome_from_http(res, accept_when_delivered(read_reply));
+    co_return feishu_outcome(res);
   }
 
  private:
@@ -122,6 +122,10 @@ class FeishuSender final : public Sender {
 };
 
 }  // namespace
+
+DeliveryOutcome feishu_outcome(const boost::system::result<net::HttpResponse>& result) {
+  return outcome_from_http(result, accept_when_delivered(read_reply));
+}
 
 std::string render_feishu_payload(const std::vector<Event>& group,
                                   std::optional<std::int64_t> timestamp_s,

@@ -30,6 +30,17 @@ DeliveryOutcome missing_platform_code(const net::HttpResponse& res, std::string_
 DeliveryOutcome outcome_from_http(const boost::system::result<net::HttpResponse>& result,
                                   const PlatformCheck& check);
 
+// Each receiver type's reading of the reply to its POST, the last step of its
+// sender's send(): a transport failure, or the status, headers and body, give
+// the outcome the dispatcher acts on. Pure, for tests and fuzzing.
+DeliveryOutcome webhook_outcome(const boost::system::result<net::HttpResponse>& result);
+DeliveryOutcome slack_outcome(const boost::system::result<net::HttpResponse>& result);
+DeliveryOutcome dingtalk_outcome(const boost::system::result<net::HttpResponse>& result);
+DeliveryOutcome feishu_outcome(const boost::system::result<net::HttpResponse>& result);
+DeliveryOutcome wecom_outcome(const boost::system::result<net::HttpResponse>& result);
+DeliveryOutcome teams_outcome(const boost::system::result<net::HttpResponse>& result);
+DeliveryOutcome alertmanager_outcome(const boost::system::result<net::HttpResponse>& result);
+
 // Replies of receivers are small; a larger one is a broken or hostile endpoint.
 inline constexpr std::size_t kMaxReplyBytes = 64 * 1024;
 

@@ -45,19 +45,7 @@ class SlackSender final : public Sender {
   boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
     auto req = json_post(receiver_.url.reveal(), render_slack_payload(events), receiver_, ctx_.env);
     auto res = co_await ctx_.http->send(std::move(req));
-    co_return outcome_from_http(
-        res, [](const net::HttpResponse& r) -> std::optional<DeliveryOutcome> {
-          std::string_view body = r.body;
-          while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) {
-            body.remove_suffix(1);
-          }
-          if (r.status == 200 && body == "ok") return std::nullopt;
-          // Slack says "ok" and nothing else: this is not Slack (a portal, a wrong URL).
-          return DeliveryOutcome{DeliveryOutcome::Result::rejected,
-                                 "HTTP " + std::to_string(r.status) +
-                                     " without Slack's \"ok\": " + bounded_snippet(r.body),
-                                 std::nullopt};
-        });
+    co_return slack_outcome(res);
   }
 
  private:
@@ -66,6 +54,22 @@ class SlackSender final : public Sender {
 };
 
 }  // namespace
+
+DeliveryOutcome slack_outcome(const boost::system::result<net::HttpResponse>& result) {
+  return outcome_from_http(
+      result, [](const net::HttpResponse& r) -> std::optional<DeliveryOutcome> {
+        std::string_view body = r.body;
+        while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) {
+          body.remove_suffix(1);
+        }
+        if (r.status == 200 && body == "ok") return std::nullopt;
+        // Slack says "ok" and nothing else: this is not Slack (a portal, a wrong URL).
+        return DeliveryOutcome{DeliveryOutcome::Result::rejected,
+                               "HTTP " + std::to_string(r.status) +
+                                   " without Slack's \"ok\": " + bounded_snippet(r.body),
+                               std::nullopt};
+      });
+}
 
 std::string render_slack_payload(const std::vector<Event>& group) {
   const std::vector<Event> events = by_urgency(group);

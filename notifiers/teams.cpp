@@ -81,7 +81,7 @@ class TeamsSender final : public Sender {
   boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
     auto req = json_post(receiver_.url.reveal(), render_teams_payload(events), receiver_, ctx_.env);
     auto res = co_await ctx_.http->send(std::move(req));
-    co_return outcome_from_http(res, nullptr);  // any 2xx
+    co_return teams_outcome(res);
   }
 
  private:
@@ -90,6 +90,10 @@ class TeamsSender final : public Sender {
 };
 
 }  // namespace
+
+DeliveryOutcome teams_outcome(const boost::system::result<net::HttpResponse>& result) {
+  return outcome_from_http(result, nullptr);  // any 2xx
+}
 
 std::string render_teams_payload(const std::vector<Event>& group) {
   const std::vector<Event> events = by_urgency(group);

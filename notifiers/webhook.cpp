@@ -39,7 +39,7 @@ class WebhookSender final : public Sender {
                                                             timestamp, req.body)});
     }
     auto res = co_await ctx_.http->send(std::move(req));
-    co_return outcome_from_http(res, nullptr);  // any 2xx is success
+    co_return webhook_outcome(res);
   }
 
  private:
@@ -48,6 +48,10 @@ class WebhookSender final : public Sender {
 };
 
 }  // namespace
+
+DeliveryOutcome webhook_outcome(const boost::system::result<net::HttpResponse>& result) {
+  return outcome_from_http(result, nullptr);  // any 2xx is success
+}
 
 std::string render_webhook_payload(const std::string& receiver, const std::vector<Event>& events) {
   json::array list;

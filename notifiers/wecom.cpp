@@ -77,7 +77,7 @@ class WeComSender final : public Sender {
     }
     auto req = json_post(receiver_.url.reveal(), render_wecom_payload(events), receiver_, ctx_.env);
     auto res = co_await ctx_.http->send(std::move(req));
-    co_return outcome_from_http(res, accept_when_delivered(read_reply));
+    co_return wecom_outcome(res);
   }
 
  private:
@@ -87,6 +87,10 @@ class WeComSender final : public Sender {
 };
 
 }  // namespace
+
+DeliveryOutcome wecom_outcome(const boost::system::result<net::HttpResponse>& result) {
+  return outcome_from_http(result, accept_when_delivered(read_reply));
+}
 
 std::string render_wecom_payload(const std::vector<Event>& group) {
   const std::vector<Event> events = by_urgency(group);
