@@ -10,6 +10,8 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libsystemd-dev
   # tests
   libgtest-dev libgmock-dev openssl sqlite3 python3 prometheus prometheus-alertmanager
+  # make test-sanitize and make fuzz: clang, its sanitizer and libFuzzer runtimes, llvm-symbolizer
+  clang libclang-rt-14-dev llvm
   # systemd unit checks (systemd-analyze), man page checks, the .deb (make package)
   systemd man-db groff-base dpkg-dev file
 )
