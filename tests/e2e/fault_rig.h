@@ -21,6 +21,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -39,8 +40,23 @@ class FaultyReceiver {
  public:
   enum class Mode { ok, down, slow, status, garbage };
 
+  // The port is outside the kernel's ephemeral range: while the receiver
+  // is down, a client connecting to an ephemeral port can be given that very
+  // port as its own and connect to itself, and the receiver could not come
+  // back on it.
   explicit FaultyReceiver(IoThread& io) : io_(io) {
-    io_.invoke([&] { open(0); });
+    std::random_device seed;
+    std::uniform_int_distribution<int> ports(20000, 29999);
+    io_.invoke([&] {
+      for (int tries = 0;; ++tries) {
+        try {
+          open(static_cast<std::uint16_t>(ports(seed)));
+          return;
+        } catch (const boost::system::system_error&) {
+          if (tries > 100) throw;
+        }
+      }
+    });
   }
   ~FaultyReceiver() {
     io_.invoke([&] {
@@ -117,6 +133,9 @@ class FaultyReceiver {
     tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), port);
     acceptor_->open(ep.protocol());
     acceptor_->set_option(tcp::acceptor::reuse_address(true));
+    // Connections of the previous listener may still hold the port.
+    acceptor_->set_option(
+        boost::asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
     acceptor_->bind(ep);
     acceptor_->listen();
     port_ = acceptor_->local_endpoint().port();
@@ -320,6 +339,19 @@ inline void expect_every_event_delivered_once(
   for (const auto& e : arrived_events) ++arrived[std::string(e.at("id").as_string())];
   for (const auto& id : stored) EXPECT_EQ(arrived[id], 1) << "event " << id;
   EXPECT_EQ(arrived.size(), stored.size()) << "events arrived that the database does not hold";
+}
+
+// Waits until the daemon's log contains `text`, looking again at each poll
+// of `oms` (so the daemon's own progress paces the wait).
+template <class Daemon>
+bool wait_for_log(Daemon& daemon, SimOms& oms, const std::string& text,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (daemon.log().find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    oms.wait_polls(1, std::chrono::seconds(5));
+  }
+  return true;
 }
 
 // The daemon with its configuration file and stderr log in `dir`.
