@@ -552,9 +552,13 @@ struct Store::Impl {
         history_of_key(db, kHistoryOfKey),
         events_of_project(db, kEventsOfProject),
         events_of_all(db, kEventsOfAll),
-        deliveries_of_event(db, kDeliveriesOfEvent) {}
+        deliveries_of_event(db, kDeliveriesOfEvent),
+        savepoint(db, "SAVEPOINT record"),
+        release_savepoint(db, "RELEASE record"),
+        rollback_to_savepoint(db, "ROLLBACK TO record") {}
 
   ~Impl() {
+    (void)commit_group();
     // Lets SQLite refresh its planner statistics where they drifted; cheap
     // when nothing changed.
     if (mode == OpenMode::read_write) (void)db.exec("PRAGMA optimize");
@@ -567,6 +571,9 @@ struct Store::Impl {
                              const std::string& what, Bind bind) {
     if (ids.empty()) return {};
     try {
+      if (auto committed = commit_group(); !committed) {
+        return make_error("cannot " + what + ": " + committed.error());
+      }
       auto tx = Transaction::begin(db);
       if (!tx) return make_error("cannot " + what + ": " + tx.error());
       for (std::int64_t id : ids) {
@@ -699,6 +706,34 @@ struct Store::Impl {
     return text;
   }
 
+  // Commits the group of quiet writes, if one is open. When that fails, the
+  // caches may name rows the file does not have: they are emptied, to be read
+  // again from the file.
+  Expected<void> commit_group() {
+    if (!group) return {};
+    Transaction tx = std::move(*group);
+    group.reset();
+    // SQLite rolls a transaction back by itself after some failures (a full
+    // disk, an I/O error).
+    Expected<void> committed = db.in_transaction()
+                                   ? tx.commit()
+                                   : Expected<void>(make_error("SQLite rolled the writes back"));
+    if (!committed) {
+      project_key_cache.clear();
+      text_cache.clear();
+      text_of_key_cache.clear();
+      last_stored_cache.clear();
+    }
+    return committed;
+  }
+
+  // For the calls that return plain values (and throw StorageError).
+  void commit_group_or_throw() {
+    if (auto committed = commit_group(); !committed) {
+      throw StorageError("could not commit the latest polls: " + committed.error());
+    }
+  }
+
   void commit_pending(PendingWrite& pending) {
     for (auto& [key, id] : pending.projects) project_key_cache.emplace(std::move(key), id);
     for (auto& [text, id] : pending.texts) cache_text(text, id);
@@ -714,7 +749,9 @@ struct Store::Impl {
   std::unordered_map<std::string, std::int64_t> text_cache;
   std::unordered_map<std::int64_t, std::string> text_of_key_cache;
   std::unordered_map<std::int64_t, std::optional<StoredSample>> last_stored_cache;
-  std::int64_t prune_cursor = 0;  // the project key prune() continues after
+  std::int64_t prune_cursor = 0;     // the project key prune() continues after
+  std::optional<Transaction> group;  // quiet writes not committed yet (commit_delay)
+  std::chrono::steady_clock::time_point group_opened;
   Statement insert_sample;
   Statement find_project;
   Statement insert_project;
@@ -751,6 +788,9 @@ struct Store::Impl {
   Statement events_of_project;
   Statement events_of_all;
   Statement deliveries_of_event;
+  Statement savepoint;
+  Statement release_savepoint;
+  Statement rollback_to_savepoint;
 };
 
 Expected<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mode) {
@@ -808,95 +848,145 @@ Expected<void> Store::record(const ObservationWrite& write) {
     return make_error("could not store the poll of " + subject + ": " + what + ": " + why);
   };
   try {
-    auto tx = Transaction::begin(s.db);
-    if (!tx) return failure("begin", tx.error());
+    const bool grouped = s.options.commit_delay.count() > 0 && s.mode == OpenMode::read_write;
+    std::optional<Transaction> own;
+    if (grouped) {
+      if (!s.group) {
+        auto tx = Transaction::begin(s.db);
+        if (!tx) return failure("begin", tx.error());
+        s.group.emplace(std::move(*tx));
+        s.group_opened = std::chrono::steady_clock::now();
+        if (s.options.on_group_opened) s.options.on_group_opened();
+      }
+      // A failed write rolls back to here: the group's earlier writes stay.
+      if (auto done = s.savepoint.run(); !done) return failure("savepoint", done.error());
+    } else {
+      auto tx = Transaction::begin(s.db);
+      if (!tx) return failure("begin", tx.error());
+      own.emplace(std::move(*tx));
+    }
 
     Impl::PendingWrite pending;
-    if (write.sample) {
-      const Sample& x = *write.sample;
-      auto outcome = outcome_code(x.outcome);
-      if (!outcome) {
-        return failure("sample", "outcome '" + x.outcome + "' is not ok, unavailable or error");
-      }
-      const std::string_view error = bounded(x.error);
-      std::int64_t project = 0;
-      try {
-        project = s.project_key(x.oms, x.project_id, pending);
-      } catch (const StorageError& e) {
-        return failure("sample", e.what());
-      }
-      StoredSample next = stored_form(x, error);
-      if (worth_storing(next, s.last_stored(project), s.options.sample_every)) {
-        Statement& st = s.insert_sample;
-        st.bind(1, project);
-        st.bind(2, x.observed_at);
-        st.bind(3, *outcome);
-        st.bind(4, s.text_key(x.status, pending));
-        st.bind(5, s.text_key(x.alarm_level, pending));
-        st.bind(6, s.text_key(x.current_step, pending));
-        st.bind(7, x.struct_progress);
-        st.bind(8, x.full_progress);
-        bind_checkpoint(st, 9, x.incr_checkpoint);
-        st.bind(10, x.incr_lag_s);
-        bind_checkpoint(st, 11, x.reverse_checkpoint);
-        st.bind(12, x.reverse_lag_s);
-        st.bind(13, x.latency_us);
-        if (error.empty()) {
-          st.bind_null(14);
-        } else {
-          st.bind(14, error);
+    auto write_all = [&]() -> Expected<void> {
+      if (write.sample) {
+        const Sample& x = *write.sample;
+        auto outcome = outcome_code(x.outcome);
+        if (!outcome) {
+          return failure("sample", "outcome '" + x.outcome + "' is not ok, unavailable or error");
         }
-        if (auto done = st.run(); !done) return failure("sample", done.error());
-        pending.last.emplace(project, std::move(next));
+        const std::string_view error = bounded(x.error);
+        std::int64_t project = 0;
+        try {
+          project = s.project_key(x.oms, x.project_id, pending);
+        } catch (const StorageError& e) {
+          return failure("sample", e.what());
+        }
+        StoredSample next = stored_form(x, error);
+        if (worth_storing(next, s.last_stored(project), s.options.sample_every)) {
+          Statement& st = s.insert_sample;
+          st.bind(1, project);
+          st.bind(2, x.observed_at);
+          st.bind(3, *outcome);
+          st.bind(4, s.text_key(x.status, pending));
+          st.bind(5, s.text_key(x.alarm_level, pending));
+          st.bind(6, s.text_key(x.current_step, pending));
+          st.bind(7, x.struct_progress);
+          st.bind(8, x.full_progress);
+          bind_checkpoint(st, 9, x.incr_checkpoint);
+          st.bind(10, x.incr_lag_s);
+          bind_checkpoint(st, 11, x.reverse_checkpoint);
+          st.bind(12, x.reverse_lag_s);
+          st.bind(13, x.latency_us);
+          if (error.empty()) {
+            st.bind_null(14);
+          } else {
+            st.bind(14, error);
+          }
+          if (auto done = st.run(); !done) return failure("sample", done.error());
+          pending.last.emplace(project, std::move(next));
+        }
       }
-    }
-    if (write.project_state_json) {
-      Statement& st = s.upsert_project_state;
-      st.bind(1, write.oms);
-      st.bind(2, write.project_id);
-      st.bind(3, *write.project_state_json);
-      st.bind(4, write.now);
-      if (auto done = st.run(); !done) return failure("project state", done.error());
-    }
-    if (write.oms_state_json) {
-      Statement& st = s.upsert_oms_state;
-      st.bind(1, write.oms);
-      st.bind(2, *write.oms_state_json);
-      st.bind(3, write.now);
-      if (auto done = st.run(); !done) return failure("OMS state", done.error());
-    }
-    for (const EventRecord& e : write.events) {
-      Statement& st = s.insert_event;
-      st.bind(1, e.id);
-      st.bind(2, e.oms);
-      bind_text_or_null(st, 3, e.project_id);
-      st.bind(4, e.kind);
-      st.bind(5, e.state);
-      st.bind(6, e.severity);
-      bind_text_or_null(st, 7, e.alarm_level);
-      st.bind(8, e.summary);
-      st.bind(9, e.details_json.empty() ? std::string_view("{}") : e.details_json);
-      st.bind(10, e.progress_json.empty() ? std::string_view("{}") : e.progress_json);
-      st.bind(11, e.observed_at);
-      bind_text_or_null(st, 12, e.project_name);
-      if (auto done = st.run(); !done) return failure("event " + e.id, done.error());
-    }
-    for (const ObservationWrite::Delivery& d : write.deliveries) {
-      Statement& st = s.insert_delivery;
-      st.bind(1, d.event_id);
-      st.bind(2, d.receiver);
-      st.bind(3, write.now);
-      st.bind(4, std::max(write.now, d.due_at));
-      if (auto done = st.run(); !done) {
-        return failure("delivery of " + d.event_id + " to " + d.receiver, done.error());
+      if (write.project_state_json) {
+        Statement& st = s.upsert_project_state;
+        st.bind(1, write.oms);
+        st.bind(2, write.project_id);
+        st.bind(3, *write.project_state_json);
+        st.bind(4, write.now);
+        if (auto done = st.run(); !done) return failure("project state", done.error());
       }
+      if (write.oms_state_json) {
+        Statement& st = s.upsert_oms_state;
+        st.bind(1, write.oms);
+        st.bind(2, *write.oms_state_json);
+        st.bind(3, write.now);
+        if (auto done = st.run(); !done) return failure("OMS state", done.error());
+      }
+      for (const EventRecord& e : write.events) {
+        Statement& st = s.insert_event;
+        st.bind(1, e.id);
+        st.bind(2, e.oms);
+        bind_text_or_null(st, 3, e.project_id);
+        st.bind(4, e.kind);
+        st.bind(5, e.state);
+        st.bind(6, e.severity);
+        bind_text_or_null(st, 7, e.alarm_level);
+        st.bind(8, e.summary);
+        st.bind(9, e.details_json.empty() ? std::string_view("{}") : e.details_json);
+        st.bind(10, e.progress_json.empty() ? std::string_view("{}") : e.progress_json);
+        st.bind(11, e.observed_at);
+        bind_text_or_null(st, 12, e.project_name);
+        if (auto done = st.run(); !done) return failure("event " + e.id, done.error());
+      }
+      for (const ObservationWrite::Delivery& d : write.deliveries) {
+        Statement& st = s.insert_delivery;
+        st.bind(1, d.event_id);
+        st.bind(2, d.receiver);
+        st.bind(3, write.now);
+        st.bind(4, std::max(write.now, d.due_at));
+        if (auto done = st.run(); !done) {
+          return failure("delivery of " + d.event_id + " to " + d.receiver, done.error());
+        }
+      }
+      return {};
+    };
+    Expected<void> written;
+    try {
+      written = write_all();
+    } catch (const StorageError& e) {
+      written = failure("unexpected failure", e.what());
     }
-    if (auto committed = tx->commit(); !committed) return failure("commit", committed.error());
+    if (!written) {
+      if (grouped) {
+        (void)s.rollback_to_savepoint.run();
+        (void)s.release_savepoint.run();
+      }
+      return written;
+    }
+    if (grouped) {
+      if (auto done = s.release_savepoint.run(); !done) return failure("savepoint", done.error());
+    } else if (auto committed = own->commit(); !committed) {
+      return failure("commit", committed.error());
+    }
     if (write.sample) ++(pending.last ? s.counts.stored : s.counts.skipped);
     s.commit_pending(pending);
+    const bool quiet = write.events.empty() && write.deliveries.empty();
+    if (grouped &&
+        (!quiet || std::chrono::steady_clock::now() - s.group_opened >= s.options.commit_delay)) {
+      if (auto committed = s.commit_group(); !committed) {
+        return failure("commit", committed.error());
+      }
+    }
     return {};
   } catch (const StorageError& e) {
     return failure("unexpected failure", e.what());
+  }
+}
+
+Expected<void> Store::flush() {
+  try {
+    return impl_->commit_group();
+  } catch (const StorageError& e) {
+    return make_error(e.what());
   }
 }
 
@@ -908,6 +998,9 @@ Expected<PruneResult> Store::prune(TimeMs now, int max_rows) {
   if (max_rows <= 0) return result;
   if (s.mode == OpenMode::read_only) return make_error("cannot prune a read-only database");
   try {
+    if (auto committed = s.commit_group(); !committed) {
+      return make_error("cannot prune: " + committed.error());
+    }
     auto tx = Transaction::begin(s.db);
     if (!tx) return make_error("cannot prune old history: " + tx.error());
     std::int64_t budget = max_rows;
@@ -1001,6 +1094,9 @@ Expected<VacuumResult> Store::vacuum_step(int pages) {
     return st.step() ? st.column_int64(0) : 0;
   };
   try {
+    if (auto committed = s.commit_group(); !committed) {
+      return make_error("cannot give free space back: " + committed.error());
+    }
     VacuumResult result;
     const std::int64_t before = pragma_int("PRAGMA freelist_count");
     if (pages > 0 && before > 0) {
@@ -1057,6 +1153,9 @@ Expected<std::int64_t> Store::add_silence(const Silence& x) {
     return make_error("a silence needs an OMS, a project or a kind to match");
   }
   if (x.ends_at <= x.starts_at) return make_error("a silence must end after it starts");
+  if (auto committed = impl_->commit_group(); !committed) {
+    return make_error("cannot store the silence: " + committed.error());
+  }
   Statement st(impl_->db, R"sql(
 INSERT INTO silences (oms, project_id, kind, comment, created_by, created_at, starts_at, ends_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql");
@@ -1103,6 +1202,9 @@ SELECT id, oms, project_id, kind, comment, created_by, created_at, starts_at, en
 }
 
 Expected<bool> Store::expire_silence(std::int64_t id, TimeMs now) {
+  if (auto committed = impl_->commit_group(); !committed) {
+    return make_error("cannot expire the silence: " + committed.error());
+  }
   Statement st(
       impl_->db,
       "UPDATE silences SET ends_at = max(starts_at + 1, ?2) WHERE id = ?1 AND ends_at > ?2");
@@ -1202,6 +1304,7 @@ std::vector<ProjectStatus> Store::latest_status() {
 std::vector<Sample> Store::history(const std::string& project_id, std::optional<TimeMs> since,
                                    std::optional<TimeMs> until, int limit) {
   Impl& s = *impl_;
+  s.commit_group_or_throw();
   auto tx = Transaction::begin(s.db, Transaction::Mode::deferred);
   if (!tx) throw StorageError("cannot read the history: " + tx.error());
   std::vector<Sample> out;
@@ -1246,6 +1349,7 @@ std::vector<StatusInterval> Store::status_timeline(const std::string& project_id
                                                    std::optional<TimeMs> since,
                                                    std::optional<TimeMs> until) {
   Impl& s = *impl_;
+  s.commit_group_or_throw();
   const TimeMs end = until.value_or(kMaxTime);
   // One snapshot for every statement below.
   auto tx = Transaction::begin(s.db, Transaction::Mode::deferred);
@@ -1349,6 +1453,7 @@ std::vector<EventWithDeliveries> Store::events(const EventFilter& filter) {
     min_rank = static_cast<int>(*severity);
   }
   Impl& s = *impl_;
+  s.commit_group_or_throw();
   // One snapshot for the events and their deliveries.
   auto tx = Transaction::begin(s.db, Transaction::Mode::deferred);
   if (!tx) throw StorageError("cannot read events: " + tx.error());

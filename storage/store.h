@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -113,6 +114,20 @@ struct StoreOptions {
   // with their deliveries. Zero keeps them forever.
   std::chrono::milliseconds keep_samples = std::chrono::days(30);
   std::chrono::milliseconds keep_events = std::chrono::days(365);
+  // Group commit. Zero: every record() commits its own transaction. Above
+  // zero: a quiet write (a record() without events or deliveries, which is
+  // almost every poll) joins one open transaction, committed once it is
+  // commit_delay old (checked at each record()), by flush(), before a write
+  // with events or deliveries returns (it is committed together with them),
+  // before any other call that writes or opens a transaction, and when the
+  // store closes. A crash loses at most commit_delay of quiet writes (samples
+  // and detector states; never an event or a delivery), and other connections
+  // see them up to commit_delay late.
+  std::chrono::milliseconds commit_delay{0};
+  // Called by record() when it opens a group: the owner then calls flush()
+  // after commit_delay (from a timer), so that the last writes before a quiet
+  // spell do not wait for the next record().
+  std::function<void()> on_group_opened;
 };
 
 struct PruneResult {
@@ -230,7 +245,12 @@ class Store {
   // says; a thinned sample is no error. Each project's latest stored sample is
   // kept in memory (read from the file at the project's first write), so
   // thinning carries over a restart.
+  // With StoreOptions::commit_delay, a quiet write returns before its
+  // transaction commits; a failed group commit makes the record() or flush()
+  // that commits it fail, and the quiet writes of that group are lost.
   Expected<void> record(const ObservationWrite& write);
+  // Commits the quiet writes record() holds back (nothing when none are).
+  Expected<void> flush();
   SampleCounts sample_counts() const;
 
   // --- retention
