@@ -1,8 +1,9 @@
 #include "daemon/detector.h"
 
+#include <algorithm>
 #include <array>
-
 #include <boost/json.hpp>
+#include <charconv>
 
 #include "config/duration.h"
 
@@ -31,8 +32,8 @@ std::int64_t whole_seconds(Duration d) { return duration_cast<seconds>(d).count(
 // Emits and tracks firing / repeat / resolved for conditions of one subject.
 class Conditions {
  public:
-  Conditions(std::map<std::string, FiringCondition, std::less<>>& firing,
-             std::vector<Finding>& out, TimePoint now, Duration repeat)
+  Conditions(std::map<std::string, FiringCondition, std::less<>>& firing, std::vector<Finding>& out,
+             TimePoint now, Duration repeat)
       : firing_(firing), out_(out), now_(now), repeat_(repeat) {}
 
   bool is_firing(std::string_view kind) const { return firing_.find(kind) != firing_.end(); }
@@ -126,7 +127,7 @@ bool is_running_status(std::string_view status) {
 
 bool is_incremental_step(std::string_view step) {
   static constexpr std::array<std::string_view, 8> kSteps = {
-      "INCR_SYNC",      "INCR_TRANSFER",        "INCR_LOG_PULL", "TRANSFER_INCR_LOG_PULL",
+      "INCR_SYNC",          "INCR_TRANSFER",       "INCR_LOG_PULL", "TRANSFER_INCR_LOG_PULL",
       "SYNC_INCR_LOG_PULL", "CONNECTOR_INCR_SYNC", "INCR_VERIFIER", "APP_SWITCH"};
   for (auto s : kSteps) {
     if (s == step) return true;
@@ -136,13 +137,13 @@ bool is_incremental_step(std::string_view step) {
 
 namespace {
 bool is_reverse_step(std::string_view step) {
-  return step == "REVERSE_INCR_SYNC" || step == "REVERSE_INCR_TRANSFER" ||
-         step == "APP_SWITCH" || step == "TRANSFER_APP_SWITCH";
+  return step == "REVERSE_INCR_SYNC" || step == "REVERSE_INCR_TRANSFER" || step == "APP_SWITCH" ||
+         step == "TRANSFER_APP_SWITCH";
 }
 }  // namespace
 
-ProjectDetection detect(const ProjectState& previous, const std::string& id,
-                        const Observation& obs, TimePoint now, const DetectThresholds& t) {
+ProjectDetection detect(const ProjectState& previous, const std::string& id, const Observation& obs,
+                        TimePoint now, const DetectThresholds& t) {
   ProjectDetection result{previous, {}};
   ProjectState& s = result.state;
   auto& out = result.findings;
@@ -172,27 +173,39 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id,
   const bool status_changed = first_sight || p.status != s.status;
   if (!first_sight) {
     if (p.status != s.status) {
-      out.push_back({"status_changed", "notice", Severity::info,
+      out.push_back({"status_changed",
+                     "notice",
+                     Severity::info,
                      id + " status " + or_none(s.status) + " -> " + or_none(p.status),
                      {{"from", s.status}, {"to", p.status}}});
     }
     if (p.current_step != s.current_step) {
-      out.push_back({"step_changed", "notice", Severity::info,
+      out.push_back({"step_changed",
+                     "notice",
+                     Severity::info,
                      id + " step " + or_none(s.current_step) + " -> " + or_none(p.current_step),
                      {{"from", s.current_step}, {"to", p.current_step}}});
     }
     if (!p.alarm_level.empty() && p.alarm_level != s.alarm_level) {
-      out.push_back({"alarm_level_changed", "notice", Severity::info,
+      out.push_back({"alarm_level_changed",
+                     "notice",
+                     Severity::info,
                      id + " alarm level " + or_none(s.alarm_level) + " -> " + p.alarm_level,
                      {{"from", s.alarm_level}, {"to", p.alarm_level}}});
     }
     if (reached_100(p.enable_struct_transfer, s.struct_progress, p.struct_transfer_progress)) {
-      out.push_back({"struct_transfer_done", "notice", Severity::info,
-                     id + " finished its schema transfer", {}});
+      out.push_back({"struct_transfer_done",
+                     "notice",
+                     Severity::info,
+                     id + " finished its schema transfer",
+                     {}});
     }
     if (reached_100(p.enable_full_transfer, s.full_progress, p.full_transfer_progress)) {
-      out.push_back({"full_transfer_done", "notice", Severity::info,
-                     id + " finished its full data transfer", {}});
+      out.push_back({"full_transfer_done",
+                     "notice",
+                     Severity::info,
+                     id + " finished its full data transfer",
+                     {}});
     }
   }
 
@@ -232,21 +245,22 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id,
 
   if (incr_armed) {
     auto frozen = duration_cast<Duration>(now - s.incr_seen_at);
-    conditions.evaluate(
-        kIncrStalled, Severity::critical, frozen >= t.stall_after,
-        id + " incremental sync stalled: checkpoint " + s.incr_checkpoint + " unchanged for " +
-            human(frozen),
-        {{"checkpoint", s.incr_checkpoint}, {"unchanged_s", whole_seconds(frozen)}},
-        id + " incremental sync advances again");
+    conditions.evaluate(kIncrStalled, Severity::critical, frozen >= t.stall_after,
+                        id + " incremental sync stalled: checkpoint " + s.incr_checkpoint +
+                            " unchanged for " + human(frozen),
+                        {{"checkpoint", s.incr_checkpoint}, {"unchanged_s", whole_seconds(frozen)}},
+                        id + " incremental sync advances again");
     if (p.incr_sync_checkpoint.unix_seconds) {
-      auto lag = duration_cast<Duration>(oms_now - TimePoint(seconds(*p.incr_sync_checkpoint.unix_seconds)));
-      bool lagging = conditions.is_firing(kIncrLagging) ? lag * 5 >= t.max_lag * 4  // clears below 80%
-                                                        : lag > t.max_lag;
-      conditions.evaluate(kIncrLagging, Severity::warning, lagging,
-                          id + " incremental sync lags " + human(lag) + " (over " +
-                              human(t.max_lag) + ")",
-                          {{"lag_s", whole_seconds(lag)}, {"max_lag_s", whole_seconds(t.max_lag)}},
-                          id + " incremental lag is back to " + human(lag));
+      auto lag = duration_cast<Duration>(oms_now -
+                                         TimePoint(seconds(*p.incr_sync_checkpoint.unix_seconds)));
+      bool lagging = conditions.is_firing(kIncrLagging)
+                         ? lag * 5 >= t.max_lag * 4  // clears below 80%
+                         : lag > t.max_lag;
+      conditions.evaluate(
+          kIncrLagging, Severity::warning, lagging,
+          id + " incremental sync lags " + human(lag) + " (over " + human(t.max_lag) + ")",
+          {{"lag_s", whole_seconds(lag)}, {"max_lag_s", whole_seconds(t.max_lag)}},
+          id + " incremental lag is back to " + human(lag));
     }
   } else {
     // Not armed (left RUNNING, sync disabled, not yet in the incremental
@@ -260,12 +274,12 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id,
                              (s.reverse_advanced || is_reverse_step(p.current_step));
   if (reverse_armed) {
     auto frozen = duration_cast<Duration>(now - s.reverse_seen_at);
-    conditions.evaluate(kReverseIncrStalled, Severity::warning, frozen >= t.stall_after,
-                        id + " reverse incremental sync stalled: checkpoint " +
-                            s.reverse_checkpoint + " unchanged for " + human(frozen),
-                        {{"checkpoint", s.reverse_checkpoint},
-                         {"unchanged_s", whole_seconds(frozen)}},
-                        id + " reverse incremental sync advances again");
+    conditions.evaluate(
+        kReverseIncrStalled, Severity::warning, frozen >= t.stall_after,
+        id + " reverse incremental sync stalled: checkpoint " + s.reverse_checkpoint +
+            " unchanged for " + human(frozen),
+        {{"checkpoint", s.reverse_checkpoint}, {"unchanged_s", whole_seconds(frozen)}},
+        id + " reverse incremental sync advances again");
   } else {
     conditions.resolve_if_firing(kReverseIncrStalled,
                                  id + " reverse incremental sync is no longer running");
@@ -307,31 +321,19 @@ OmsDetection detect_oms(const OmsState& previous, const std::string& oms_name, b
 
 namespace {
 
-std::int64_t ms(TimePoint t) {
-  return duration_cast<milliseconds>(t.time_since_epoch()).count();
-}
+std::int64_t ms(TimePoint t) { return duration_cast<milliseconds>(t.time_since_epoch()).count(); }
 TimePoint at_ms(std::int64_t v) { return TimePoint(milliseconds(v)); }
-
-json::object condition_to_json(const FiringCondition& c) {
-  return {{"since", ms(c.since)},
-          {"last_sent", ms(c.last_sent)},
-          {"repeats", c.repeats},
-          {"severity", to_string(c.severity)}};
-}
 
 FiringCondition condition_from_json(const json::object& o) {
   FiringCondition c;
   if (auto* v = o.if_contains("since"); v && v->is_int64()) c.since = at_ms(v->as_int64());
   if (auto* v = o.if_contains("last_sent"); v && v->is_int64()) c.last_sent = at_ms(v->as_int64());
-  if (auto* v = o.if_contains("repeats"); v && v->is_int64()) c.repeats = static_cast<int>(v->as_int64());
+  if (auto* v = o.if_contains("repeats"); v && v->is_int64())
+    c.repeats = static_cast<int>(v->as_int64());
   if (auto* v = o.if_contains("severity"); v && v->is_string()) {
     c.severity = parse_severity(std::string_view(v->as_string())).value_or(Severity::warning);
   }
   return c;
-}
-
-void put_optional(json::object& o, std::string_view key, const std::optional<int>& v) {
-  if (v) o[key] = *v;
 }
 
 std::string get_string(const json::object& o, std::string_view key) {
@@ -361,26 +363,106 @@ Expected<json::object> parse_object(std::string_view text, std::string_view what
 
 }  // namespace
 
+namespace {
+
+// The detector's state is written on every poll: written directly, it costs
+// a fifth of building a json::object and serializing it, and reads the same.
+class StateWriter {
+ public:
+  StateWriter() { out_.reserve(512); }
+  void open() {
+    out_ += '{';
+    first_ = true;
+  }
+  void close() {
+    out_ += '}';
+    first_ = false;
+  }
+  void key(std::string_view k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += k;  // keys are this file's literals: nothing to escape
+    out_ += "\":";
+  }
+  void key_escaped(std::string_view k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    string(k);
+    out_ += ':';
+  }
+  void field(std::string_view k, std::string_view v) {
+    key(k);
+    string(v);
+  }
+  void field(std::string_view k, std::int64_t v) {
+    key(k);
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, end);
+  }
+  void field_bool(std::string_view k, bool v) {
+    key(k);
+    out_ += v ? "true" : "false";
+  }
+  void string(std::string_view v) {
+    const bool plain = std::all_of(v.begin(), v.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+    });
+    if (plain) {
+      out_ += '"';
+      out_ += v;
+      out_ += '"';
+    } else {
+      out_ += json::serialize(json::string_view(v.data(), v.size()));
+    }
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+  bool first_ = true;
+};
+
+void write_condition(StateWriter& w, const FiringCondition& c) {
+  w.open();
+  w.field("since", ms(c.since));
+  w.field("last_sent", ms(c.last_sent));
+  w.field("repeats", static_cast<std::int64_t>(c.repeats));
+  w.field("severity", to_string(c.severity));
+  w.close();
+}
+
+}  // namespace
+
 std::string to_json(const ProjectState& s) {
-  json::object o{{"v", 1},
-                 {"seen", s.seen},
-                 {"status", s.status},
-                 {"step", s.current_step},
-                 {"alarm_level", s.alarm_level},
-                 {"status_since", ms(s.status_since)},
-                 {"incr_checkpoint", s.incr_checkpoint},
-                 {"incr_seen_at", ms(s.incr_seen_at)},
-                 {"incr_advanced", s.incr_advanced},
-                 {"reverse_checkpoint", s.reverse_checkpoint},
-                 {"reverse_seen_at", ms(s.reverse_seen_at)},
-                 {"reverse_advanced", s.reverse_advanced},
-                 {"unavailable_streak", s.unavailable_streak}};
-  put_optional(o, "struct_progress", s.struct_progress);
-  put_optional(o, "full_progress", s.full_progress);
-  json::object firing;
-  for (const auto& [kind, c] : s.firing) firing[kind] = condition_to_json(c);
-  o["firing"] = std::move(firing);
-  return json::serialize(o);
+  StateWriter w;
+  w.open();
+  w.field("v", std::int64_t{1});
+  w.field_bool("seen", s.seen);
+  w.field("status", s.status);
+  w.field("step", s.current_step);
+  w.field("alarm_level", s.alarm_level);
+  w.field("status_since", ms(s.status_since));
+  w.field("incr_checkpoint", s.incr_checkpoint);
+  w.field("incr_seen_at", ms(s.incr_seen_at));
+  w.field_bool("incr_advanced", s.incr_advanced);
+  w.field("reverse_checkpoint", s.reverse_checkpoint);
+  w.field("reverse_seen_at", ms(s.reverse_seen_at));
+  w.field_bool("reverse_advanced", s.reverse_advanced);
+  w.field("unavailable_streak", static_cast<std::int64_t>(s.unavailable_streak));
+  if (s.struct_progress) w.field("struct_progress", static_cast<std::int64_t>(*s.struct_progress));
+  if (s.full_progress) w.field("full_progress", static_cast<std::int64_t>(*s.full_progress));
+  w.key("firing");
+  w.open();
+  for (const auto& [kind, c] : s.firing) {
+    w.key_escaped(kind);
+    write_condition(w, c);
+  }
+  w.close();
+  w.close();
+  return w.take();
 }
 
 Expected<ProjectState> project_state_from_json(std::string_view text) {
@@ -411,11 +493,17 @@ Expected<ProjectState> project_state_from_json(std::string_view text) {
 }
 
 std::string to_json(const OmsState& s) {
-  json::object o{{"v", 1},
-                 {"failures_since_success", s.failures_since_success},
-                 {"last_error", s.last_error}};
-  if (s.unreachable) o["unreachable"] = condition_to_json(*s.unreachable);
-  return json::serialize(o);
+  StateWriter w;
+  w.open();
+  w.field("v", std::int64_t{1});
+  w.field("failures_since_success", s.failures_since_success);
+  w.field("last_error", s.last_error);
+  if (s.unreachable) {
+    w.key("unreachable");
+    write_condition(w, *s.unreachable);
+  }
+  w.close();
+  return w.take();
 }
 
 Expected<OmsState> oms_state_from_json(std::string_view text) {
