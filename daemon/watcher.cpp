@@ -428,7 +428,11 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     const bool gone = ok && is_gone_status(obs.progress.status);
     if (gone) finish_project(p.id, det.state, "status is " + obs.progress.status, det.findings);
 
-    std::string oms_level = oms_route_level(o, p, det.state.alarm_level);
+    // The OMS's route walks all its projects: it matters only while its polls
+    // fail or it is unreachable (a success of a reachable OMS finds nothing).
+    std::string oms_level = obs.outcome == Observation::Outcome::failed || o.state.unreachable
+                                ? oms_route_level(o, p, det.state.alarm_level)
+                                : std::string("MEDIUM");
     OmsDetection oms_det =
         detect_oms(o.state, o.config.name, obs.outcome != Observation::Outcome::failed, obs.error,
                    o.projects.size(), now, thresholds_for(*config, oms_level));
@@ -441,8 +445,10 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     write.project_state_json = to_json(det.state);
     std::string oms_json = to_json(oms_det.state);
     if (oms_json != o.state_json) write.oms_state_json = oms_json;
-    std::string progress_json =
-        ok ? boost::json::serialize(progress_to_json(obs.progress)) : std::string("{}");
+    // Only events carry the progress.
+    std::string progress_json = ok && !det.findings.empty()
+                                    ? boost::json::serialize(progress_to_json(obs.progress))
+                                    : std::string("{}");
     ProjectState previous = std::move(p.state);
     p.state = std::move(det.state);
     add_events(write, o, p, det.findings, progress_json);
