@@ -23,7 +23,9 @@
 // --receiver-loses it also forgets messages it accepted, which the soak must
 // then report); and the daemon is killed with
 // SIGKILL at random moments (--kill-every on average, or exactly --kills
-// times) and started again after a random downtime. The soak records every
+// times; half of the kills wait for the next message the receiver accepts
+// and strike before the daemon reads the 200) and started again after a
+// random downtime. The soak records every
 // state each project was served, with its time interval, every fault, and
 // each life of the daemon. Then it stops the changes (faults end, checkpoints
 // advance), lets the daemon settle, waits for its outbox to drain, stops it
@@ -309,9 +311,26 @@ class Receiver {
       if (eid && eid->is_string()) d.event_ids.emplace_back(eid->as_string());
     }
     deliveries_.push_back(std::move(d));
+    // A kill timed on a delivery: the message arrived, the daemon never hears
+    // the 200, so it must send the message again after its restart.
+    if (pid_t pid = kill_pid_.exchange(0)) {
+      killed_at_ = now_ms();
+      ::kill(pid, SIGKILL);
+    }
     return {200, "text/plain", {}, "ok", false};
   }
 
+ public:
+  // Kills `pid` with SIGKILL right after the next accepted message.
+  void arm_kill(pid_t pid) {
+    killed_at_ = 0;
+    kill_pid_ = pid;
+  }
+  // True if the kill was still armed (and is no longer); false if it happened.
+  bool disarm_kill() { return kill_pid_.exchange(0) != 0; }
+  TimeMs killed_at() const { return killed_at_.load(); }
+
+ private:
   const std::string key_;
   const double fail_rate_;
   const double lose_rate_;
@@ -320,6 +339,8 @@ class Receiver {
   std::vector<Delivery> deliveries_;
   std::vector<std::string> problems_;
   std::size_t refused_ = 0;
+  std::atomic<pid_t> kill_pid_{0};
+  std::atomic<TimeMs> killed_at_{0};
   net::HttpServer server_;
 };
 
@@ -646,7 +667,8 @@ int run(const Options& o) {
   std::sort(kill_at.begin(), kill_at.end());
   std::size_t next_kill = 0;
   TimeMs restart_at = 0;  // 0: no restart pending
-  std::size_t kills = 0;
+  std::size_t kills = 0, kills_on_delivery = 0;
+  TimeMs kill_armed_at = 0;  // a kill waits for the next accepted message
 
   std::size_t status_changes = 0, freezes = 0, lag_episodes = 0, resumes = 0;
   std::size_t project_faults = 0, global_faults = 0;
@@ -696,19 +718,41 @@ int run(const Options& o) {
     sim.put_project(sim_project(id, s, s.at));
   };
 
+  // The daemon was killed at `at`: it is reaped, and started again later.
+  auto killed = [&](TimeMs at) {
+    truth.runs.back().ended = at;
+    truth.runs.back().killed = true;
+    daemon->wait(std::chrono::seconds(20));
+    daemon.reset();
+    ++kills;
+    restart_at = now_ms() + uniform(200, o.downtime_max.count());
+  };
+
   // --- the changes
   while (now_ms() < changes_end) {
     const TimeMs now = now_ms();
     note_first_request();
-    if (daemon && next_kill < kill_at.size() && now >= kill_at[next_kill]) {
+    if (kill_armed_at) {
+      if (TimeMs at = receiver.killed_at()) {
+        kill_armed_at = 0;
+        ++kills_on_delivery;
+        killed(at);
+      } else if (now - kill_armed_at > 3000 && receiver.disarm_kill()) {
+        kill_armed_at = 0;  // no message for 3 s: a plain kill
+        const TimeMs at = now_ms();
+        daemon->signal(SIGKILL);
+        killed(at);
+      }
+    } else if (daemon && next_kill < kill_at.size() && now >= kill_at[next_kill]) {
       ++next_kill;
-      truth.runs.back().ended = now_ms();
-      truth.runs.back().killed = true;
-      daemon->signal(SIGKILL);
-      daemon->wait(std::chrono::seconds(20));
-      daemon.reset();
-      ++kills;
-      restart_at = now + uniform(200, o.downtime_max.count());
+      if (chance(0.5)) {
+        kill_armed_at = now;
+        receiver.arm_kill(daemon->pid());
+      } else {
+        const TimeMs at = now_ms();
+        daemon->signal(SIGKILL);
+        killed(at);
+      }
     }
     if (!daemon && restart_at && now >= restart_at) {
       restart_at = 0;
@@ -785,6 +829,10 @@ int run(const Options& o) {
   }
 
   // --- quiet: faults end, checkpoints advance; the statuses stay.
+  if (kill_armed_at && !receiver.disarm_kill()) {
+    ++kills_on_delivery;
+    killed(receiver.killed_at());
+  }
   {
     const TimeMs now = now_ms();
     sim.set_fault(oms::Fault::none);
@@ -863,7 +911,10 @@ int run(const Options& o) {
   std::printf("run time            %.1f s (%d s of changes, then %.1f s quiet)\n", run_s, o.seconds,
               static_cast<double>(truth.end - quiet_from) / 1000.0);
   std::printf("projects            %d\n", o.projects);
-  std::printf("kills               %zu (SIGKILL), daemon starts %zu\n", kills, truth.runs.size());
+  std::printf(
+      "kills               %zu (SIGKILL; %zu right after a message arrived), "
+      "daemon starts %zu\n",
+      kills, kills_on_delivery, truth.runs.size());
   std::printf("changes made        %zu status, %zu stalls, %zu lag episodes, %zu resumes\n",
               status_changes, freezes, lag_episodes, resumes);
   std::printf("faults              %zu per project, %zu global:", project_faults, global_faults);
