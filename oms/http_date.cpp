@@ -140,7 +140,14 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
   if (month == 0 || !seconds || day < 1 || day > days_in_month(year, month)) return std::nullopt;
   const std::int64_t days =
       days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  return std::chrono::system_clock::time_point(std::chrono::seconds(days * 86400 + *seconds));
+  const std::int64_t since_epoch = days * 86400 + *seconds;
+  // The clock counts nanoseconds in 64 bits (years 1678 to 2262); a year
+  // outside that is no server's clock, and converting it would overflow.
+  constexpr std::int64_t kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max())
+          .count();
+  if (since_epoch > kLimit || since_epoch < -kLimit) return std::nullopt;
+  return std::chrono::system_clock::time_point(std::chrono::seconds(since_epoch));
 }
 
 std::string format_http_date(std::chrono::system_clock::time_point t) {

@@ -51,6 +51,18 @@ TEST(HttpDate, RejectsWhatIsNotADate) {
   EXPECT_EQ(parse_http_date(std::string(10000, 'x')), std::nullopt);
 }
 
+// Found by fuzz_oms_reply: the seconds of a far year overflowed the clock's nanoseconds.
+TEST(HttpDate, RejectsYearsTheClockCannotHold) {
+  for (const char* far : {"Mon, 01 Feb 1012 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT",
+                          "Sat, 01 Jan 2263 00:00:00 GMT", "Sun Jan  1 00:00:00 1677"}) {
+    EXPECT_EQ(parse_http_date(far), std::nullopt) << far;
+  }
+  EXPECT_EQ(parse_http_date("Fri, 01 Jan 2262 00:00:00 GMT"),
+            system_clock::time_point(seconds(9'214'646'400)));
+  EXPECT_EQ(parse_http_date("Fri, 01 Jan 1700 00:00:00 GMT"),
+            system_clock::time_point(seconds(-8'520'336'000)));
+}
+
 TEST(HttpDate, FormatsImfFixdate) {
   EXPECT_EQ(format_http_date(kRfcExample), "Sun, 06 Nov 1994 08:49:37 GMT");
   EXPECT_EQ(format_http_date(system_clock::time_point(seconds(0))),
