@@ -33,7 +33,9 @@ class SystemdNotifier {
   // honours WATCHDOG_PID) from the environment now; later changes to the
   // environment are not seen.
   SystemdNotifier();
-  ~SystemdNotifier();  // stops the timers
+  // Stops the timers. REQUIRES: the io_context of start()'s executor is still
+  // alive (destroy the notifier first), as for any Asio timer.
+  ~SystemdNotifier();
   SystemdNotifier(const SystemdNotifier&) = delete;
   SystemdNotifier& operator=(const SystemdNotifier&) = delete;
 

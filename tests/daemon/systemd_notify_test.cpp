@@ -45,11 +45,11 @@ class SystemdNotifierTest : public ::testing::Test {
 
 TEST_F(SystemdNotifierTest, SendsReadyThenWatchdogPingsFromTheLoop) {
   ScopedEnv watchdog{"WATCHDOG_USEC", "100000"};
+  IoThread io;  // outlives the notifier, whose timers it runs
   SystemdNotifier notifier;
   ASSERT_TRUE(notifier.enabled());
   ASSERT_EQ(notifier.watchdog_timeout(), std::chrono::microseconds(100000));
 
-  IoThread io;
   io.invoke([&] {
     notifier.start(io.executor(), [] { return std::string("watching 2 projects on 1 OMS"); });
     notifier.ready();
@@ -74,8 +74,8 @@ TEST_F(SystemdNotifierTest, SendsReadyThenWatchdogPingsFromTheLoop) {
 // A loop that does not run sends no ping: the pings prove the loop is alive.
 TEST_F(SystemdNotifierTest, NoPingWhileTheLoopDoesNotRun) {
   ScopedEnv watchdog{"WATCHDOG_USEC", "100000"};
+  boost::asio::io_context ioc;  // outlives the notifier, whose timers it runs
   SystemdNotifier notifier;
-  boost::asio::io_context ioc;
   notifier.start(ioc.get_executor(), {});
   notifier.ready();
   auto first = socket_.receive(20s);
@@ -126,9 +126,9 @@ TEST_F(SystemdNotifierTest, StoppingLetsRunReturn) {
 
 TEST_F(SystemdNotifierTest, StatusIsOneBoundedLine) {
   ScopedEnv watchdog{"WATCHDOG_USEC", std::nullopt};
+  boost::asio::io_context ioc;  // outlives the notifier, whose timers it runs
   SystemdNotifier notifier;
   EXPECT_FALSE(notifier.watchdog_timeout());
-  boost::asio::io_context ioc;
   notifier.start(ioc.get_executor(), [] {
     return std::string("first line\nREADY=0\r") + std::string(1000, 'x') + "\xC3\xA9";
   });
