@@ -128,12 +128,13 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
   Impl* self = impl.get();
   store_options.on_group_opened = [flush_timer, self, delay = store_options.commit_delay] {
     flush_timer->expires_after(delay);
-    flush_timer->async_wait([self](const boost::system::error_code& ec) {
-      // A failed group commit is reported by the record() of the next poll
-      // whose write it was; here it has nobody to go to but the log.
+    flush_timer->async_wait([self, delay](const boost::system::error_code& ec) {
+      // The polls of a failed group are lost (each is polled again); the
+      // next write commits on its own, and the watcher reports its failure.
       if (ec || !self->store) return;
       if (auto flushed = self->store->flush(); !flushed) {
-        spdlog::error("could not store the latest polls: {}", flushed.error());
+        spdlog::warn("the polls of the last {} ms were not stored: {}", delay.count(),
+                     flushed.error());
       }
     });
   };

@@ -719,6 +719,7 @@ struct Store::Impl {
                                    ? tx.commit()
                                    : Expected<void>(make_error("SQLite rolled the writes back"));
     if (!committed) {
+      ungrouped = true;
       project_key_cache.clear();
       text_cache.clear();
       text_of_key_cache.clear();
@@ -752,6 +753,7 @@ struct Store::Impl {
   std::int64_t prune_cursor = 0;     // the project key prune() continues after
   std::optional<Transaction> group;  // quiet writes not committed yet (commit_delay)
   std::chrono::steady_clock::time_point group_opened;
+  bool ungrouped = false;  // a group commit failed; no group until a commit succeeds
   Statement insert_sample;
   Statement find_project;
   Statement insert_project;
@@ -848,7 +850,11 @@ Expected<void> Store::record(const ObservationWrite& write) {
     return make_error("could not store the poll of " + subject + ": " + what + ": " + why);
   };
   try {
-    const bool grouped = s.options.commit_delay.count() > 0 && s.mode == OpenMode::read_write;
+    // After a failed commit, each write commits on its own until one
+    // succeeds: then a record() that returns success is stored, and whoever
+    // waits for the database to accept writes again is told the truth.
+    const bool grouped =
+        s.options.commit_delay.count() > 0 && s.mode == OpenMode::read_write && !s.ungrouped;
     std::optional<Transaction> own;
     if (grouped) {
       if (!s.group) {
@@ -966,6 +972,8 @@ Expected<void> Store::record(const ObservationWrite& write) {
       if (auto done = s.release_savepoint.run(); !done) return failure("savepoint", done.error());
     } else if (auto committed = own->commit(); !committed) {
       return failure("commit", committed.error());
+    } else {
+      s.ungrouped = false;
     }
     if (write.sample) ++(pending.last ? s.counts.stored : s.counts.skipped);
     s.commit_pending(pending);

@@ -122,7 +122,8 @@ struct StoreOptions {
   // before any other call that writes or opens a transaction, and when the
   // store closes. A crash loses at most commit_delay of quiet writes (samples
   // and detector states; never an event or a delivery), and other connections
-  // see them up to commit_delay late.
+  // see them up to commit_delay late. After a failed commit, writes commit
+  // one by one until one succeeds.
   std::chrono::milliseconds commit_delay{0};
   // Called by record() when it opens a group: the owner then calls flush()
   // after commit_delay (from a timer), so that the last writes before a quiet
