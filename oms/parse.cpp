@@ -1,6 +1,7 @@
 #include "oms/parse.h"
 
 #include <algorithm>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -268,14 +269,20 @@ Checkpoint checkpoint_of(const json::value* v) {
 }
 
 // Parses one JSON text. `what` names it in the message ("reply", "data").
-Expected<json::value> parse_json(std::string_view text, std::string_view what) {
+// The values live in `storage` (the default heap when null).
+Expected<json::value> parse_json(std::string_view text, std::string_view what,
+                                 json::storage_ptr storage = {}) {
   if (trim(text).empty()) return make_error(std::string(what) + " is empty, expected JSON");
   json::parse_options options;
   options.max_depth = kMaxDepth;
   // OMS error messages come from many sources; one stray byte should not hide
   // a whole reply. clean_text() repairs what is kept.
   options.allow_invalid_utf8 = true;
-  json::parser parser(json::storage_ptr(), options);
+  // The parser's own stack starts in a local buffer: most replies need no
+  // allocation for it.
+  unsigned char stack[2048];
+  json::parser parser(json::storage_ptr(), options, stack, sizeof stack);
+  parser.reset(std::move(storage));
   boost::system::error_code ec;
   std::size_t consumed = parser.write(text.data(), text.size(), ec);
   if (ec) {
@@ -324,7 +331,7 @@ Expected<const json::value*> data_of(const json::object& env, json::value& embed
   if (!data || !data->is_string()) return data;
   std::string_view inner = trim(data->get_string());
   if (inner.empty()) return static_cast<const json::value*>(nullptr);
-  Expected<json::value> parsed = parse_json(inner, "data");
+  Expected<json::value> parsed = parse_json(inner, "data", embedded.storage());
   if (!parsed) return make_error("data is a string that is not JSON: " + parsed.error());
   embedded = std::move(*parsed);
   return embedded.is_null() ? nullptr : &embedded;
@@ -333,7 +340,12 @@ Expected<const json::value*> data_of(const json::object& env, json::value& embed
 // `parse_data(data, envelope)` reads `data` of a successful reply.
 template <class T, class ParseData>
 Expected<Reply<T>> parse_reply(std::string_view body, ParseData parse_data) {
-  Expected<json::value> doc = parse_json(body, "reply");
+  // A poll's reply is parsed, read into the model and dropped: its values
+  // live in one arena, a local buffer first, so parsing allocates little.
+  unsigned char arena[8192];
+  json::monotonic_resource resource(arena, sizeof arena);
+  json::storage_ptr storage(&resource);
+  Expected<json::value> doc = parse_json(body, "reply", storage);
   if (!doc) return make_error(doc.error());
   if (!doc->is_object()) {
     return make_error(std::string("reply is ") + kind_name(doc->kind()) +
@@ -346,7 +358,7 @@ Expected<Reply<T>> parse_reply(std::string_view body, ParseData parse_data) {
   reply.request_id = text_of(field(env, "requestId"));
   reply.cost = text_of(field(env, "cost"));
 
-  json::value embedded;
+  json::value embedded(storage);
   Expected<const json::value*> data = data_of(env, embedded);
   if (!data) return make_error(data.error());
 
