@@ -3,7 +3,7 @@
 //
 //   soak [--seconds 120] [--projects 200] [--daemon PATH] [--kill-every 30s | --kills N]
 //        [--downtime-max 5s] [--seed N] [--margin 1s] [--settle 15s] [--receiver-503 0.02]
-//        [--receiver-loses 0] [--keep]
+//        [--receiver-loses 0] [--keep | --clean]
 //
 // In this process: a simulated OMS (oms::Simulator) with N projects and a
 // webhook receiver that checks each message's Standard Webhooks signature.
@@ -134,7 +134,8 @@ struct Options {
   milliseconds in_flight = std::chrono::seconds(1);
   double receiver_503 = 0.02;
   double receiver_loses = 0;
-  bool keep = false;
+  bool keep = false;   // keep the work directory after a pass too
+  bool clean = false;  // remove it after a failure too
 };
 
 [[noreturn]] void usage(const std::string& message) {
@@ -142,7 +143,7 @@ struct Options {
                "soak: %s\nusage: soak [--seconds 120] [--projects 200] [--daemon PATH] "
                "[--kill-every 30s | --kills N] [--downtime-max 5s] [--seed N] [--margin 1s] "
                "[--settle 15s] [--in-flight 1s] [--receiver-503 0.02] [--receiver-loses 0] "
-               "[--keep]\n",
+               "[--keep | --clean]\n",
                message.c_str());
   std::exit(64);
 }
@@ -151,8 +152,8 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--keep") {
-      o.keep = true;
+    if (a == "--keep" || a == "--clean") {
+      (a == "--keep" ? o.keep : o.clean) = true;
       continue;
     }
     if (a == "-h" || a == "--help") usage("a soak test of the omswatch daemon");
@@ -932,6 +933,10 @@ int run(const Options& o) {
               v.duplicates_in_flight, v.duplicates_unexplained);
   std::printf("undelivered         %zu (unknown to the database: %zu)\n", v.undelivered, v.unknown);
   std::printf("false/inconsistent  %zu / %zu\n", v.false_events, v.inconsistent);
+  std::printf("delivery latency    p50 %s, p99 %s, max %s (poll to first arrival)\n",
+              percentile(v.delivery_latency, 0.5).c_str(),
+              percentile(v.delivery_latency, 0.99).c_str(),
+              percentile(v.delivery_latency, 1.0).c_str());
   std::printf("start to first poll p50 %s, max %s\n", percentile(v.startup, 0.5).c_str(),
               percentile(v.startup, 1.0).c_str());
   std::printf(
@@ -968,7 +973,7 @@ int run(const Options& o) {
 
   const bool ok = v.errors.empty() && problems.empty();
   std::printf("soak: %s\n", ok ? "PASS" : "FAIL");
-  if (ok && !o.keep) {
+  if ((ok && !o.keep) || o.clean) {
     std::filesystem::remove_all(dir, ec);
   } else {
     std::printf("soak: the database and daemon logs are in %s\n", dir.c_str());

@@ -126,6 +126,11 @@ Verdict check(const Truth& truth, const std::vector<Event>& events,
       }
     }
   }
+  for (const auto& e : events) {
+    if (auto it = received.find(e.id); it != received.end()) {
+      v.delivery_latency.push_back(it->second.front() - e.observed_at);
+    }
+  }
   std::set<std::string> pending(pending_outbox.begin(), pending_outbox.end());
   for (const auto& e : events) {
     if (!received.count(e.id) || pending.count(e.id)) {

@@ -119,6 +119,9 @@ struct Verdict {
   // daemon was down, one figure per such change.
   std::vector<TimeMs> detect_after_restart;
   std::vector<TimeMs> startup;  // spawn to first request, per run
+  // From the poll that showed an event to its first arrival at the receiver
+  // (group_wait 0; receiver 503s, kills and downtimes included).
+  std::vector<TimeMs> delivery_latency;
 };
 
 // `pending_outbox`: ids of events with an outbox row not `delivered`.
