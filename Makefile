@@ -99,8 +99,12 @@ soak: deps
 SANITIZE_DIR ?= build-sanitize
 FUZZ_SECONDS ?= 60
 FUZZ_PARALLEL ?= 2
-SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_string_checks=1 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+# Every process writes its findings to a file here, so that one in a daemon an e2e test
+# ran (whose stderr the test keeps to itself) fails the run too.
+SANITIZE_REPORTS = $(abspath $(SANITIZE_DIR))/sanitizer-reports
+SANITIZE_ENV = \
+	ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_string_checks=1:log_path=$(SANITIZE_REPORTS)/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(SANITIZE_REPORTS)/ubsan \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizer/lsan.supp:print_suppressions=0
 
 .PHONY: test-sanitize fuzz
@@ -110,7 +114,12 @@ $(SANITIZE_DIR)/build.ninja:
 
 test-sanitize: deps $(SANITIZE_DIR)/build.ninja
 	cmake --build $(SANITIZE_DIR) -j $(JOBS) --target omswatch_tests
-	cd $(SANITIZE_DIR) && $(SANITIZE_ENV) ctest --output-on-failure -j $(JOBS)
+	rm -rf $(SANITIZE_REPORTS) && mkdir -p $(SANITIZE_REPORTS)
+	status=0; (cd $(SANITIZE_DIR) && $(SANITIZE_ENV) ctest --output-on-failure -j $(JOBS)) || status=$$?; \
+	if [ -n "$$(ls -A $(SANITIZE_REPORTS))" ]; then \
+		echo "test-sanitize: what the sanitizers found (in $(SANITIZE_REPORTS)):"; \
+		cat $(SANITIZE_REPORTS)/*; exit 1; \
+	fi; exit $$status
 
 fuzz: deps $(SANITIZE_DIR)/build.ninja
 	cmake --build $(SANITIZE_DIR) -j $(JOBS) --target omswatch_fuzz
