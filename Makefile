@@ -61,7 +61,7 @@ bench-history: deps
 # `make bench-perf`: omswatch's polling cost at 100, 1,000 and 10,000 projects
 # against a floor (bare HTTP exchanges) and a plain Python poller, notification
 # latency, drift and database growth; Release build in $(PERF_DIR); prints the
-# tables and writes them into docs/performance.md. About 12 minutes on a
+# tables and writes them into docs/performance.md. About 15 minutes on a
 # 2-core machine; PERF_QUICK=1 for short windows (about 5 minutes).
 PERF_DIR ?= build-perf
 PERF_QUICK ?=
