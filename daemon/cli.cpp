@@ -1,12 +1,12 @@
 #include "daemon/cli.h"
 
+#include <spdlog/spdlog.h>
+
 #include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "common/time.h"
 #include "config/config.h"
@@ -56,8 +56,8 @@ struct Args {
 
 // Options that take a value; everything else starting with '-' is an error.
 const std::map<std::string, std::string> kOptions = {
-    {"-c", "config"},     {"--config", "config"},     {"--db", "db"},
-    {"--format", "format"}, {"--since", "since"},     {"--until", "until"},
+    {"-c", "config"},         {"--config", "config"}, {"--db", "db"},
+    {"--format", "format"},   {"--since", "since"},   {"--until", "until"},
     {"--project", "project"}, {"--kind", "kind"},     {"--severity", "severity"},
     {"--limit", "limit"},     {"--oms", "oms"},       {"--for", "for"},
     {"--comment", "comment"}, {"--starts", "starts"}};
@@ -201,27 +201,13 @@ std::optional<int> prepare_query(const Args& a, QueryContext& q, int default_lim
 
 int cmd_status(const Args& a) {
   if (!option(a, "since").empty() || !option(a, "until").empty()) {
-    return usage_error("status shows the latest state of each project; for the past, ask history "
-                       "ID --timeline --since ... --until ...");
+    return usage_error(
+        "status shows the latest state of each project; for the past, ask history "
+        "ID --timeline --since ... --until ...");
   }
   QueryContext q;
   if (auto code = prepare_query(a, q, 0)) return *code;
-  Table t{{"oms", "project_id", "status", "step", "alarm_level", "struct_progress", "full_progress",
-           "incr_lag_s", "open_conditions", "observed_at", "last_polled_at", "outcome", "error"},
-          {}};
-  for (const auto& s : q.store->latest_status()) {
-    t.rows.push_back({Cell::of(s.oms), Cell::of(s.project_id), Cell::of(s.status),
-                      Cell::of(s.current_step), Cell::of(s.alarm_level),
-                      Cell::of<int>(s.struct_progress).type == Cell::Type::null
-                          ? Cell{}
-                          : Cell::of(static_cast<std::int64_t>(*s.struct_progress)),
-                      s.full_progress ? Cell::of(static_cast<std::int64_t>(*s.full_progress)) : Cell{},
-                      Cell::of(s.incr_lag_s), Cell::of(s.open_conditions),
-                      Cell::of(time_text(s.observed_at)), Cell::of(time_text(s.last_polled_at)),
-                      Cell::of(s.outcome),
-                      s.error.empty() ? Cell{} : Cell::of(s.error)});
-  }
-  write_table(std::cout, t, q.format);
+  write_status(std::cout, *q.store, q.format);
   return kExitOk;
 }
 

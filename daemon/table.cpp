@@ -1,8 +1,10 @@
 #include "daemon/table.h"
 
 #include <algorithm>
-
 #include <boost/json.hpp>
+
+#include "common/time.h"
+#include "storage/store.h"
 
 namespace omswatch::daemon {
 
@@ -17,9 +19,12 @@ namespace {
 
 std::string plain(const Cell& c) {
   switch (c.type) {
-    case Cell::Type::text: return c.text;
-    case Cell::Type::integer: return std::to_string(c.integer);
-    case Cell::Type::null: return "";
+    case Cell::Type::text:
+      return c.text;
+    case Cell::Type::integer:
+      return std::to_string(c.integer);
+    case Cell::Type::null:
+      return "";
   }
   return "";
 }
@@ -44,8 +49,8 @@ std::string csv_field(const std::string& s) {
 
 std::size_t display_width(const std::string& s) {
   // UTF-8: count code points, not bytes, so CJK names do not skew columns much.
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 }  // namespace
@@ -59,9 +64,15 @@ void write_table(std::ostream& out, const Table& table, OutputFormat format) {
         for (std::size_t i = 0; i < table.columns.size() && i < row.size(); ++i) {
           const Cell& c = row[i];
           switch (c.type) {
-            case Cell::Type::text: o[table.columns[i]] = c.text; break;
-            case Cell::Type::integer: o[table.columns[i]] = c.integer; break;
-            case Cell::Type::null: o[table.columns[i]] = nullptr; break;
+            case Cell::Type::text:
+              o[table.columns[i]] = c.text;
+              break;
+            case Cell::Type::integer:
+              o[table.columns[i]] = c.integer;
+              break;
+            case Cell::Type::null:
+              o[table.columns[i]] = nullptr;
+              break;
           }
         }
         rows.emplace_back(std::move(o));
@@ -75,7 +86,8 @@ void write_table(std::ostream& out, const Table& table, OutputFormat format) {
       }
       out << "\r\n";
       for (const auto& row : table.rows) {
-        for (std::size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << csv_field(plain(row[i]));
+        for (std::size_t i = 0; i < row.size(); ++i)
+          out << (i ? "," : "") << csv_field(plain(row[i]));
         out << "\r\n";
       }
       return;
@@ -83,7 +95,8 @@ void write_table(std::ostream& out, const Table& table, OutputFormat format) {
     case OutputFormat::table: {
       std::vector<std::vector<std::string>> text;
       std::vector<std::size_t> width(table.columns.size());
-      for (std::size_t i = 0; i < table.columns.size(); ++i) width[i] = display_width(table.columns[i]);
+      for (std::size_t i = 0; i < table.columns.size(); ++i)
+        width[i] = display_width(table.columns[i]);
       for (const auto& row : table.rows) {
         auto& line = text.emplace_back();
         for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) {
@@ -103,7 +116,8 @@ void write_table(std::ostream& out, const Table& table, OutputFormat format) {
       std::vector<std::string> header;
       for (const auto& c : table.columns) {
         std::string h = c;
-        std::transform(h.begin(), h.end(), h.begin(), [](unsigned char ch) { return std::toupper(ch); });
+        std::transform(h.begin(), h.end(), h.begin(),
+                       [](unsigned char ch) { return std::toupper(ch); });
         header.push_back(h);
       }
       emit(header);
@@ -111,6 +125,26 @@ void write_table(std::ostream& out, const Table& table, OutputFormat format) {
       return;
     }
   }
+}
+
+void write_status(std::ostream& out, storage::Store& store, OutputFormat format) {
+  auto time_text = [](std::int64_t ms) { return format_rfc3339(from_unix_ms(ms)); };
+  Table t{{"oms", "project_id", "status", "step", "alarm_level", "struct_progress", "full_progress",
+           "incr_lag_s", "open_conditions", "observed_at", "last_polled_at", "outcome", "error"},
+          {}};
+  for (const auto& s : store.latest_status()) {
+    t.rows.push_back(
+        {Cell::of(s.oms), Cell::of(s.project_id), Cell::of(s.status), Cell::of(s.current_step),
+         Cell::of(s.alarm_level),
+         Cell::of<int>(s.struct_progress).type == Cell::Type::null
+             ? Cell{}
+             : Cell::of(static_cast<std::int64_t>(*s.struct_progress)),
+         s.full_progress ? Cell::of(static_cast<std::int64_t>(*s.full_progress)) : Cell{},
+         Cell::of(s.incr_lag_s), Cell::of(s.open_conditions), Cell::of(time_text(s.observed_at)),
+         Cell::of(time_text(s.last_polled_at)), Cell::of(s.outcome),
+         s.error.empty() ? Cell{} : Cell::of(s.error)});
+  }
+  write_table(out, t, format);
 }
 
 }  // namespace omswatch::daemon

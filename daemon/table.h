@@ -2,10 +2,16 @@
 // Tabular output of the CLI's query commands in the three formats users ask
 // for: an aligned table for people, JSON and CSV for scripts.
 
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
+
+namespace omswatch::storage {
+class Store;
+}
 
 namespace omswatch::daemon {
 
@@ -33,5 +39,10 @@ struct Table {
 // table: aligned columns, "-" for null; json: an array of objects (nulls as
 // null, integers as numbers); csv: RFC 4180 with a header row.
 void write_table(std::ostream& out, const Table& table, OutputFormat format);
+
+// `omswatch status`: the latest state of every project, read from `store`
+// (ordered by OMS and project id) and written in `format`. Throws
+// storage::StorageError when the database cannot be read.
+void write_status(std::ostream& out, storage::Store& store, OutputFormat format);
 
 }  // namespace omswatch::daemon
