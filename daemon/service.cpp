@@ -127,7 +127,11 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
   auto flush_timer = std::make_shared<asio::steady_timer>(ioc);
   Impl* self = impl.get();
   store_options.on_group_opened = [flush_timer, self, delay = store_options.commit_delay] {
-    flush_timer->expires_after(delay);
+    // On the watcher's tick grid, so that the flush shares the wake-up of the
+    // polls due then; between delay - kPollTick and delay after the group
+    // opened, so a crash still loses at most `delay` of quiet writes.
+    flush_timer->expires_at(
+        align_to_tick(std::chrono::steady_clock::now() + delay - kPollTick, kPollTick));
     flush_timer->async_wait([self, delay](const boost::system::error_code& ec) {
       // The polls of a failed group are lost (each is polled again); the
       // next write commits on its own, and the watcher reports its failure.

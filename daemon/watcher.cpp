@@ -42,6 +42,15 @@ std::string new_event_id() {
   return id;
 }
 
+std::chrono::steady_clock::time_point align_to_tick(std::chrono::steady_clock::time_point t,
+                                                    std::chrono::steady_clock::duration tick) {
+  if (tick.count() <= 0) return t;
+  const auto since = t.time_since_epoch().count();
+  const auto ticks = since / tick.count() + (since % tick.count() > 0 ? 1 : 0);
+  return std::chrono::steady_clock::time_point(
+      std::chrono::steady_clock::duration(ticks * tick.count()));
+}
+
 std::string console_link(const std::string& console_url, const std::string& project_id) {
   if (console_url.empty()) return {};
   static constexpr std::string_view kPlaceholder = "{project_id}";
@@ -337,7 +346,10 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     asio::steady_timer timer(self->executor);
     auto next = std::chrono::steady_clock::now() + offset;
     while (self->live(*o, *p)) {
-      timer.expires_at(next);
+      // The wake-up waits for the end of the tick `next` falls in (see
+      // kPollTick); `next` itself stays exact, so nothing drifts.
+      const auto interval = std::chrono::duration_cast<SteadyDuration>(o->config.interval);
+      timer.expires_at(align_to_tick(next, std::min<SteadyDuration>(kPollTick, interval / 100)));
       auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
       if (ec || !self->live(*o, *p)) co_return;
       auto slots = o->slots;
@@ -352,7 +364,6 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
       slots->release();
       // Fixed-rate schedule: a slow poll does not shift the following ones,
       // and a poll that overran its slot is not made up with a burst.
-      const auto interval = std::chrono::duration_cast<SteadyDuration>(o->config.interval);
       next += interval;
       auto now = std::chrono::steady_clock::now();
       if (next < now) next = now + (interval - (now - next) % interval);
