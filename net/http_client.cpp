@@ -85,15 +85,24 @@ struct Connection {
 
   // An idle HTTP/1.1 connection receives nothing; readable data or EOF means
   // the server is closing it (or sent garbage), so it must not be reused.
-  bool looks_alive() {
+  // `probe` false skips the system call (see kProbeIdleAfter).
+  bool looks_alive(bool probe) {
     auto& socket = tcp().socket();
     if (!socket.is_open() || buffer.size() != 0) return false;
-    // One syscall on the hot path of every reused request.
+    if (!probe) return true;
     char byte;
     ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 };
+
+// A pooled connection idle for less than this is reused without asking the
+// kernel whether the server has closed it (a recv on every reuse, the most
+// frequent system call of a daemon polling at full speed): servers close idle
+// keep-alive connections after seconds, not milliseconds. If one was closed
+// anyway, the request fails before any byte of a response arrives and is sent
+// again once on a fresh connection (the retry rule in send()).
+constexpr Clock::duration kProbeIdleAfter = std::chrono::seconds(1);
 
 struct Exchange {
   error_code ec;
@@ -153,14 +162,16 @@ struct HttpClient::Impl {
 
   std::unique_ptr<Connection> take_idle(const std::string& key) {
     prune_idle();
+    const auto now = Clock::now();
     auto it = idle.find(key);
     if (it == idle.end()) return nullptr;
     auto& list = it->second;
     std::unique_ptr<Connection> found;
     while (!list.empty() && !found) {
       auto candidate = std::move(list.back().connection);
+      const bool probe = now - list.back().since >= kProbeIdleAfter;
       list.pop_back();
-      if (candidate->looks_alive()) {
+      if (candidate->looks_alive(probe)) {
         found = std::move(candidate);
       } else {
         candidate->close();
@@ -460,7 +471,14 @@ asio::awaitable<boost::system::result<HttpResponse>> HttpClient::Impl::send(
   if (proxy) pool_key += " via " + proxy->host_port();
 
   // A reused connection may have been closed by the server just before the
-  // request went out; one retry on a fresh connection hides that race.
+  // request went out (or while it sat in the pool for less than
+  // kProbeIdleAfter, unprobed): when the exchange on a reused connection fails
+  // before any byte of a response arrived, and not by the deadline or a
+  // cancellation, the request is sent once more on a fresh connection. A
+  // server that received the request and closed without answering may thus
+  // see it twice: harmless for omswatch's OMS calls (reads such as
+  // DescribeProjectProgress, a POST that changes nothing) and for
+  // notifications (receivers get at-least-once delivery with an event id).
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<Connection> connection;
     if (attempt == 0) connection = self->take_idle(pool_key);
