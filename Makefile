@@ -110,7 +110,7 @@ SANITIZE_ENV = \
 .PHONY: test-sanitize fuzz
 $(SANITIZE_DIR)/build.ninja:
 	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-		"-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DOMSWATCH_FUZZ=ON -DOMSWATCH_BUILD_BENCH=OFF
+		"-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" -DOMSWATCH_FUZZ=ON -DOMSWATCH_BUILD_BENCH=OFF
 
 test-sanitize: deps $(SANITIZE_DIR)/build.ninja
 	cmake --build $(SANITIZE_DIR) -j $(JOBS) --target omswatch_tests
