@@ -83,14 +83,14 @@ class Watcher {
 
 // Polls wake on a grid of ticks rather than each at its own instant: every
 // poll of a project due within one tick starts on the same timer wake-up, so a
-// daemon polling 1,000 projects every 10 s wakes 20 times a second for its
+// daemon polling 1,000 projects every 10 s wakes 10 times a second for its
 // timers rather than 100 (on a virtual machine a wake-up costs more than a
 // poll's own work). Each project's schedule stays on exact due times; only its
 // wake-up waits for the end of the tick its due time falls in, so intervals
 // are exact on average and a poll starts at most one tick late. The tick used
 // is min(kPollTick, interval / 100), so short intervals keep their precision.
 // The group-commit timer of the store fires on the same grid (service.cpp).
-inline constexpr std::chrono::steady_clock::duration kPollTick = std::chrono::milliseconds(50);
+inline constexpr std::chrono::steady_clock::duration kPollTick = std::chrono::milliseconds(100);
 
 // The first multiple of `tick` (counted from the steady clock's epoch) at or
 // after `t`; `t` itself when tick is not positive.
