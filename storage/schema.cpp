@@ -335,10 +335,109 @@ CREATE TABLE silences (
 CREATE INDEX silences_ends ON silences (ends_at);
 )sql";
 
+// Version 4: each project's latest sample is kept in latest_sample_rows by
+// triggers on sample_rows, so `omswatch status` and latest_samples read one
+// row per project, in (oms, project_id) order through sample_projects_by_oms,
+// instead of seeking the latest in each project's history.
+// The triggers cost a poll nothing unless it stores a sample (one more row
+// written then); a deletion or update of a latest sample (by hand: prune
+// never deletes one) puts the project's next latest in its place.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE latest_sample_rows (
+  project            INTEGER PRIMARY KEY,
+  observed_at        INTEGER NOT NULL,
+  outcome            INTEGER NOT NULL CHECK (outcome IN (0, 1, 2)),
+  status             INTEGER,
+  alarm_level        INTEGER,
+  current_step       INTEGER,
+  struct_progress    INTEGER,
+  full_progress      INTEGER,
+  incr_checkpoint,
+  incr_lag_s         INTEGER,
+  reverse_checkpoint,
+  reverse_lag_s      INTEGER,
+  latency_us         INTEGER NOT NULL,
+  error              TEXT
+);
+
+-- `omswatch status` lists projects by (oms, project_id): this index gives
+-- that order without a sort. It changes only when a project is first seen.
+CREATE UNIQUE INDEX sample_projects_by_oms ON sample_projects (oms, project_id);
+
+INSERT INTO latest_sample_rows
+SELECT r.project, r.observed_at, r.outcome, r.status, r.alarm_level, r.current_step,
+       r.struct_progress, r.full_progress, r.incr_checkpoint, r.incr_lag_s,
+       r.reverse_checkpoint, r.reverse_lag_s, r.latency_us, r.error
+  FROM sample_projects AS p
+  JOIN sample_rows AS r
+    ON r.project = p.id
+   AND r.observed_at = (SELECT max(x.observed_at) FROM sample_rows AS x WHERE x.project = p.id);
+
+-- A sample at least as late as the project's latest becomes its latest (a
+-- clock that went back stores an earlier one, which does not).
+CREATE TRIGGER sample_rows_keep_latest_on_insert AFTER INSERT ON sample_rows
+WHEN NEW.observed_at >= coalesce((SELECT l.observed_at FROM latest_sample_rows AS l
+                                   WHERE l.project = NEW.project), NEW.observed_at)
+BEGIN
+  INSERT OR REPLACE INTO latest_sample_rows
+  VALUES (NEW.project, NEW.observed_at, NEW.outcome, NEW.status, NEW.alarm_level,
+          NEW.current_step, NEW.struct_progress, NEW.full_progress, NEW.incr_checkpoint,
+          NEW.incr_lag_s, NEW.reverse_checkpoint, NEW.reverse_lag_s, NEW.latency_us, NEW.error);
+END;
+
+CREATE TRIGGER sample_rows_keep_latest_on_delete AFTER DELETE ON sample_rows
+WHEN OLD.observed_at >= (SELECT l.observed_at FROM latest_sample_rows AS l
+                          WHERE l.project = OLD.project)
+BEGIN
+  DELETE FROM latest_sample_rows WHERE project = OLD.project;
+  INSERT INTO latest_sample_rows
+  SELECT project, observed_at, outcome, status, alarm_level, current_step, struct_progress,
+         full_progress, incr_checkpoint, incr_lag_s, reverse_checkpoint, reverse_lag_s,
+         latency_us, error
+    FROM sample_rows WHERE project = OLD.project ORDER BY observed_at DESC LIMIT 1;
+END;
+
+CREATE TRIGGER sample_rows_keep_latest_on_update AFTER UPDATE ON sample_rows
+BEGIN
+  DELETE FROM latest_sample_rows WHERE project IN (OLD.project, NEW.project);
+  INSERT OR REPLACE INTO latest_sample_rows
+  SELECT project, observed_at, outcome, status, alarm_level, current_step, struct_progress,
+         full_progress, incr_checkpoint, incr_lag_s, reverse_checkpoint, reverse_lag_s,
+         latency_us, error
+    FROM sample_rows AS r
+   WHERE r.project IN (OLD.project, NEW.project)
+     AND r.observed_at = (SELECT max(x.observed_at) FROM sample_rows AS x
+                           WHERE x.project = r.project);
+END;
+
+DROP VIEW latest_samples;
+
+-- The latest sample of every project, read from latest_sample_rows. A poll
+-- that changed nothing stores no sample, so last_polled_at (the detector
+-- state is saved with every poll) tells when the project was last polled.
+CREATE VIEW latest_samples AS
+SELECT p.oms, p.project_id, r.observed_at,
+       strftime('%Y-%m-%dT%H:%M:%fZ', r.observed_at / 1000.0, 'unixepoch') AS observed_utc,
+       CASE r.outcome WHEN 0 THEN 'ok' WHEN 1 THEN 'unavailable' ELSE 'error' END AS outcome,
+       st.text AS status, al.text AS alarm_level, cs.text AS current_step,
+       r.struct_progress, r.full_progress,
+       CAST(r.incr_checkpoint AS TEXT) AS incr_checkpoint, r.incr_lag_s,
+       CAST(r.reverse_checkpoint AS TEXT) AS reverse_checkpoint, r.reverse_lag_s,
+       r.latency_us, r.error,
+       max(r.observed_at, coalesce(ps.updated_at, r.observed_at)) AS last_polled_at
+  FROM latest_sample_rows AS r
+  JOIN sample_projects AS p ON p.id = r.project
+  LEFT JOIN sample_texts AS st ON st.id = r.status
+  LEFT JOIN sample_texts AS al ON al.id = r.alarm_level
+  LEFT JOIN sample_texts AS cs ON cs.id = r.current_step
+  LEFT JOIN project_state AS ps ON ps.oms = p.oms AND ps.project_id = p.project_id;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
     Migration{3, kSchemaV3},
+    Migration{4, kSchemaV4},
 };
 
 }  // namespace

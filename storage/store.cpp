@@ -142,14 +142,24 @@ constexpr std::string_view kLoadProjectStates =
     "SELECT oms, project_id, state_json, updated_at FROM project_state ORDER BY oms, project_id";
 constexpr std::string_view kLoadOmsState = "SELECT state_json FROM oms_state WHERE oms = ?1";
 
-constexpr std::string_view kLatestStatus = R"sql(
-SELECT l.oms, l.project_id, l.observed_at, l.outcome, l.status, l.alarm_level, l.current_step,
-       l.struct_progress, l.full_progress, l.incr_lag_s, l.error,
-       (SELECT count(*) FROM open_conditions AS c
-         WHERE c.oms = l.oms AND c.project_id = l.project_id),
-       l.last_polled_at
-  FROM latest_samples AS l
- ORDER BY l.oms, l.project_id)sql";
+// `omswatch status` reads three sets, each ordered by (oms, project_id), and
+// merges them in memory, which costs less than one query joining them per
+// project: each project's latest sample (latest_sample_rows, in the order of
+// sample_projects_by_oms), when each project was last polled (its detector
+// state is saved with every poll), and the conditions firing now.
+constexpr std::string_view kLatestRows = R"sql(
+SELECT p.oms, p.project_id, r.observed_at, r.outcome, r.status, r.alarm_level, r.current_step,
+       r.struct_progress, r.full_progress, r.incr_lag_s, r.error
+  FROM sample_projects AS p INDEXED BY sample_projects_by_oms
+  JOIN latest_sample_rows AS r ON r.project = p.id
+ ORDER BY p.oms, p.project_id)sql";
+constexpr std::string_view kPolledAt =
+    "SELECT oms, project_id, updated_at FROM project_state ORDER BY oms, project_id";
+constexpr std::string_view kOpenConditionCounts = R"sql(
+SELECT oms, project_id, count(*) FROM open_conditions
+ WHERE project_id IS NOT NULL
+ GROUP BY oms, project_id
+ ORDER BY oms, project_id)sql";
 
 // The most recent ?4 rows of one project key's window, newest first: a
 // backward primary-key range scan, no sort. Texts are decoded in memory.
@@ -548,7 +558,9 @@ struct Store::Impl {
         mark_final(db, kMarkFinal),
         load_project_states(db, kLoadProjectStates),
         load_oms_state(db, kLoadOmsState),
-        latest_status(db, kLatestStatus),
+        latest_rows(db, kLatestRows),
+        polled_at(db, kPolledAt),
+        open_condition_counts(db, kOpenConditionCounts),
         history_of_key(db, kHistoryOfKey),
         events_of_project(db, kEventsOfProject),
         events_of_all(db, kEventsOfAll),
@@ -785,7 +797,9 @@ struct Store::Impl {
   Statement mark_final;
   Statement load_project_states;
   Statement load_oms_state;
-  Statement latest_status;
+  Statement latest_rows;
+  Statement polled_at;
+  Statement open_condition_counts;
   Statement history_of_key;
   Statement events_of_project;
   Statement events_of_all;
@@ -1286,26 +1300,56 @@ Expected<void> Store::mark_final(const std::vector<std::int64_t>& ids, const std
 }
 
 std::vector<ProjectStatus> Store::latest_status() {
-  Statement& st = impl_->latest_status;
-  ResetOnExit done(st);
-  std::vector<ProjectStatus> out;
-  while (st.step()) {
-    ProjectStatus p;
-    p.oms = st.column_string(0);
-    p.project_id = st.column_string(1);
-    p.observed_at = st.column_int64(2);
-    p.outcome = st.column_string(3);
-    p.status = st.column_string(4);
-    p.alarm_level = st.column_string(5);
-    p.current_step = st.column_string(6);
-    p.struct_progress = st.column_optional_int(7);
-    p.full_progress = st.column_optional_int(8);
-    p.incr_lag_s = st.column_optional_int64(9);
-    p.error = st.column_string(10);
-    p.open_conditions = st.column_int64(11);
-    p.last_polled_at = st.column_int64(12);
-    out.push_back(std::move(p));
+  Impl& s = *impl_;
+  // One snapshot for the three reads. The daemon's store may hold a group of
+  // quiet writes open: its connection then reads them, consistently, already.
+  std::optional<Transaction> tx;
+  if (!s.db.in_transaction()) {
+    auto begun = Transaction::begin(s.db, Transaction::Mode::deferred);
+    if (!begun) throw StorageError("cannot read the latest status: " + begun.error());
+    tx.emplace(std::move(*begun));
   }
+  std::vector<ProjectStatus> out;
+  {
+    Statement& st = s.latest_rows;
+    ResetOnExit done(st);
+    while (st.step()) {
+      ProjectStatus& p = out.emplace_back();
+      p.oms = st.column_string(0);
+      p.project_id = st.column_string(1);
+      p.observed_at = st.column_int64(2);
+      p.outcome = outcome_text(st.column_int64(3));
+      p.status = s.text_of(st.column_optional_int64(4));
+      p.alarm_level = s.text_of(st.column_optional_int64(5));
+      p.current_step = s.text_of(st.column_optional_int64(6));
+      p.struct_progress = st.column_optional_int(7);
+      p.full_progress = st.column_optional_int(8);
+      p.incr_lag_s = st.column_optional_int64(9);
+      p.error = st.column_string(10);
+      p.last_polled_at = p.observed_at;
+    }
+  }
+  // Walks `st`'s rows, ordered by (oms, project_id) in columns 0 and 1, along
+  // `out`, calling `apply` for each project both have.
+  auto merge = [&](Statement& st, auto apply) {
+    ResetOnExit done(st);
+    auto it = out.begin();
+    while (it != out.end() && st.step()) {
+      const std::string_view oms = st.column_text(0);
+      const std::string_view project_id = st.column_text(1);
+      auto before = [&](const ProjectStatus& p) {
+        const int c = std::string_view(p.oms).compare(oms);
+        return c != 0 ? c < 0 : std::string_view(p.project_id) < project_id;
+      };
+      while (it != out.end() && before(*it)) ++it;
+      if (it != out.end() && it->oms == oms && it->project_id == project_id) apply(*it, st);
+    }
+  };
+  merge(s.polled_at, [](ProjectStatus& p, const Statement& st) {
+    p.last_polled_at = std::max(p.observed_at, st.column_int64(2));
+  });
+  merge(s.open_condition_counts,
+        [](ProjectStatus& p, const Statement& st) { p.open_conditions = st.column_int64(2); });
   return out;
 }
 
