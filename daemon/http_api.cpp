@@ -17,6 +17,7 @@
 #include "common/severity.h"
 #include "config/duration.h"
 #include "daemon/metrics.h"
+#include "daemon/table.h"
 #include "storage/store.h"
 
 namespace omswatch::daemon {
@@ -305,24 +306,6 @@ json::value optional_number(const std::optional<T>& v) {
 
 std::string time_text(storage::TimeMs ms) { return format_rfc3339(from_unix_ms(ms)); }
 
-json::object status_row(const storage::ProjectStatus& s) {
-  json::object o;
-  o["oms"] = s.oms;
-  o["project_id"] = s.project_id;
-  o["status"] = text_or_null(s.status);
-  o["step"] = text_or_null(s.current_step);
-  o["alarm_level"] = text_or_null(s.alarm_level);
-  o["struct_progress"] = optional_number(s.struct_progress);
-  o["full_progress"] = optional_number(s.full_progress);
-  o["incr_lag_s"] = optional_number(s.incr_lag_s);
-  o["open_conditions"] = s.open_conditions;
-  o["observed_at"] = time_text(s.observed_at);
-  o["last_polled_at"] = time_text(s.last_polled_at);
-  o["outcome"] = s.outcome;
-  o["error"] = text_or_null(s.error);
-  return o;
-}
-
 json::object sample_row(const storage::Sample& s) {
   json::object o;
   o["observed_at"] = time_text(s.observed_at);
@@ -488,11 +471,21 @@ struct HttpApi::Impl {
   ServerResponse projects(std::string_view query) {
     BadRequest bad;
     if (!parse_query(query, {}, bad)) return error_response(400, bad.message, bad.parameter);
-    json::array rows;
-    for (const auto& s : store.latest_status()) rows.emplace_back(status_row(s));
-    json::object o;
-    o["projects"] = std::move(rows);
-    return json_response(200, o);
+    // Written directly (the same bytes as json_response() of json::objects): building 10,000
+    // json::objects first costs more than the query.
+    const auto rows = store.latest_status();
+    ServerResponse r;
+    r.status = 200;
+    r.content_type = "application/json";
+    r.headers.push_back({"Cache-Control", "no-store"});
+    r.body.reserve(64 + rows.size() * 300);
+    r.body += "{\"projects\":[";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (i > 0) r.body += ',';
+      append_status_json(r.body, rows[i]);
+    }
+    r.body += "]}\n";
+    return r;
   }
 
   struct Window {

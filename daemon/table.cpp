@@ -1,7 +1,8 @@
 #include "daemon/table.h"
 
 #include <algorithm>
-#include <boost/json.hpp>
+#include <array>
+#include <charconv>
 
 #include "common/time.h"
 #include "storage/store.h"
@@ -58,26 +59,33 @@ std::size_t display_width(const std::string& s) {
 void write_table(std::ostream& out, const Table& table, OutputFormat format) {
   switch (format) {
     case OutputFormat::json: {
-      boost::json::array rows;
-      for (const auto& row : table.rows) {
-        boost::json::object o;
+      // Written directly: the bytes boost::json::serialize would write for an
+      // array of objects, without building them first.
+      std::string buffer = "[";
+      for (std::size_t r = 0; r < table.rows.size(); ++r) {
+        const auto& row = table.rows[r];
+        buffer += r ? ",{" : "{";
         for (std::size_t i = 0; i < table.columns.size() && i < row.size(); ++i) {
+          if (i) buffer += ',';
+          append_json_string(buffer, table.columns[i]);
+          buffer += ':';
           const Cell& c = row[i];
           switch (c.type) {
             case Cell::Type::text:
-              o[table.columns[i]] = c.text;
+              append_json_string(buffer, c.text);
               break;
             case Cell::Type::integer:
-              o[table.columns[i]] = c.integer;
+              buffer += std::to_string(c.integer);
               break;
             case Cell::Type::null:
-              o[table.columns[i]] = nullptr;
+              buffer += "null";
               break;
           }
         }
-        rows.emplace_back(std::move(o));
+        buffer += '}';
       }
-      out << boost::json::serialize(rows) << '\n';
+      buffer += "]\n";
+      out << buffer;
       return;
     }
     case OutputFormat::csv: {
@@ -127,24 +135,277 @@ void write_table(std::ostream& out, const Table& table, OutputFormat format) {
   }
 }
 
-void write_status(std::ostream& out, storage::Store& store, OutputFormat format) {
-  auto time_text = [](std::int64_t ms) { return format_rfc3339(from_unix_ms(ms)); };
-  Table t{{"oms", "project_id", "status", "step", "alarm_level", "struct_progress", "full_progress",
-           "incr_lag_s", "open_conditions", "observed_at", "last_polled_at", "outcome", "error"},
-          {}};
-  for (const auto& s : store.latest_status()) {
-    t.rows.push_back(
-        {Cell::of(s.oms), Cell::of(s.project_id), Cell::of(s.status), Cell::of(s.current_step),
-         Cell::of(s.alarm_level),
-         Cell::of<int>(s.struct_progress).type == Cell::Type::null
-             ? Cell{}
-             : Cell::of(static_cast<std::int64_t>(*s.struct_progress)),
-         s.full_progress ? Cell::of(static_cast<std::int64_t>(*s.full_progress)) : Cell{},
-         Cell::of(s.incr_lag_s), Cell::of(s.open_conditions), Cell::of(time_text(s.observed_at)),
-         Cell::of(time_text(s.last_polled_at)), Cell::of(s.outcome),
-         s.error.empty() ? Cell{} : Cell::of(s.error)});
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t plain_from = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + plain_from, i - plain_from);
+    plain_from = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
   }
-  write_table(out, t, format);
+  out.append(text.data() + plain_from, text.size() - plain_from);
+  out += '"';
+}
+
+void append_rfc3339(std::string& out, std::int64_t unix_ms) {
+  // Days to a civil date (H. Hinnant's algorithm) from 1970 until the system
+  // clock's nanoseconds overflow (2262); format_rfc3339() itself outside that,
+  // so the text is always the same as its.
+  constexpr std::int64_t kDayMs = 86'400'000;
+  constexpr std::int64_t kClockEndMs = 9'223'372'036'854;
+  if (unix_ms < 0 || unix_ms >= kClockEndMs) {
+    out += format_rfc3339(from_unix_ms(unix_ms));
+    return;
+  }
+  const std::int64_t days = unix_ms / kDayMs;
+  const std::int64_t secs = unix_ms % kDayMs / 1000;
+  const std::int64_t z = days + 719468;
+  const std::int64_t era = z / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t year = yoe + era * 400 + (month <= 2);
+  char buf[19];
+  auto two = [](char* at, std::int64_t v) {
+    at[0] = static_cast<char>('0' + v / 10);
+    at[1] = static_cast<char>('0' + v % 10);
+  };
+  two(buf, year / 100);
+  two(buf + 2, year % 100);
+  buf[4] = '-';
+  two(buf + 5, month);
+  buf[7] = '-';
+  two(buf + 8, day);
+  buf[10] = 'T';
+  two(buf + 11, secs / 3600);
+  buf[13] = ':';
+  two(buf + 14, secs / 60 % 60);
+  buf[16] = ':';
+  two(buf + 17, secs % 60);
+  out.append(buf, sizeof buf);
+  out += 'Z';
+}
+
+namespace {
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+template <class T>
+void append_optional_int(std::string& out, const std::optional<T>& v) {
+  if (v) {
+    append_int(out, static_cast<std::int64_t>(*v));
+  } else {
+    out += "null";
+  }
+}
+
+void append_text_or_null(std::string& out, const std::string& text) {
+  if (text.empty()) {
+    out += "null";
+  } else {
+    append_json_string(out, text);
+  }
+}
+
+const std::vector<std::string> kStatusColumns = {
+    "oms",           "project_id",     "status",
+    "step",          "alarm_level",    "struct_progress",
+    "full_progress", "incr_lag_s",     "open_conditions",
+    "observed_at",   "last_polled_at", "outcome",
+    "error"};
+
+std::string time_text(std::int64_t ms) {
+  std::string text;
+  append_rfc3339(text, ms);
+  return text;
+}
+
+// One row of `omswatch status`, in kStatusColumns order. The texts of status,
+// step and alarm level are "" (not null) when absent, as they always were.
+std::array<Cell, 13> status_cells(const storage::ProjectStatus& s) {
+  return {
+      Cell::of(s.oms),
+      Cell::of(s.project_id),
+      Cell::of(s.status),
+      Cell::of(s.current_step),
+      Cell::of(s.alarm_level),
+      Cell::of(s.struct_progress ? std::optional<std::int64_t>(*s.struct_progress) : std::nullopt),
+      Cell::of(s.full_progress ? std::optional<std::int64_t>(*s.full_progress) : std::nullopt),
+      Cell::of(s.incr_lag_s),
+      Cell::of(s.open_conditions),
+      Cell::of(time_text(s.observed_at)),
+      Cell::of(time_text(s.last_polled_at)),
+      Cell::of(s.outcome),
+      s.error.empty() ? Cell{} : Cell::of(s.error)};
+}
+
+// Output is built in a buffer written out every so often: one stream write
+// per row costs more than the row.
+constexpr std::size_t kFlushBytes = 64 * 1024;
+
+void flush_if_full(std::ostream& out, std::string& buffer, bool force = false) {
+  if (force || buffer.size() >= kFlushBytes) {
+    out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    buffer.clear();
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// `text_or_null`: how absent status, step and alarm level are written: null
+// (the HTTP API) or "" (the CLI's --format json, as it always has).
+void append_status_object(std::string& out, const storage::ProjectStatus& s, bool null_texts) {
+  auto text = [&](const std::string& v) {
+    if (null_texts) {
+      append_text_or_null(out, v);
+    } else {
+      append_json_string(out, v);
+    }
+  };
+  out += "{\"oms\":";
+  append_json_string(out, s.oms);
+  out += ",\"project_id\":";
+  append_json_string(out, s.project_id);
+  out += ",\"status\":";
+  text(s.status);
+  out += ",\"step\":";
+  text(s.current_step);
+  out += ",\"alarm_level\":";
+  text(s.alarm_level);
+  out += ",\"struct_progress\":";
+  append_optional_int(out, s.struct_progress);
+  out += ",\"full_progress\":";
+  append_optional_int(out, s.full_progress);
+  out += ",\"incr_lag_s\":";
+  append_optional_int(out, s.incr_lag_s);
+  out += ",\"open_conditions\":";
+  append_int(out, s.open_conditions);
+  out += ",\"observed_at\":\"";
+  append_rfc3339(out, s.observed_at);
+  out += "\",\"last_polled_at\":\"";
+  append_rfc3339(out, s.last_polled_at);
+  out += "\",\"outcome\":";
+  append_json_string(out, s.outcome);
+  out += ",\"error\":";
+  append_text_or_null(out, s.error);
+  out += '}';
+}
+
+}  // namespace
+
+void append_status_json(std::string& out, const storage::ProjectStatus& s) {
+  append_status_object(out, s, true);
+}
+
+void write_status(std::ostream& out, storage::Store& store, OutputFormat format) {
+  const std::vector<storage::ProjectStatus> rows = store.latest_status();
+  std::string buffer;
+  buffer.reserve(kFlushBytes + 4096);
+  switch (format) {
+    case OutputFormat::json: {
+      buffer += '[';
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (i > 0) buffer += ',';
+        append_status_object(buffer, rows[i], false);
+        flush_if_full(out, buffer);
+      }
+      buffer += "]\n";
+      flush_if_full(out, buffer, true);
+      return;
+    }
+    case OutputFormat::csv: {
+      for (std::size_t i = 0; i < kStatusColumns.size(); ++i) {
+        if (i) buffer += ',';
+        buffer += kStatusColumns[i];
+      }
+      buffer += "\r\n";
+      for (const auto& row : rows) {
+        const auto cells = status_cells(row);
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+          if (i) buffer += ',';
+          buffer += csv_field(plain(cells[i]));
+        }
+        buffer += "\r\n";
+        flush_if_full(out, buffer);
+      }
+      flush_if_full(out, buffer, true);
+      return;
+    }
+    case OutputFormat::table: {
+      // Widths first, then the lines: each row is formatted twice, which
+      // costs less than keeping 13 strings per row.
+      auto shown = [](const Cell& c) {
+        return c.type == Cell::Type::null ? std::string("-") : one_line(plain(c));
+      };
+      std::vector<std::size_t> width(kStatusColumns.size());
+      for (std::size_t i = 0; i < width.size(); ++i) width[i] = kStatusColumns[i].size();
+      for (const auto& row : rows) {
+        const auto cells = status_cells(row);
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+          width[i] = std::max(width[i], display_width(shown(cells[i])));
+        }
+      }
+      auto emit = [&](auto&& text_of) {
+        for (std::size_t i = 0; i < width.size(); ++i) {
+          const std::string text = text_of(i);
+          buffer += text;
+          if (i + 1 < width.size()) buffer.append(width[i] - display_width(text) + 2, ' ');
+        }
+        buffer += '\n';
+        flush_if_full(out, buffer);
+      };
+      emit([&](std::size_t i) {
+        std::string h = kStatusColumns[i];
+        std::transform(h.begin(), h.end(), h.begin(),
+                       [](unsigned char ch) { return std::toupper(ch); });
+        return h;
+      });
+      for (const auto& row : rows) {
+        const auto cells = status_cells(row);
+        emit([&](std::size_t i) { return shown(cells[i]); });
+      }
+      flush_if_full(out, buffer, true);
+      return;
+    }
+  }
 }
 
 }  // namespace omswatch::daemon

@@ -11,7 +11,8 @@
 
 namespace omswatch::storage {
 class Store;
-}
+struct ProjectStatus;
+}  // namespace omswatch::storage
 
 namespace omswatch::daemon {
 
@@ -41,8 +42,21 @@ struct Table {
 void write_table(std::ostream& out, const Table& table, OutputFormat format);
 
 // `omswatch status`: the latest state of every project, read from `store`
-// (ordered by OMS and project id) and written in `format`. Throws
-// storage::StorageError when the database cannot be read.
+// (ordered by OMS and project id) and written in `format`; JSON rows are
+// those of status_json_row(). Throws storage::StorageError when the database
+// cannot be read.
 void write_status(std::ostream& out, storage::Store& store, OutputFormat format);
+
+// Appends one project's status as a JSON object (the fields of `omswatch
+// status --format json` and of /api/v1/projects, in that order).
+void append_status_json(std::string& out, const storage::ProjectStatus& status);
+
+// Appends `text` as a JSON string, escaped exactly as Boost.JSON's serializer
+// escapes it: `"`, `\\` and control characters; other bytes are copied.
+void append_json_string(std::string& out, std::string_view text);
+
+// Appends "2026-11-29T04:41:09Z": format_rfc3339() of the instant, whole
+// seconds, without going through the C library's time functions.
+void append_rfc3339(std::string& out, std::int64_t unix_ms);
 
 }  // namespace omswatch::daemon
