@@ -140,10 +140,10 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     Expected<void> done = tried ? Expected<void>(write()) : Expected<void>(make_error("skipped"));
     if (done) {
       write_backoff->succeeded();
-      if (write_run.failing()) {
-        const auto lasted = write_run.lasted();
+      const auto lasted = write_run.lasted();
+      if (const auto failures = write_run.recovered()) {
         spdlog::info("the outbox can be updated again after {} ({} update(s) failed or waited)",
-                     describe_lasted(lasted), write_run.recovered());
+                     describe_lasted(lasted), failures);
       }
       return true;
     }
@@ -186,10 +186,11 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     }
   }
   void read_succeeded() {
-    if (!read_run.failing()) return;
     const auto lasted = read_run.lasted();
-    spdlog::info("the outbox can be read again after {} ({} failed reads)", describe_lasted(lasted),
-                 read_run.recovered());
+    if (const auto failures = read_run.recovered()) {
+      spdlog::info("the outbox can be read again after {} ({} failed reads)",
+                   describe_lasted(lasted), failures);
+    }
   }
 
   void count(const std::string& receiver, DeliveryResult result, std::size_t n) {
@@ -259,9 +260,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
             spdlog::debug("receiver {}: reminder not delivered: {}", name, outcome.detail);
             break;
         }
-      } else if (w.reminder_run.failing()) {
+      } else if (const auto failures = w.reminder_run.recovered()) {
         spdlog::info("receiver {}: reminders are delivered again after {} failure(s)", name,
-                     w.reminder_run.recovered());
+                     failures);
       }
     }
   }
@@ -454,7 +455,7 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                       ids.size(), pause.count());
         co_return false;
       }
-      case notifiers::DeliveryOutcome::Result::delivered:
+      case notifiers::DeliveryOutcome::Result::delivered: {
         if (w.sender->resend_firing_every()) {
           for (const auto& e : events) {
             if (e.state == "firing") w.open[condition_key(e)] = e;
@@ -465,16 +466,17 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
         counters.delivered += ids.size();
         count(name, DeliveryResult::delivered, ids.size());
         spdlog::debug("receiver {}: delivered {} event(s) ({})", name, ids.size(), outcome.detail);
-        if (w.delivery_run.failing() || w.reject_run.failing()) {
-          const auto lasted = w.delivery_run.lasted();
-          const auto failed = w.delivery_run.recovered();
-          const auto refused = w.reject_run.recovered();
+        const auto lasted = w.delivery_run.lasted();
+        const auto failed = w.delivery_run.recovered();
+        const auto refused = w.reject_run.recovered();
+        if (failed > 0 || refused > 0) {
           spdlog::info(
               "receiver {} accepts deliveries again after {} ({} failed attempt(s), {} "
               "message(s) refused)",
               name, describe_lasted(lasted), failed, refused);
         }
         co_return true;
+      }
       case notifiers::DeliveryOutcome::Result::rejected:
         finish(w, ids, "failed", outcome.detail, done_ms);
         counters.failed += ids.size();

@@ -38,6 +38,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,31 +52,52 @@ inline constexpr std::size_t kMaxLogFieldBytes = 2048;
 // receiver): decides which of its failures deserve a log line, so that an
 // outage of hours writes a handful of lines instead of one per attempt: the
 // first failure of a run, then a summary at most every `summary_every`
-// while the run lasts; the caller logs one line when recovered() ends a
-// run. The rest are the caller's debug lines. Not thread-safe (one loop).
+// while the run lasts; the caller logs one line when recovered() returns a
+// count. The rest are the caller's debug lines. Not thread-safe (one loop).
+//
+// Flapping (a nearly full disk takes small writes and refuses large ones; a
+// receiver that answers every other request) would otherwise write a start
+// and a recovery line per flip. A run that starts within `relapse_window` of
+// the previous run's end is a relapse: it says nothing at its start, its
+// summaries stay on the previous run's cadence, and its recovery is said
+// only if one of its summaries was.
 class FailureRun {
  public:
   using Clock = std::chrono::steady_clock;
   enum class Say { start, summary, quiet };
 
-  explicit FailureRun(Clock::duration summary_every = std::chrono::minutes(5))
-      : summary_every_(summary_every) {}
+  explicit FailureRun(Clock::duration summary_every = std::chrono::minutes(5),
+                      Clock::duration relapse_window = std::chrono::minutes(1))
+      : summary_every_(summary_every), relapse_window_(relapse_window) {}
 
   // Counts one failure at `now`.
   Say failed(Clock::time_point now = Clock::now()) {
     if (failures_++ == 0) {
       since_ = now;
-      last_said_ = now;
-      return Say::start;
+      said_ = false;
+      relapse_ = ended_ && now - *ended_ < relapse_window_;
+      if (!relapse_) {
+        last_said_ = now;
+        said_ = true;
+        return Say::start;
+      }
     }
     if (now - last_said_ >= summary_every_) {
       last_said_ = now;
+      said_ = true;
       return Say::summary;
     }
     return Say::quiet;
   }
-  // Ends the run; the number of failures it had (0: none was running).
-  std::uint64_t recovered() { return std::exchange(failures_, 0); }
+  // Ends the run at `now`. Returns its number of failures for the caller's
+  // recovery line, or 0 when no line is due: no run was going on, or it was
+  // a relapse nothing was said about.
+  std::uint64_t recovered(Clock::time_point now = Clock::now()) {
+    const std::uint64_t n = std::exchange(failures_, 0);
+    if (n == 0) return 0;
+    ended_ = now;
+    return said_ ? n : 0;
+  }
 
   bool failing() const { return failures_ > 0; }
   std::uint64_t failures() const { return failures_; }
@@ -86,9 +108,13 @@ class FailureRun {
 
  private:
   Clock::duration summary_every_;
+  Clock::duration relapse_window_;
   std::uint64_t failures_ = 0;
   Clock::time_point since_{};
   Clock::time_point last_said_{};
+  std::optional<Clock::time_point> ended_;
+  bool said_ = false;
+  bool relapse_ = false;
 };
 
 // "12s", "4m", "2h" for a log line about how long something lasted.

@@ -563,12 +563,12 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
       return false;
     }
     backoff.succeeded();
-    if (store_run.failing()) {
-      const auto lasted = store_run.lasted();
+    const auto lasted = store_run.lasted();
+    if (const auto failures = store_run.recovered()) {
       spdlog::info(
           "the database accepts writes again after {}: {} poll(s) were not stored; "
           "what they detected is being detected again",
-          describe_lasted(lasted), store_run.recovered());
+          describe_lasted(lasted), failures);
     }
     counters.consecutive_store_errors = 0;
     counters.events += write.events.size();
@@ -759,10 +759,10 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
       for (auto& item : items) listed.push_back(std::move(item));
       if (n < static_cast<std::size_t>(kListPageSize)) break;
     }
-    if (o->list_run.failing()) {
-      const auto lasted = o->list_run.lasted();
+    const auto list_lasted = o->list_run.lasted();
+    if (const auto failures = o->list_run.recovered()) {
       spdlog::info("listing the projects of OMS {} works again after {} ({} failed attempts)",
-                   o->config.name, describe_lasted(lasted), o->list_run.recovered());
+                   o->config.name, describe_lasted(list_lasted), failures);
     }
     const auto& labels = o->config.discover_labels;
     std::set<std::string> wanted;

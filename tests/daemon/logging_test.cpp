@@ -274,3 +274,56 @@ TEST(SetupLogging, JournalWhenStderrIsTheJournalStream) {
 
 }  // namespace
 }  // namespace omswatch::daemon
+
+namespace omswatch::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+using Say = FailureRun::Say;
+
+TEST(FailureRun, SaysTheStartASummaryPerPeriodAndTheRecovery) {
+  FailureRun run(5min, 1min);
+  const FailureRun::Clock::time_point t0{};
+  EXPECT_EQ(run.failed(t0), Say::start);
+  EXPECT_EQ(run.failed(t0 + 1s), Say::quiet);
+  EXPECT_EQ(run.failed(t0 + 4min), Say::quiet);
+  EXPECT_EQ(run.failed(t0 + 5min), Say::summary);
+  EXPECT_EQ(run.failed(t0 + 6min), Say::quiet);
+  EXPECT_EQ(run.lasted(t0 + 7min), 7min);
+  EXPECT_EQ(run.recovered(t0 + 7min), 5u);
+  EXPECT_FALSE(run.failing());
+  EXPECT_EQ(run.recovered(t0 + 8min), 0u) << "no run, no line";
+}
+
+TEST(FailureRun, AFlappingThingSaysNothingMoreUntilItsNextSummary) {
+  FailureRun run(5min, 1min);
+  const FailureRun::Clock::time_point t0{};
+  EXPECT_EQ(run.failed(t0), Say::start);
+  EXPECT_EQ(run.recovered(t0 + 3s), 1u);
+  // For six minutes it fails again 67 ms after each recovery and recovers a
+  // second later: one relapse after another.
+  int summaries = 0;
+  int recovery_lines = 0;
+  for (auto t = t0 + 3s + 67ms; t < t0 + 6min; t += 2s) {
+    const Say say = run.failed(t);
+    EXPECT_NE(say, Say::start);
+    if (say == Say::summary) ++summaries;
+    if (run.recovered(t + 1s) > 0) ++recovery_lines;
+  }
+  // One summary when the period since the start line was over, and the
+  // recovery of that relapse, since its failure was said.
+  EXPECT_EQ(summaries, 1);
+  EXPECT_EQ(recovery_lines, 1);
+}
+
+TEST(FailureRun, ARunLongAfterTheLastRecoveryIsANewOutage) {
+  FailureRun run(5min, 1min);
+  const FailureRun::Clock::time_point t0{};
+  EXPECT_EQ(run.failed(t0), Say::start);
+  EXPECT_EQ(run.recovered(t0 + 10s), 1u);
+  EXPECT_EQ(run.failed(t0 + 10s + 1min), Say::start);
+  EXPECT_EQ(run.recovered(t0 + 2min), 1u);
+}
+
+}  // namespace
+}  // namespace omswatch::daemon
