@@ -2,8 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cctype>
 #include <climits>
+#include <cstdint>
+#include <thread>
 
 namespace omswatch::storage::sqlite {
 
@@ -108,9 +111,27 @@ Expected<void> Database::exec(std::string_view sql) {
 
 Statement Database::prepare(std::string_view sql) { return Statement(*this, sql); }
 
+namespace {
+
+// `arg` carries the timeout in milliseconds; `tries` counts the calls so far
+// for this wait, each one of them a 1 ms pause.
+int retry_every_millisecond(void* arg, int tries) {
+  const auto timeout_ms = reinterpret_cast<std::intptr_t>(arg);
+  if (tries >= timeout_ms) return 0;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return 1;
+}
+
+}  // namespace
+
 void Database::set_busy_timeout(std::chrono::milliseconds timeout) {
-  auto ms = timeout.count();
-  sqlite3_busy_timeout(db_, ms > INT_MAX ? INT_MAX : static_cast<int>(ms));
+  const auto ms = std::clamp<std::int64_t>(timeout.count(), 0, INT_MAX);
+  if (ms == 0) {
+    sqlite3_busy_handler(db_, nullptr, nullptr);
+    return;
+  }
+  sqlite3_busy_handler(db_, retry_every_millisecond,
+                       reinterpret_cast<void*>(static_cast<std::intptr_t>(ms)));
 }
 
 int Database::changes() const { return sqlite3_changes(db_); }

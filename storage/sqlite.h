@@ -64,7 +64,9 @@ class Database {
   Statement prepare(std::string_view sql);
 
   // How long a statement waits for another connection's lock before failing
-  // with SQLITE_BUSY.
+  // with SQLITE_BUSY. The lock is tried again every millisecond: SQLite's own
+  // handler sleeps up to 100 ms between tries, which a writer that commits
+  // often and begins again at once (the daemon's group commit) would starve.
   void set_busy_timeout(std::chrono::milliseconds timeout);
 
   // The number of rows the most recent INSERT, UPDATE or DELETE changed.

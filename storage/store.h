@@ -125,6 +125,10 @@ struct StoreOptions {
   // see them up to commit_delay late. After a failed commit, writes commit
   // one by one until one succeeds.
   std::chrono::milliseconds commit_delay{0};
+  // An open group holds the database's write lock: for group_gap after a
+  // group commits, writes commit one by one, so that another process's
+  // writer (omswatch silence add) gets its turn between them.
+  std::chrono::milliseconds group_gap{10};
   // Called by record() when it opens a group: the owner then calls flush()
   // after commit_delay (from a timer), so that the last writes before a quiet
   // spell do not wait for the next record().

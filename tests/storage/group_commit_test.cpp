@@ -4,6 +4,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
 #include "storage/sqlite.h"
 #include "storage/store.h"
 #include "tests/storage/storage_test_support.h"
@@ -29,6 +34,7 @@ class GroupCommitTest : public ::testing::Test {
     options.sample_every = std::chrono::milliseconds(0);
     // Far longer than any test: only what the test does commits a group.
     options.commit_delay = std::chrono::hours(1);
+    options.group_gap = std::chrono::milliseconds(0);
     options.on_group_opened = [this] { ++groups_opened_; };
     auto store = Store::open(path_, OpenMode::read_write, options);
     if (!store) throw std::runtime_error(store.error());
@@ -133,6 +139,47 @@ TEST_F(GroupCommitTest, HeldWritesSurviveAReaderHoldingASnapshot) {
   EXPECT_EQ(count_rows(reader, "samples"), 0);  // its snapshot is older
   ASSERT_TRUE(reader.exec("COMMIT").has_value());
   EXPECT_EQ(count_rows(reader, "samples"), 1);
+}
+
+// An open group holds the write lock. A daemon polling thousands of
+// projects a second always has one open; another process's writer (omswatch
+// silence add, with its busy timeout) must still get its turn.
+TEST(GroupCommitLock, AnotherWriterGetsItsTurnWhilePollsStreamIn) {
+  omswatch::testing::TempDir dir;
+  const std::string path = dir.file("omswatch.db");
+  std::atomic<bool> stop{false};
+  std::atomic<int> groups{0};
+  std::string writer_error;
+  {
+    StoreOptions options;
+    options.sample_every = std::chrono::milliseconds(0);
+    options.commit_delay = std::chrono::milliseconds(100);
+    options.on_group_opened = [&] { ++groups; };
+    auto store = Store::open(path, OpenMode::read_write, options);
+    ASSERT_TRUE(store.has_value()) << store.error();
+    std::thread daemon([&, s = std::move(*store)] {
+      // About 5,000 quiet polls a second, each record() on the daemon's loop.
+      TimeMs t = kT0;
+      int i = 0;
+      while (!stop) {
+        auto done = s->record(poll_write(ok_sample("np_" + std::to_string(i++ % 1000), t += 1)));
+        if (!done && writer_error.empty()) writer_error = done.error();
+        std::this_thread::sleep_for(std::chrono::microseconds(200));  // the pace, not a wait
+      }
+    });
+    while (groups < 3) std::this_thread::yield();  // the daemon is in its stride
+
+    auto cli = open_raw(path);
+    cli.set_busy_timeout(std::chrono::seconds(5));
+    auto mine = sqlite::Transaction::begin(cli);
+    const bool got = mine.has_value();
+    const std::string error = got ? "" : mine.error();
+    if (got) EXPECT_TRUE(mine->commit().has_value());
+    stop = true;
+    daemon.join();
+    EXPECT_TRUE(got) << error;
+  }
+  EXPECT_EQ(writer_error, "");
 }
 
 }  // namespace

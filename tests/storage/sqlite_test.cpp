@@ -5,8 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "tests/storage/storage_test_support.h"
 #include "tests/support/temp_dir.h"
