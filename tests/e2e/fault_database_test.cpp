@@ -95,22 +95,6 @@ bool have_sqlite3_shell() {
   return false;
 }
 
-std::string database_config(const std::string& db, const std::string& oms_url,
-                            const std::vector<std::string>& ids, const std::string& receiver_url) {
-  return "[daemon]\ndatabase = \"" + db +
-         "\"\nlisten = \"\"\nlog_level = \"info\"\n"
-         "[[oms]]\nname = \"sim\"\nurl = \"" +
-         oms_url +
-         "\"\nusername = \"watcher\"\n"
-         "password = \"pw\"\ninterval = \"200ms\"\nprojects = " +
-         testing::toml_list(ids) +
-         "\n"
-         "[delivery]\nfirst_retry = \"200ms\"\nmax_retry = \"1s\"\n"
-         "[routes.MEDIUM]\ngroup_wait = \"0s\"\n"
-         "[[receivers]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
-         receiver_url + "\"\n";
-}
-
 void expect_one_line_each(const std::string& log) {
   auto lines = testing::log_lines_besides_events(log);
   EXPECT_EQ(testing::count_containing(lines, "could not store the poll"), 1u) << log;
@@ -129,7 +113,7 @@ TEST(FaultDatabase, LockedByAnotherProcessesLongWrite) {
   testing::ScopedEnv no_watchdog_pid("WATCHDOG_PID", std::nullopt);
   const std::string db = dir.file("locked.db");
   // WatchdogSec=12s: systemd would kill a daemon that does not ping within it.
-  Daemon daemon(dir, database_config(db, oms.url(), ids, receiver.url()),
+  Daemon daemon(dir, testing::one_oms_config(db, oms.url(), ids, receiver.url()),
                 {"NOTIFY_SOCKET=" + notify.path(), "WATCHDOG_USEC=12000000"});
   ASSERT_TRUE(notify.receive_until("READY=1", 30s)) << daemon.log();
   ASSERT_TRUE(oms.wait_polls(6)) << daemon.log();
@@ -205,7 +189,7 @@ TEST(FaultDatabase, DiskFull) {
   FaultyReceiver receiver(io);
   const std::string db = dir.file("data") + "/full.db";
   {
-    Daemon daemon(dir, database_config(db, oms.url(), ids, receiver.url()));
+    Daemon daemon(dir, testing::one_oms_config(db, oms.url(), ids, receiver.url()));
     ASSERT_TRUE(oms.wait_polls(6)) << daemon.log();
 
     fs.fill();

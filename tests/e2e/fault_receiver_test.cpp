@@ -24,18 +24,8 @@ void run_receiver_fault(const std::function<void(FaultyReceiver&)>& break_it) {
   SimOms oms(io, ids);
   FaultyReceiver receiver(io);
   const std::string db = dir.file("receiver.db");
-  Daemon daemon(dir, "[daemon]\ndatabase = \"" + db +
-                         "\"\nlisten = \"\"\nlog_level = \"info\"\n"
-                         "[[oms]]\nname = \"sim\"\nurl = \"" +
-                         oms.url() +
-                         "\"\nusername = \"watcher\"\n"
-                         "password = \"pw\"\ninterval = \"200ms\"\nprojects = " +
-                         testing::toml_list(ids) +
-                         "\n"
-                         "[delivery]\nfirst_retry = \"200ms\"\nmax_retry = \"1s\"\n"
-                         "[routes.MEDIUM]\ngroup_wait = \"0s\"\n"
-                         "[[receivers]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
-                         receiver.url() + "\"\ntimeout = \"500ms\"\n");
+  Daemon daemon(
+      dir, testing::one_oms_config(db, oms.url(), ids, receiver.url(), "timeout = \"500ms\"\n"));
   oms.set_status("np_r1", "SUSPEND");
   ASSERT_TRUE(receiver.wait_for("project_suspended", "firing", "np_r1")) << daemon.log();
 

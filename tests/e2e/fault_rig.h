@@ -296,6 +296,25 @@ inline std::string toml_list(const std::vector<std::string>& ids) {
   return out + "]";
 }
 
+// One OMS "sim" polled every 200 ms, one webhook receiver "hook" (with
+// `receiver_extra` keys, "key = value\n" lines), retries from 200 ms to 1 s,
+// group_wait 0: the daemon of the database and receiver fault tests.
+inline std::string one_oms_config(const std::string& db, const std::string& oms_url,
+                                  const std::vector<std::string>& ids,
+                                  const std::string& receiver_url,
+                                  const std::string& receiver_extra = "") {
+  return "[daemon]\ndatabase = \"" + db +
+         "\"\nlisten = \"\"\nlog_level = \"info\"\n"
+         "[[oms]]\nname = \"sim\"\nurl = \"" +
+         oms_url +
+         "\"\nusername = \"watcher\"\npassword = \"pw\"\ninterval = \"200ms\"\nprojects = " +
+         toml_list(ids) +
+         "\n[delivery]\nfirst_retry = \"200ms\"\nmax_retry = \"1s\"\n"
+         "[routes.MEDIUM]\ngroup_wait = \"0s\"\n"
+         "[[receivers]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
+         receiver_url + "\"\n" + receiver_extra;
+}
+
 inline std::vector<std::string> project_ids(const std::string& prefix, int n) {
   std::vector<std::string> ids;
   for (int i = 1; i <= n; ++i) ids.push_back(prefix + std::to_string(i));
