@@ -725,7 +725,6 @@ struct Store::Impl {
     if (!group) return {};
     Transaction tx = std::move(*group);
     group.reset();
-    group_closed = std::chrono::steady_clock::now();
     // SQLite rolls a transaction back by itself after some failures (a full
     // disk, an I/O error).
     Expected<void> committed = db.in_transaction()
@@ -766,7 +765,6 @@ struct Store::Impl {
   std::int64_t prune_cursor = 0;     // the project key prune() continues after
   std::optional<Transaction> group;  // quiet writes not committed yet (commit_delay)
   std::chrono::steady_clock::time_point group_opened;
-  std::chrono::steady_clock::time_point group_closed;
   bool ungrouped = false;  // a group commit failed; no group until a commit succeeds
   Statement insert_sample;
   Statement find_project;
@@ -869,11 +867,8 @@ Expected<void> Store::record(const ObservationWrite& write) {
     // After a failed commit, each write commits on its own until one
     // succeeds: then a record() that returns success is stored, and whoever
     // waits for the database to accept writes again is told the truth.
-    // For group_gap after a group commits, writes commit on their own
-    // (StoreOptions::group_gap).
     const bool grouped =
-        s.options.commit_delay.count() > 0 && s.mode == OpenMode::read_write && !s.ungrouped &&
-        (s.group || std::chrono::steady_clock::now() - s.group_closed >= s.options.group_gap);
+        s.options.commit_delay.count() > 0 && s.mode == OpenMode::read_write && !s.ungrouped;
     std::optional<Transaction> own;
     if (grouped) {
       if (!s.group) {

@@ -124,11 +124,10 @@ struct StoreOptions {
   // and detector states; never an event or a delivery), and other connections
   // see them up to commit_delay late. After a failed commit, writes commit
   // one by one until one succeeds.
+  // An open group holds the database's write lock; another process's writer
+  // (omswatch silence add) gets its turn between two groups, since its busy
+  // wait tries the lock every millisecond (Database::set_busy_timeout).
   std::chrono::milliseconds commit_delay{0};
-  // An open group holds the database's write lock: for group_gap after a
-  // group commits, writes commit one by one, so that another process's
-  // writer (omswatch silence add) gets its turn between them.
-  std::chrono::milliseconds group_gap{10};
   // Called by record() when it opens a group: the owner then calls flush()
   // after commit_delay (from a timer), so that the last writes before a quiet
   // spell do not wait for the next record().

@@ -34,7 +34,6 @@ class GroupCommitTest : public ::testing::Test {
     options.sample_every = std::chrono::milliseconds(0);
     // Far longer than any test: only what the test does commits a group.
     options.commit_delay = std::chrono::hours(1);
-    options.group_gap = std::chrono::milliseconds(0);
     options.on_group_opened = [this] { ++groups_opened_; };
     auto store = Store::open(path_, OpenMode::read_write, options);
     if (!store) throw std::runtime_error(store.error());
