@@ -645,15 +645,20 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   // each logged project (and, after a larger run, every project) recovers.
   // Every other failure is a debug line.
   void log_poll(Oms& o, Project& p, const Observation& obs) {
-    LogFieldScope fields({{"OMS", o.config.name}, {"PROJECT_ID", p.id}});
     const bool failed = obs.outcome != Observation::Outcome::ok;
-    if (!failed) {
-      if (p.last_poll_failed) {
-        poll_recovered(o, p, /*log_project=*/true);
-      } else {
+    // Almost every poll: a debug line at most, so no journal fields to set up
+    // unless it is written.
+    if (!failed && !p.last_poll_failed) {
+      if (spdlog::should_log(spdlog::level::debug)) {
+        LogFieldScope fields({{"OMS", o.config.name}, {"PROJECT_ID", p.id}});
         spdlog::debug("polled project {} on {}: {} {}", p.id, o.config.name, obs.progress.status,
                       obs.progress.current_step);
       }
+      return;
+    }
+    LogFieldScope fields({{"OMS", o.config.name}, {"PROJECT_ID", p.id}});
+    if (!failed) {
+      poll_recovered(o, p, /*log_project=*/true);
       p.last_poll_failed = false;
       return;
     }
