@@ -15,23 +15,17 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_stats.h"
 #include "config/duration.h"
 #include "storage/store.h"
 
 namespace {
 
 using namespace omswatch;
+using bench::Clock;
+using bench::median;
+using bench::ms_since;
 using storage::TimeMs;
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // Runs `query` `runs` times and prints the median time and the rows it read.
 void time_query(const char* what, int runs, const std::function<std::size_t()>& query) {

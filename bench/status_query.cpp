@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_stats.h"
 #include "daemon/http_api.h"
 #include "daemon/metrics.h"
 #include "daemon/table.h"
@@ -38,20 +39,13 @@ extern char** environ;
 namespace {
 
 using namespace omswatch;
+using bench::Clock;
+using bench::median;
+using bench::ms_since;
 using storage::TimeMs;
-using Clock = std::chrono::steady_clock;
 
 constexpr TimeMs kStart = 1'795'924'800'000;  // 2026-11-29T04:00:00Z
 constexpr TimeMs kInterval = 10'000;
-
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 double cpu_ms() {
   timespec t{};
