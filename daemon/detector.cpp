@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "config/duration.h"
+#include "daemon/json_text.h"
 
 namespace omswatch::daemon {
 namespace json = boost::json;
@@ -405,19 +406,8 @@ class StateWriter {
     key(k);
     out_ += v ? "true" : "false";
   }
-  void string(std::string_view v) {
-    const bool plain = std::all_of(v.begin(), v.end(), [](char c) {
-      const auto u = static_cast<unsigned char>(c);
-      return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
-    });
-    if (plain) {
-      out_ += '"';
-      out_ += v;
-      out_ += '"';
-    } else {
-      out_ += json::serialize(json::string_view(v.data(), v.size()));
-    }
-  }
+  void string(std::string_view v) { append_json_string(out_, v); }
+
   std::string take() { return std::move(out_); }
 
  private:

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/json_text.h"
+
 namespace omswatch::storage {
 class Store;
 struct ProjectStatus;
@@ -50,10 +52,6 @@ void write_status(std::ostream& out, storage::Store& store, OutputFormat format)
 // Appends one project's status as a JSON object (the fields of `omswatch
 // status --format json` and of /api/v1/projects, in that order).
 void append_status_json(std::string& out, const storage::ProjectStatus& status);
-
-// Appends `text` as a JSON string, escaped exactly as Boost.JSON's serializer
-// escapes it: `"`, `\\` and control characters; other bytes are copied.
-void append_json_string(std::string& out, std::string_view text);
 
 // Appends "2026-11-29T04:41:09Z": format_rfc3339() of the instant, whole
 // seconds, without going through the C library's time functions.
