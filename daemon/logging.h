@@ -75,8 +75,8 @@ class FailureRun {
     if (failures_++ == 0) {
       since_ = now;
       said_ = false;
-      relapse_ = ended_ && now - *ended_ < relapse_window_;
-      if (!relapse_) {
+      const bool relapse = ended_ && now - *ended_ < relapse_window_;
+      if (!relapse) {
         last_said_ = now;
         said_ = true;
         return Say::start;
@@ -114,7 +114,6 @@ class FailureRun {
   Clock::time_point last_said_{};
   std::optional<Clock::time_point> ended_;
   bool said_ = false;
-  bool relapse_ = false;
 };
 
 // "12s", "4m", "2h" for a log line about how long something lasted.
