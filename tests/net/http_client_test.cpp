@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tests/net/net_test_support.h"
+#include "tests/support/host_name.h"
 
 namespace omswatch::net::testing {
 namespace {
@@ -365,6 +366,7 @@ TEST_F(HttpClientTest, ConnectionRefusedIsAnError) {
 }
 
 TEST_F(HttpClientTest, HostNamesAreResolved) {
+  ASSERT_TRUE(::omswatch::testing::resolves_to_loopback("localhost"));
   HttpServer server(ioc_.get_executor(), reply_with(200, "ok"));
   server.listen("127.0.0.1", 0);
   HttpClient client(ioc_.get_executor());

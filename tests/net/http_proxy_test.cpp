@@ -209,10 +209,10 @@ TEST_F(HttpProxyTest, HttpsGoesThroughAConnectTunnel) {
   ConnectProxy proxy(ioc_, 200);
   HttpClient client(ioc_.get_executor(), trusting_test_ca());
 
-  auto request = get(url_of(*origin, "/first", "https", "localhost"));
+  auto request = get(url_of(*origin, "/first", "https", "127.0.0.1"));
   request.proxy = proxy.url();
   auto first = send(client, request);
-  request.url = url_of(*origin, "/second", "https", "localhost");
+  request.url = url_of(*origin, "/second", "https", "127.0.0.1");
   auto second = send(client, request);
 
   ASSERT_TRUE(first) << first.error().message();
@@ -221,7 +221,7 @@ TEST_F(HttpProxyTest, HttpsGoesThroughAConnectTunnel) {
   EXPECT_EQ(second->body, "origin saw /second");
   // One tunnel, reused: the proxy saw one CONNECT, to the origin's host:port.
   ASSERT_EQ(proxy.targets().size(), 1u);
-  EXPECT_EQ(proxy.targets()[0], "localhost:" + std::to_string(origin->port()));
+  EXPECT_EQ(proxy.targets()[0], "127.0.0.1:" + std::to_string(origin->port()));
   EXPECT_EQ(proxy.authorizations()[0], "");
   EXPECT_EQ(client.connections_opened(), 1u);
 }
@@ -231,7 +231,7 @@ TEST_F(HttpProxyTest, TunnelDoesNotWeakenCertificateChecks) {
   ConnectProxy proxy(ioc_, 200);
   HttpClient client(ioc_.get_executor(), trusting_test_ca());
 
-  auto request = get(url_of(*origin, "/", "https", "localhost"));
+  auto request = get(url_of(*origin, "/", "https", "127.0.0.1"));
   request.proxy = proxy.url();
   auto result = send(client, request);
 
@@ -245,7 +245,7 @@ TEST_F(HttpProxyTest, RefusedConnectIsProxyRefused) {
   ConnectProxy proxy(ioc_, 407);
   HttpClient client(ioc_.get_executor(), trusting_test_ca());
 
-  auto request = get(url_of(*origin, "/", "https", "localhost"));
+  auto request = get(url_of(*origin, "/", "https", "127.0.0.1"));
   request.proxy = proxy.url();
   auto result = send(client, request);
 
@@ -260,7 +260,7 @@ TEST_F(HttpProxyTest, ProxyCredentialsGoWithConnect) {
   ConnectProxy proxy(ioc_, 200);
   HttpClient client(ioc_.get_executor(), trusting_test_ca());
 
-  auto request = get(url_of(*origin, "/", "https", "localhost"));
+  auto request = get(url_of(*origin, "/", "https", "127.0.0.1"));
   request.proxy = "http://user:secret@" + proxy.url().substr(std::string("http://").size());
   auto result = send(client, request);
 
@@ -277,7 +277,7 @@ TEST_F(HttpProxyTest, UnreachableProxyIsAnError) {
   }
   HttpClient client(ioc_.get_executor());
 
-  auto request = get("https://localhost:1/");
+  auto request = get("https://127.0.0.1:1/");
   request.proxy = "http://127.0.0.1:" + std::to_string(port);
   auto result = send(client, request);
 

@@ -15,6 +15,7 @@
 
 #include "tests/net/net_test_support.h"
 #include "tests/net/test_pki.h"
+#include "tests/support/host_name.h"
 
 namespace omswatch::net::testing {
 namespace {
@@ -69,6 +70,7 @@ class HttpsTest : public NetTest {
 };
 
 TEST_F(HttpsTest, CertificateSignedByTheTrustedCaWorksAndIsReused) {
+  ASSERT_TRUE(::omswatch::testing::resolves_to_loopback("localhost"));
   auto server = tls_server(*localhost_, reply_with(200, "secure"));
   HttpClient client(ioc_.get_executor(), trusting_test_ca());
 
@@ -86,6 +88,7 @@ TEST_F(HttpsTest, CertificateSignedByTheTrustedCaWorksAndIsReused) {
 }
 
 TEST_F(HttpsTest, CertificateForAnotherHostIsRefused) {
+  ASSERT_TRUE(::omswatch::testing::resolves_to_loopback("localhost"));
   auto server = tls_server(*wrong_host_, reply_with(200, "should not be read"));
   HttpClient client(ioc_.get_executor(), trusting_test_ca());
 
@@ -104,7 +107,7 @@ TEST_F(HttpsTest, SelfSignedCertificateIsRefused) {
   auto server = tls_server(*self_signed_, reply_with(200, "should not be read"));
   HttpClient client(ioc_.get_executor(), trusting_test_ca());
 
-  auto result = send(client, get(url_of(*server, "/", "https", "localhost")));
+  auto result = send(client, get(url_of(*server, "/", "https", "127.0.0.1")));
 
   ASSERT_FALSE(result);
   EXPECT_TRUE(is_tls_failure(result.error())) << result.error().message();
@@ -115,7 +118,7 @@ TEST_F(HttpsTest, TestCaIsNotTrustedWithoutExtraCaFile) {
   auto server = tls_server(*localhost_, reply_with(200, "should not be read"));
   HttpClient client(ioc_.get_executor());
 
-  auto result = send(client, get(url_of(*server, "/", "https", "localhost")));
+  auto result = send(client, get(url_of(*server, "/", "https", "127.0.0.1")));
 
   ASSERT_FALSE(result);
   EXPECT_TRUE(is_tls_failure(result.error())) << result.error().message();
@@ -159,6 +162,7 @@ TEST_F(HttpsTest, HttpsToAPlainHttpServerIsAnError) {
 
 // A one-shot TLS server that records the server name the client asked for.
 TEST_F(HttpsTest, ServerNameIndicationCarriesTheHostNameOnly) {
+  ASSERT_TRUE(::omswatch::testing::resolves_to_loopback("localhost"));
   ssl::context context(ssl::context::tls_server);
   context.use_certificate_chain_file(localhost_->cert);
   context.use_private_key_file(localhost_->key, ssl::context::pem);
