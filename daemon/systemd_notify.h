@@ -11,9 +11,18 @@
 // Type= other than notify) every call does nothing and start() schedules no
 // timer, so the io_context's run() returns as if the notifier were absent.
 //
+// Every notification is one datagram sent without waiting, from a socket of
+// the notifier's own: a notify socket whose reader stops reading never
+// blocks the event loop. What finds no room is dropped (a STATUS= line is
+// refreshed, a WATCHDOG=1 ping follows at the next interval), except READY=1,
+// RELOADING=1 and STOPPING=1, sent again with the next ping or status line.
+//
 // Not thread-safe: call start(), ready(), reloading(), stopping() and stop()
 // on the thread that runs the executor passed to start() (ready() and the
 // rest may also be called before that executor runs).
+
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
@@ -21,8 +30,18 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace omswatch::daemon {
+
+// The address NOTIFY_SOCKET names: a path ("/run/systemd/notify") or an
+// abstract socket name written with a leading '@'; nullopt for anything else
+// (systemd's vsock addresses are not supported).
+struct NotifyAddress {
+  sockaddr_un addr{};
+  socklen_t length = 0;
+};
+std::optional<NotifyAddress> notify_address(std::string_view socket);
 
 class SystemdNotifier {
  public:

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/datagram_protocol.hpp>
+#include <future>
+#include <random>
 
 #include "tests/support/io.h"
 #include "tests/support/notify_socket.h"
@@ -168,6 +170,78 @@ TEST_F(SystemdNotifierTest, ASocketThatIsGoneIsNotFatal) {
   EXPECT_FALSE(notifier.notify("READY=1"));
   notifier.ready();
   notifier.stopping();
+}
+
+// Empties the socket's queue; the number of datagrams read.
+int drain(FakeNotifySocket& socket) {
+  int n = 0;
+  while (socket.receive(0ms)) ++n;
+  return n;
+}
+
+TEST_F(SystemdNotifierTest, ASocketThatIsNeverReadDropsInsteadOfBlocking) {
+  ScopedEnv watchdog{"WATCHDOG_USEC", std::nullopt};
+  SystemdNotifier notifier;
+  // Far more than the socket's queue holds; each call must return at once.
+  auto sending = std::async(std::launch::async, [&] {
+    int sent = 0;
+    for (int i = 0; i < 2000; ++i) sent += notifier.notify("STATUS=line " + std::to_string(i));
+    return sent;
+  });
+  const bool returned = sending.wait_for(20s) == std::future_status::ready;
+  // Unblock a sender stuck on the full queue, so the test can end.
+  while (sending.wait_for(0ms) != std::future_status::ready) drain(socket_);
+  ASSERT_TRUE(returned) << "notify() waited for room on the socket";
+  const int sent = sending.get();
+  EXPECT_GT(sent, 0);
+  EXPECT_LT(sent, 2000);
+}
+
+TEST_F(SystemdNotifierTest, AReadyThatFoundNoRoomIsSentWithTheNextPing) {
+  ScopedEnv watchdog{"WATCHDOG_USEC", "100000"};
+  IoThread io;
+  SystemdNotifier notifier;
+  int filled = 0;
+  while (notifier.notify("STATUS=filling") && filled < 100'000) ++filled;
+  io.invoke([&] {
+    notifier.ready();  // no room: kept
+    notifier.start(io.executor(), nullptr);
+  });
+  drain(socket_);
+  std::string seen;
+  ASSERT_TRUE(socket_.receive_until("READY=1", 20s, &seen)) << seen;
+  io.invoke([&] { notifier.stop(); });
+}
+
+TEST_F(SystemdNotifierTest, AnAbstractSocketNameIsReached) {
+  std::random_device rd;
+  const std::string name = "omswatch-test-" + std::to_string(rd());
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  auto address = notify_address("@" + name);
+  ASSERT_TRUE(address);
+  EXPECT_EQ(address->addr.sun_path[0], '\0');
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address->addr), address->length), 0);
+  {
+    ScopedEnv abstract{"NOTIFY_SOCKET", "@" + name};
+    SystemdNotifier notifier;
+    EXPECT_TRUE(notifier.notify("READY=1"));
+  }
+  char buf[64] = {};
+  const ssize_t n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+  ::close(fd);
+  EXPECT_EQ(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0), "READY=1");
+}
+
+TEST(NotifyAddress, PathsAndAbstractNamesOnly) {
+  auto path = notify_address("/run/systemd/notify");
+  ASSERT_TRUE(path);
+  EXPECT_STREQ(path->addr.sun_path, "/run/systemd/notify");
+  EXPECT_FALSE(notify_address(""));
+  EXPECT_FALSE(notify_address("@"));
+  EXPECT_FALSE(notify_address("relative/path"));
+  EXPECT_FALSE(notify_address("vsock:2:1234"));
+  EXPECT_FALSE(notify_address("/" + std::string(200, 'x')));
 }
 
 TEST(SystemdNotifierWithoutSystemd, DoesNothingAndSchedulesNothing) {

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "oms/simulator.h"
+#include "tests/support/daemon_api.h"
 #include "tests/support/io.h"
 #include "tests/support/notify_socket.h"
 #include "tests/support/process.h"
@@ -55,12 +56,12 @@ class SystemdEndToEnd : public ::testing::Test {
     io_.stop();
   }
 
-  std::string write_config(const std::string& database) {
+  std::string write_config(const std::string& database, const std::string& listen = "") {
     const std::string path = dir_.file("omswatch.toml");
     std::ofstream cfg(path);
     cfg << "[daemon]\n"
         << "database = \"" << database << "\"\n"
-        << "listen = \"\"\n"
+        << "listen = \"" << listen << "\"\n"
         << "[[oms]]\n"
         << "name = \"sim\"\n"
         << "url = \"" << sim_->base_url() << "\"\n"
@@ -73,11 +74,13 @@ class SystemdEndToEnd : public ::testing::Test {
     return path;
   }
 
-  std::unique_ptr<Process> start_daemon(const std::string& config) {
+  std::unique_ptr<Process> start_daemon(const std::string& config,
+                                        const std::string& watchdog_usec = "400000") {
     return std::make_unique<Process>(
         std::vector<std::string>{OMSWATCH_BINARY, "run", "-c", config}, dir_.file("stdout.log"),
         dir_.file("stderr.log"),
-        std::vector<std::string>{"NOTIFY_SOCKET=" + socket_.path(), "WATCHDOG_USEC=400000",
+        std::vector<std::string>{"NOTIFY_SOCKET=" + socket_.path(),
+                                 "WATCHDOG_USEC=" + watchdog_usec,
                                  std::string("SD_E2E_PASSWORD=") + kPassword});
   }
 
@@ -142,6 +145,34 @@ TEST_F(SystemdEndToEnd, NoReadyWhenTheDatabaseCannotBeOpened) {
   while (auto got = socket_.receive(0ms)) seen += *got + "\n";
   EXPECT_EQ(seen.find("READY=1"), std::string::npos) << seen;
   EXPECT_EQ(log().find(kPassword), std::string::npos);
+}
+
+// A notify socket whose reader stopped reading: its queue fills within a few
+// pings (WatchdogSec=20ms: one every 10 ms), and every further notification
+// would wait for room. The daemon drops them instead: it keeps polling,
+// answers /healthz, and stops promptly on SIGTERM.
+TEST_F(SystemdEndToEnd, ANotifySocketThatIsNeverReadBlocksNothing) {
+  auto daemon = start_daemon(write_config(dir_.file("omswatch.db"), "127.0.0.1:0"), "20000");
+  auto port = testing::endpoint_port(dir_.file("stderr.log"));
+  ASSERT_TRUE(port) << log();
+  // 30 polls at 200 ms: 6 s, some 600 pings, far past what the queue holds.
+  testing::Event polled;
+  std::uint64_t polls = 0;
+  io_.invoke([&] {
+    sim_->on_request([&](std::string_view action, std::string_view) {
+      if (action == "DescribeProjectProgress") polled.update([&] { ++polls; });
+    });
+  });
+  ASSERT_TRUE(polled.wait_for([&] { return polls >= 30; }, 60s))
+      << "polling stopped after " << polls << " polls\n"
+      << log();
+  auto health = testing::http_get(*port, "/healthz", "", 5s);
+  EXPECT_EQ(health.status, 200) << health.body << log();
+
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(5s), 0) << log();
+  io_.invoke([&] { sim_->on_request(nullptr); });
+  EXPECT_EQ(log().find("Interrupted system call"), std::string::npos) << log();
 }
 
 }  // namespace
