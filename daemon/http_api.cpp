@@ -381,6 +381,7 @@ struct HttpApi::Impl {
   storage::Store& store;
   HttpApiOptions options;
   Digest token_digest;
+  bool loopback_only = true;  // every address listened on is a loopback one
   std::unique_ptr<net::HttpServer> server;
 
   static asio::awaitable<ServerResponse> serve(Impl* self, ServerRequest request) {
@@ -613,6 +614,7 @@ struct HttpApi::Impl {
       for (const auto& r : results) addresses.push_back(r.endpoint().address());
     }
     const bool loopback = std::all_of(addresses.begin(), addresses.end(), is_loopback);
+    loopback_only = loopback;
     if (!loopback && options.bearer_token.empty()) {
       return make_error("daemon.listen " + listen +
                         " is not a loopback address and no API token is set: anyone who can "
@@ -656,6 +658,19 @@ void HttpApi::stop() {
   // Synchronous, so that no request reaches respond() once this returns: the
   // server checks for stop() before it calls the handler.
   if (impl_->server) impl_->server->stop();
+}
+
+Expected<void> HttpApi::set_bearer_token(const config::Secret& token) {
+  if (!is_token_text(token.reveal())) {
+    return make_error("the API token must be printable ASCII without spaces");
+  }
+  if (token.empty() && !impl_->loopback_only) {
+    return make_error("daemon.listen " + impl_->options.listen +
+                      " is not a loopback address: the API token cannot be removed");
+  }
+  impl_->options.bearer_token = token;
+  impl_->token_digest = sha256(token.reveal());
+  return {};
 }
 
 std::uint16_t HttpApi::port() const { return impl_->server ? impl_->server->port() : 0; }

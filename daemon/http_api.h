@@ -84,6 +84,11 @@ class HttpApi {
   Expected<void> start();
   // Closes the listener and every connection. Safe to call more than once.
   void stop();
+  // Puts `token` in force for every request from now on (a reload): the old
+  // one is refused at once; an empty one opens the endpoint, which is refused
+  // (with the reason) when it listens beyond loopback, as is a token that is
+  // not printable ASCII without spaces. Never mentions the token itself.
+  Expected<void> set_bearer_token(const config::Secret& token);
   // The bound port (after a successful start()).
   std::uint16_t port() const;
 

@@ -229,6 +229,11 @@ Expected<void> Service::reload(config::Config next_config) {
     return make_error("daemon.database changed (" + current.daemon.database + " -> " +
                       next_config.daemon.database + "): that needs a restart");
   }
+  // The endpoint is bound at start; a new address would not take effect.
+  if (next_config.daemon.listen != current.daemon.listen) {
+    return make_error("daemon.listen changed (\"" + current.daemon.listen + "\" -> \"" +
+                      next_config.daemon.listen + "\"): that needs a restart");
+  }
   // Build every new sender first, so a receiver that cannot be built leaves
   // everything as it was.
   std::map<std::string, std::unique_ptr<notifiers::Sender>> changed;
@@ -238,6 +243,13 @@ Expected<void> Service::reload(config::Config next_config) {
     auto sender = notifiers::make_sender(r, impl_->sender_context);
     if (!sender) return make_error(sender.error());
     changed.emplace(r.name, std::move(*sender));
+  }
+  // The last step that can refuse: what follows applies without fail.
+  if (impl_->api && next_config.daemon.api_token != current.daemon.api_token) {
+    if (auto swapped = impl_->api->set_bearer_token(next_config.daemon.api_token); !swapped) {
+      return make_error(swapped.error());
+    }
+    spdlog::info("the API token changed: requests with the previous one are refused from now on");
   }
   for (const auto& r : current.receivers) {
     if (!next_config.find_receiver(r.name)) impl_->dispatcher->remove_sender(r.name);

@@ -41,9 +41,11 @@ class Service {
   void stop();
 
   // Applies a reloaded configuration: projects, OMS deployments, receivers,
-  // routes and thresholds, keeping detector state and pending deliveries. A
+  // routes and thresholds, and the API token (the previous one is refused
+  // from then on), keeping detector state and pending deliveries. A
   // configuration that cannot be applied (a receiver that cannot be built, a
-  // different database) is refused with the reason, and the running one kept.
+  // different database or listen address, which need a restart) is refused
+  // with the reason, and the running one kept: nothing of it applies.
   Expected<void> reload(config::Config next);
 
   const config::Config& config() const;

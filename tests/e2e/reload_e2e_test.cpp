@@ -1,14 +1,16 @@
 // SIGHUP on the real binary: a project added to the file is polled without a
-// restart; a broken file is refused and the daemon keeps polling with the old one.
+// restart; a broken file is refused and the daemon keeps polling with the old
+// one; a new API token is in force at once, and a new listen address is
+// refused (it needs a restart) rather than reported as reloaded.
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 
 #include <fstream>
 
-#include <gtest/gtest.h>
-
 #include "oms/simulator.h"
+#include "tests/support/daemon_api.h"
 #include "tests/support/io.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -46,10 +48,13 @@ class Reload : public ::testing::Test {
     io_.stop();
   }
 
-  void write_config(const std::string& projects) {
+  // `daemon_extra`: the [daemon] table's other keys; listen = "" when it has none.
+  void write_config(const std::string& projects,
+                    const std::string& daemon_extra = "listen = \"\"\n") {
     std::ofstream cfg(dir_.file("r.toml"), std::ios::trunc);
-    cfg << "[daemon]\ndatabase = \"" << dir_.file("r.db") << "\"\nlisten = \"\"\n"
-        << "[[oms]]\nname = \"sim\"\nurl = \"" << sim_.base_url() << "\"\nusername = \"u\"\n"
+    cfg << "[daemon]\ndatabase = \"" << dir_.file("r.db") << "\"\n"
+        << daemon_extra << "[[oms]]\nname = \"sim\"\nurl = \"" << sim_.base_url()
+        << "\"\nusername = \"u\"\n"
         << "password = \"pw\"\ninterval = \"100ms\"\nprojects = [" << projects << "]\n";
     cfg.close();
     ::chmod(dir_.file("r.toml").c_str(), 0600);
@@ -109,6 +114,81 @@ TEST_F(Reload, RemovedProjectIsNoLongerPolled) {
   const int r2_after = polls("np_r2");
   ASSERT_TRUE(wait_for_polls("np_r1", r1 + 15));
   EXPECT_LE(polls("np_r2"), r2_after + 1);
+  daemon.signal(SIGTERM);
+  ASSERT_EQ(daemon.wait(), 0);
+}
+
+// Reloads with SIGHUP and waits for the outcome's log line ("reloaded" or
+// "reload refused"); the line, "" when none came.
+std::string reload(Process& daemon, const std::string& log_path) {
+  const std::size_t from = testing::read_file(log_path).size();
+  const auto outcome_at = [from](const std::string& log) {
+    const auto a = log.find(" info reloaded ", from), b = log.find("reload refused", from);
+    return std::min(a, b);
+  };
+  daemon.signal(SIGHUP);
+  if (!testing::wait_for_file(log_path, [&](const std::string& log) {
+        const auto at = outcome_at(log);
+        return at != std::string::npos && log.find('\n', at) != std::string::npos;
+      })) {
+    return "";
+  }
+  const std::string log = testing::read_file(log_path);
+  const auto at = outcome_at(log);
+  return log.substr(at, log.find('\n', at) - at);
+}
+
+TEST_F(Reload, ANewApiTokenIsInForceAtOnce) {
+  write_config("\"np_r1\"", "listen = \"127.0.0.1:0\"\napi_token = \"old-token\"\n");
+  Process daemon({OMSWATCH_BINARY, "run", "-c", dir_.file("r.toml")}, "", dir_.file("log"));
+  auto port = testing::endpoint_port(dir_.file("log"));
+  ASSERT_TRUE(port) << testing::read_file(dir_.file("log"));
+  EXPECT_EQ(testing::http_get(*port, "/api/v1/projects", "old-token").status, 200);
+
+  write_config("\"np_r1\"", "listen = \"127.0.0.1:0\"\napi_token = \"new-token\"\n");
+  const std::string outcome = reload(daemon, dir_.file("log"));
+  EXPECT_NE(outcome.find("reloaded"), std::string::npos) << outcome;
+  EXPECT_EQ(testing::http_get(*port, "/api/v1/projects", "new-token").status, 200);
+  EXPECT_EQ(testing::http_get(*port, "/api/v1/projects", "old-token").status, 401);
+  EXPECT_EQ(testing::http_get(*port, "/api/v1/projects").status, 401);
+  daemon.signal(SIGTERM);
+  ASSERT_EQ(daemon.wait(), 0);
+  EXPECT_EQ(testing::read_file(dir_.file("log")).find("new-token"), std::string::npos);
+}
+
+TEST_F(Reload, AnAddedApiTokenClosesAnOpenEndpoint) {
+  write_config("\"np_r1\"", "listen = \"127.0.0.1:0\"\n");
+  Process daemon({OMSWATCH_BINARY, "run", "-c", dir_.file("r.toml")}, "", dir_.file("log"));
+  auto port = testing::endpoint_port(dir_.file("log"));
+  ASSERT_TRUE(port) << testing::read_file(dir_.file("log"));
+  EXPECT_EQ(testing::http_get(*port, "/api/v1/projects").status, 200);
+
+  write_config("\"np_r1\"", "listen = \"127.0.0.1:0\"\napi_token = \"added-token\"\n");
+  const std::string outcome = reload(daemon, dir_.file("log"));
+  EXPECT_NE(outcome.find("reloaded"), std::string::npos) << outcome;
+  EXPECT_EQ(testing::http_get(*port, "/api/v1/projects").status, 401);
+  EXPECT_EQ(testing::http_get(*port, "/api/v1/projects", "added-token").status, 200);
+  EXPECT_EQ(testing::http_get(*port, "/healthz").status, 200);
+  daemon.signal(SIGTERM);
+  ASSERT_EQ(daemon.wait(), 0);
+}
+
+TEST_F(Reload, ANewListenAddressIsRefusedAsNeedingARestart) {
+  write_config("\"np_r1\"", "listen = \"127.0.0.1:0\"\n");
+  Process daemon({OMSWATCH_BINARY, "run", "-c", dir_.file("r.toml")}, "", dir_.file("log"));
+  auto port = testing::endpoint_port(dir_.file("log"));
+  ASSERT_TRUE(port) << testing::read_file(dir_.file("log"));
+
+  // A new address, and a token with it: nothing of the file is applied.
+  write_config("\"np_r1\", \"np_r2\"", "listen = \"127.0.0.2:0\"\napi_token = \"some-token\"\n");
+  const std::string outcome = reload(daemon, dir_.file("log"));
+  EXPECT_NE(outcome.find("reload refused"), std::string::npos) << outcome;
+  EXPECT_NE(outcome.find("daemon.listen"), std::string::npos) << outcome;
+  EXPECT_NE(outcome.find("restart"), std::string::npos) << outcome;
+  EXPECT_EQ(testing::http_get(*port, "/api/v1/projects").status, 200);
+  const int r1 = polls("np_r1");
+  ASSERT_TRUE(wait_for_polls("np_r1", r1 + 5));
+  EXPECT_EQ(polls("np_r2"), 0);
   daemon.signal(SIGTERM);
   ASSERT_EQ(daemon.wait(), 0);
 }
