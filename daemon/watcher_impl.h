@@ -1,0 +1,192 @@
+#pragma once
+// The watcher's state and the functions its files share: watcher.cpp (the
+// watched set and polling), watcher_record.cpp (what a poll stores and
+// logs) and watcher_discovery.cpp (ListProjects). Private to those files.
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <random>
+#include <set>
+
+#include "common/time.h"
+#include "daemon/logging.h"
+#include "daemon/metrics.h"
+#include "daemon/slots.h"
+#include "daemon/watcher.h"
+#include "daemon/write_backoff.h"
+#include "notifiers/router.h"
+#include "oms/client.h"
+#include "storage/store.h"
+
+namespace omswatch::daemon {
+namespace asio = boost::asio;
+using SteadyDuration = std::chrono::steady_clock::duration;
+
+constexpr int kListPageSize = 150;
+constexpr int kMaxListPages = 1000;  // 150,000 projects: far beyond one daemon's budget
+// Projects of one OMS whose failing polls get a warning line of their own in
+// one run of failures; beyond that one line says that more fail, and a
+// summary follows while they do, so an OMS that fails every request of 200
+// projects writes a handful of lines, not 200 per interval.
+constexpr int kProjectLinesPerRun = 3;
+
+inline std::string level_or_medium(const std::string& level) {
+  return level.empty() ? "MEDIUM" : level;
+}
+
+inline DetectThresholds thresholds_for(const config::Config& config, const std::string& level) {
+  config::Thresholds t = config.thresholds_for(level);
+  DetectThresholds d;
+  d.stall_after = t.stall_after;
+  d.max_lag = t.max_lag;
+  d.unavailable_after = t.unavailable_after;
+  d.unreachable_after = t.unreachable_after;
+  d.repeat = config.route_for(level).repeat;
+  return d;
+}
+
+inline std::string describe_api_error(const oms::ApiError& e) {
+  std::string s = e.code;
+  if (!e.message.empty()) s += (s.empty() ? "" : ": ") + e.message;
+  return s.empty() ? std::string("success:false without a code") : s;
+}
+
+inline bool is_gone_status(std::string_view status) {
+  return status == "RELEASED" || status == "DELETED";
+}
+
+inline bool same_connection(const config::OmsDeployment& a, const config::OmsDeployment& b) {
+  return a.url == b.url && a.username == b.username && a.password == b.password &&
+         a.timeout == b.timeout;
+}
+
+inline std::unique_ptr<oms::Client> make_oms_client(net::HttpClient& http,
+                                                    const config::OmsDeployment& d) {
+  return oms::make_client(http,
+                          oms::Endpoint{d.name, d.url, d.username, d.password.reveal(), d.timeout});
+}
+
+struct Watcher::Impl : std::enable_shared_from_this<Impl> {
+  struct Project {
+    std::string id;
+    std::string name;
+    ProjectState state;
+    bool configured = false;  // listed in the configuration
+    bool discovered = false;  // returned by ListProjects
+    bool active = true;       // false once no longer watched: its loop ends
+    bool last_poll_failed = false;
+    bool failure_logged = false;  // its run of failures got a warning line of its own
+    std::optional<TimePoint> name_tried_at;
+    asio::cancellation_signal cancel;
+  };
+  struct Oms {
+    config::OmsDeployment config;
+    std::shared_ptr<oms::Client> client;
+    std::shared_ptr<Slots> slots;
+    OmsState state;
+    std::string state_json;
+    std::map<std::string, std::shared_ptr<Project>> projects;  // the watched ones
+    bool active = true;
+    bool discovering = false;
+    asio::cancellation_signal discover_cancel;
+    // Logging of failing polls and listings (see log_poll).
+    FailureRun poll_run;
+    std::size_t projects_failing = 0;
+    int projects_logged = 0;
+    bool more_failing_logged = false;
+    FailureRun list_run;
+  };
+
+  Impl(asio::any_io_executor ex, std::shared_ptr<const config::Config> cfg, storage::Store& st,
+       net::HttpClient& http_client, WatcherOptions opts)
+      : executor(ex),
+        config(std::move(cfg)),
+        store(st),
+        http(http_client),
+        options(std::move(opts)) {
+    if (!options.clock) options.clock = [] { return std::chrono::system_clock::now(); };
+    if (!options.write_backoff) {
+      own_backoff = std::make_unique<WriteBackoff>();
+      options.write_backoff = own_backoff.get();
+    }
+  }
+
+  asio::any_io_executor executor;
+  std::shared_ptr<const config::Config> config;
+  storage::Store& store;
+  net::HttpClient& http;
+  WatcherOptions options;
+  std::map<std::string, std::shared_ptr<Oms>> deployments;
+  std::map<std::pair<std::string, std::string>, ProjectState> saved;
+  WatcherCounters counters;
+  std::unique_ptr<WriteBackoff> own_backoff;
+  FailureRun store_run;  // failed and skipped writes
+  std::string last_store_error;
+  std::mt19937_64 rng{std::random_device{}()};
+  bool stopped = false;
+
+  bool live(const Oms& o, const Project& p) const { return !stopped && o.active && p.active; }
+
+  // --- the watched set
+  void start();
+  void stop();
+  void add_oms(const config::OmsDeployment& d);
+  void deactivate_oms(Oms& o);
+  Project& add_project(const std::shared_ptr<Oms>& o, const std::string& id, SteadyDuration offset);
+  SteadyDuration random_offset(const config::OmsDeployment& d);
+  // Stops watching a project. With `reason`, a final project_removed event
+  // (and the resolution of its firing conditions) is committed first.
+  void remove_project(Oms& o, const std::string& id, const std::string& reason);
+  // The findings of a project that leaves: its open conditions resolve, and
+  // one notice says why it is no longer watched.
+  void finish_project(const std::string& id, ProjectState& state, const std::string& reason,
+                      std::vector<Finding>& findings);
+  void apply(std::shared_ptr<const config::Config> next);
+  void update_oms(const std::shared_ptr<Oms>& o, const config::OmsDeployment& d);
+
+  // --- polling
+  static asio::awaitable<void> poll_loop(std::shared_ptr<Impl> self, std::shared_ptr<Oms> o,
+                                         std::shared_ptr<Project> p, SteadyDuration offset);
+  asio::awaitable<void> poll_once(std::shared_ptr<Oms> o, std::shared_ptr<Project> p);
+  // The reason for a failure, from DescribeProjectSteps. Its own failure must
+  // not hold the alert back: then the alert goes out without it.
+  asio::awaitable<std::optional<oms::ProjectStep>> fetch_failed_step(oms::Client& client,
+                                                                     const std::string& oms_name,
+                                                                     const std::string& id);
+  void record(Oms& o, Project& p, const Observation& obs, std::chrono::microseconds latency);
+  void add_events(storage::ObservationWrite& write, const Oms& o, const Project& p,
+                  const std::vector<Finding>& findings, const std::string& progress_json);
+  void add_oms_events(storage::ObservationWrite& write, const Oms& o, const std::string& level,
+                      const std::vector<Finding>& findings);
+  void add_event(storage::ObservationWrite& write, const Oms& o, const std::string& project_id,
+                 const std::string& project_name, const std::string& level, const Finding& f,
+                 const std::string& progress_json);
+  bool commit(const storage::ObservationWrite& write, const Oms& o, const Project& p);
+  std::string oms_route_level(const Oms& o, const Project& current,
+                              const std::string& current_level);
+  storage::Sample make_sample(const Oms& o, const Project& p, const Observation& obs, TimePoint now,
+                              std::chrono::microseconds latency);
+  // Failing polls are logged per OMS, so that an outage writes a bounded
+  // number of lines whatever the number of projects: a warning for each of
+  // the first kProjectLinesPerRun projects that start failing, one line when
+  // more do, a summary every five minutes while any fails, and one line when
+  // each logged project (and, after a larger run, every project) recovers.
+  // Every other failure is a debug line.
+  void log_poll(Oms& o, Project& p, const Observation& obs);
+  void poll_recovered(Oms& o, Project& p, bool log_project);
+
+  // --- discovery
+  void start_discovery(const std::shared_ptr<Oms>& o);
+  static asio::awaitable<void> discovery_loop(std::shared_ptr<Impl> self, std::shared_ptr<Oms> o);
+  asio::awaitable<void> discover_once(std::shared_ptr<Oms> o);
+};
+
+}  // namespace omswatch::daemon
