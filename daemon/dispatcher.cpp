@@ -16,6 +16,7 @@
 
 #include "common/time.h"
 #include "daemon/logging.h"
+#include "daemon/loop_end.h"
 #include "daemon/metrics.h"
 #include "daemon/write_backoff.h"
 #include "storage/store.h"
@@ -206,16 +207,20 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   void start() {
     started = true;
     for (auto& [name, w] : workers) spawn_worker(name, w);
-    asio::co_spawn(executor, sweep_loop(shared_from_this()),
-                   asio::bind_cancellation_slot(sweep_cancel.slot(), asio::detached));
+    asio::co_spawn(
+        executor, sweep_loop(shared_from_this()),
+        asio::bind_cancellation_slot(sweep_cancel.slot(), log_loop_end("outbox sweep loop")));
   }
 
   void spawn_worker(const std::string& name, const std::shared_ptr<Worker>& w) {
     asio::co_spawn(executor, worker_loop(shared_from_this(), name, w),
-                   asio::bind_cancellation_slot(w->cancel.slot(), asio::detached));
+                   asio::bind_cancellation_slot(w->cancel.slot(),
+                                                log_loop_end("delivery loop of receiver " + name)));
     if (w->sender->resend_firing_every()) {
-      asio::co_spawn(executor, resend_loop(shared_from_this(), name, w),
-                     asio::bind_cancellation_slot(w->resend_cancel.slot(), asio::detached));
+      asio::co_spawn(
+          executor, resend_loop(shared_from_this(), name, w),
+          asio::bind_cancellation_slot(w->resend_cancel.slot(),
+                                       log_loop_end("reminder loop of receiver " + name)));
     }
   }
 

@@ -16,6 +16,7 @@
 
 #include "common/severity.h"
 #include "config/duration.h"
+#include "daemon/loop_end.h"
 #include "daemon/metrics.h"
 #include "daemon/table.h"
 #include "storage/store.h"
@@ -625,6 +626,7 @@ struct HttpApi::Impl {
     server_options.max_request_bytes = options.max_request_bytes;
     server_options.read_timeout = options.read_timeout;
     server_options.max_connections = options.max_connections;
+    server_options.on_accept_loop_end = log_loop_end("accept loop of the HTTP endpoint");
     Impl* self = this;
     auto candidate = std::make_unique<net::HttpServer>(
         executor, [self](ServerRequest r) { return serve(self, std::move(r)); }, server_options);

@@ -7,6 +7,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -16,6 +17,7 @@
 #include "common/time.h"
 #include "daemon/dispatcher.h"
 #include "daemon/http_api.h"
+#include "daemon/loop_end.h"
 #include "daemon/metrics.h"
 #include "daemon/systemd_notify.h"
 #include "daemon/write_backoff.h"
@@ -210,7 +212,8 @@ void Service::start() {
   impl_->dispatcher->start();
   impl_->watcher->start();
   asio::co_spawn(impl_->http_executor, Impl::maintain(impl_.get(), impl_->clock),
-                 asio::bind_cancellation_slot(impl_->maintenance_cancel.slot(), asio::detached));
+                 asio::bind_cancellation_slot(impl_->maintenance_cancel.slot(),
+                                              log_loop_end("retention loop")));
 }
 
 void Service::stop() {
@@ -301,6 +304,20 @@ int run_daemon(config::Config config, ServiceOptions options) {
   SystemdNotifier notifier;
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   asio::signal_set hangup(ioc, SIGHUP);
+  // A loop that ended by an exception (logged by log_loop_end): the daemon
+  // stops as on SIGTERM and exits non-zero, so that systemd restarts it with
+  // every loop running, instead of going on with part of its work stopped.
+  int exit_code = 0;
+  LoopFailureHandler previous_handler = set_loop_failure_handler([&](const std::string&) {
+    if (exit_code != 0) return;
+    exit_code = kLoopFailedExitCode;
+    notifier.stopping();
+    (*service)->stop();
+    signals.cancel();
+    hangup.cancel();
+    // Whatever else is still pending is abandoned: each write is one transaction.
+    asio::post(ioc, [&ioc] { ioc.stop(); });
+  });
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("received {}, stopping", signo == SIGINT ? "SIGINT" : "SIGTERM");
@@ -336,6 +353,11 @@ int run_daemon(config::Config config, ServiceOptions options) {
   spdlog::info("omswatch {} running, database {}", OMSWATCH_VERSION,
                (*service)->config().daemon.database);
   ioc.run();
+  set_loop_failure_handler(std::move(previous_handler));
+  if (exit_code != 0) {
+    spdlog::critical("stopped after a failure (exit code {})", exit_code);
+    return exit_code;
+  }
   spdlog::info("stopped");
   return 0;
 }

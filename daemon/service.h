@@ -60,7 +60,9 @@ class Service {
 
 // `omswatch run`: runs until SIGTERM or SIGINT; SIGHUP re-reads `config_path`
 // and applies it (a bad file is refused and logged; the old config keeps
-// running). Returns the process exit code.
+// running). Returns the process exit code: 0 after SIGTERM or SIGINT,
+// kLoopFailedExitCode (daemon/loop_end.h) when one of its loops ended by an
+// unexpected exception.
 int run_daemon(config::Config config, ServiceOptions options = {});
 
 }  // namespace omswatch::daemon

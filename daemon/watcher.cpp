@@ -1,5 +1,6 @@
 #include "daemon/watcher.h"
 
+#include "daemon/loop_end.h"
 #include "daemon/watcher_impl.h"
 
 namespace omswatch::daemon {
@@ -103,8 +104,10 @@ Watcher::Impl::Project& Watcher::Impl::add_project(const std::shared_ptr<Oms>& o
     saved.erase(it);
   }
   o->projects[id] = p;
-  asio::co_spawn(executor, poll_loop(shared_from_this(), o, p, offset),
-                 asio::bind_cancellation_slot(p->cancel.slot(), asio::detached));
+  asio::co_spawn(
+      executor, poll_loop(shared_from_this(), o, p, offset),
+      asio::bind_cancellation_slot(
+          p->cancel.slot(), log_loop_end("poll loop of project " + id + " on " + o->config.name)));
   return *p;
 }
 

@@ -1,11 +1,14 @@
+#include "daemon/loop_end.h"
 #include "daemon/watcher_impl.h"
 
 namespace omswatch::daemon {
 
 void Watcher::Impl::start_discovery(const std::shared_ptr<Oms>& o) {
   o->discovering = true;
-  asio::co_spawn(executor, discovery_loop(shared_from_this(), o),
-                 asio::bind_cancellation_slot(o->discover_cancel.slot(), asio::detached));
+  asio::co_spawn(
+      executor, discovery_loop(shared_from_this(), o),
+      asio::bind_cancellation_slot(o->discover_cancel.slot(),
+                                   log_loop_end("discovery loop of OMS " + o->config.name)));
 }
 
 asio::awaitable<void> Watcher::Impl::discovery_loop(std::shared_ptr<Impl> self,

@@ -420,7 +420,10 @@ void HttpServer::listen(const std::string& host, std::uint16_t port) {
   self.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   check("cannot listen on");
   self.port = self.acceptor.local_endpoint().port();
-  asio::co_spawn(self.executor, Impl::accept_loop(impl_), asio::detached);
+  asio::co_spawn(self.executor, Impl::accept_loop(impl_),
+                 [end = self.options.on_accept_loop_end](std::exception_ptr error) {
+                   if (end) end(error);
+                 });
 }
 
 std::uint16_t HttpServer::port() const { return impl_->port; }

@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,6 +41,10 @@ struct HttpServerOptions {
   // endpoints). listen() throws when they cannot be loaded.
   std::string tls_cert_file;  // the certificate chain, leaf first
   std::string tls_key_file;
+  // Called when the accept loop ends, with the exception that ended it (null
+  // when it ended normally: stop(), or the listener closed). The daemon logs
+  // it, and stops on an exception (daemon/loop_end.h); empty: ignored.
+  std::function<void(std::exception_ptr)> on_accept_loop_end;
 };
 
 // Small async HTTP/1.1 server (keep-alive, one handler for all targets) on one
