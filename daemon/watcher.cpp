@@ -90,6 +90,7 @@ void Watcher::Impl::deactivate_oms(Oms& o) {
     if (options.metrics && !stopped) options.metrics->forget_project(o.config.name, id);
     p->active = false;
     p->cancel.emit(asio::cancellation_type::terminal);
+    p->name_cancel.emit(asio::cancellation_type::terminal);
   }
   o.discover_cancel.emit(asio::cancellation_type::terminal);
 }
@@ -138,6 +139,7 @@ void Watcher::Impl::remove_project(Oms& o, const std::string& id, const std::str
   }
   p->active = false;
   p->cancel.emit(asio::cancellation_type::terminal);
+  p->name_cancel.emit(asio::cancellation_type::terminal);
   if (p->last_poll_failed) poll_recovered(o, *p, /*log_project=*/false);
   o.projects.erase(it);
   if (options.metrics) options.metrics->forget_project(o.config.name, id);
@@ -246,12 +248,16 @@ asio::awaitable<void> Watcher::Impl::poll_loop(std::shared_ptr<Impl> self, std::
 
 asio::awaitable<void> Watcher::Impl::poll_once(std::shared_ptr<Oms> o, std::shared_ptr<Project> p) {
   auto client = o->client;  // a reload may replace it while this poll runs
-  if (p->name.empty() &&
+  if (p->name.empty() && !p->looking_up_name &&
       (!p->name_tried_at || options.clock() - *p->name_tried_at >= options.name_retry_after)) {
     p->name_tried_at = options.clock();
-    auto info = co_await client->describe_project(p->id);
-    if (!live(*o, *p)) co_return;
-    if (info.ok() && info.reply.data) p->name = info.reply.data->name;
+    p->looking_up_name = true;
+    // Beside the poll, not before it: an OMS slow to answer DescribeProject
+    // must not delay the progress poll, nor take a share of its timeout.
+    asio::co_spawn(executor, look_up_name(shared_from_this(), o, p),
+                   asio::bind_cancellation_slot(
+                       p->name_cancel.slot(),
+                       log_loop_end("name lookup of project " + p->id + " on " + o->config.name)));
   }
   auto call = co_await client->describe_progress(p->id);
   if (!live(*o, *p)) co_return;
@@ -276,6 +282,23 @@ asio::awaitable<void> Watcher::Impl::poll_once(std::shared_ptr<Oms> o, std::shar
     }
   }
   record(*o, *p, obs, call.latency);
+}
+
+asio::awaitable<void> Watcher::Impl::look_up_name(std::shared_ptr<Impl> self,
+                                                  std::shared_ptr<Oms> o,
+                                                  std::shared_ptr<Project> p) {
+  auto client = o->client;
+  std::optional<std::string> name;
+  try {
+    auto info = co_await client->describe_project(p->id);
+    if (info.ok() && info.reply.data) name = info.reply.data->name;
+  } catch (const std::exception& e) {
+    // Only the name is missing: the polls go on, and it is tried again later.
+    spdlog::debug("the name of project {} on {} could not be read: {}", p->id, o->config.name,
+                  e.what());
+  }
+  p->looking_up_name = false;
+  if (name && self->live(*o, *p) && p->name.empty()) p->name = std::move(*name);
 }
 
 // The reason for a failure, from DescribeProjectSteps. Its own failure must

@@ -85,7 +85,9 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     bool last_poll_failed = false;
     bool failure_logged = false;  // its run of failures got a warning line of its own
     std::optional<TimePoint> name_tried_at;
-    asio::cancellation_signal cancel;
+    bool looking_up_name = false;           // a lookup is in flight: its name_cancel slot is in use
+    asio::cancellation_signal cancel;       // ends its poll loop
+    asio::cancellation_signal name_cancel;  // ends its name lookup
   };
   struct Oms {
     config::OmsDeployment config;
@@ -156,6 +158,11 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   static asio::awaitable<void> poll_loop(std::shared_ptr<Impl> self, std::shared_ptr<Oms> o,
                                          std::shared_ptr<Project> p, SteadyDuration offset);
   asio::awaitable<void> poll_once(std::shared_ptr<Oms> o, std::shared_ptr<Project> p);
+  // DescribeProject, for a project whose name is not known yet: spawned
+  // beside a poll (at most once per name_retry_after); sets the name when
+  // the OMS gives it, so the events that follow carry it.
+  static asio::awaitable<void> look_up_name(std::shared_ptr<Impl> self, std::shared_ptr<Oms> o,
+                                            std::shared_ptr<Project> p);
   // The reason for a failure, from DescribeProjectSteps. Its own failure must
   // not hold the alert back: then the alert goes out without it.
   asio::awaitable<std::optional<oms::ProjectStep>> fetch_failed_step(oms::Client& client,

@@ -233,6 +233,7 @@ struct Simulator::Impl {
   std::map<std::string, SimProject> projects;  // by id: ListProjects pages in id order
   Fault fault = Fault::none;
   std::map<std::string, Fault> project_faults;
+  std::map<std::string, Fault, std::less<>> action_faults;
   std::optional<std::chrono::system_clock::time_point> server_time;
   SimStats stats;
   RequestObserver observer;
@@ -336,6 +337,11 @@ asio::awaitable<net::ServerResponse> Simulator::Impl::handle(std::weak_ptr<Impl>
       ++self->stats.list_requests;
     }
     d.fault = self->fault;
+    if (d.fault == Fault::none) {
+      if (auto it = self->action_faults.find(action); it != self->action_faults.end()) {
+        d.fault = it->second;
+      }
+    }
     if (d.fault == Fault::none && action == kProgressAction) {
       if (auto it = self->project_faults.find(id); it != self->project_faults.end()) {
         d.fault = it->second;
@@ -546,6 +552,15 @@ void Simulator::set_project_fault(const std::string& project_id, Fault fault) {
     impl_->project_faults.erase(project_id);
   } else {
     impl_->project_faults[project_id] = fault;
+  }
+}
+
+void Simulator::set_action_fault(const std::string& action, Fault fault) {
+  std::lock_guard lock(impl_->mu);
+  if (fault == Fault::none) {
+    impl_->action_faults.erase(action);
+  } else {
+    impl_->action_faults[action] = fault;
   }
 }
 

@@ -31,7 +31,8 @@ enum class Fault {
   huge,         // HTTP 200 with a 20 MiB body (valid JSON)
 };
 // Faults apply to authorized requests only (a wrong password is always 401).
-// A project's fault (set_project_fault) applies when no global one is set.
+// A project's fault (set_project_fault) or an Action's (set_action_fault)
+// applies when no global one is set.
 // Unknown projects get HTTP 200, success:false, code GHANA-PROJECT000404,
 // message "project not found"; an unknown Action gets code PARAM_ERROR.
 
@@ -73,6 +74,9 @@ class Simulator {
   // A fault for every request, or for one project's progress requests only.
   void set_fault(Fault fault);
   void set_project_fault(const std::string& project_id, Fault fault);
+  // A fault for every request of one Action ("DescribeProject"...), when no
+  // global one is set.
+  void set_action_fault(const std::string& action, Fault fault);
   // The HTTP Date header sent with each reply; nullopt: the system clock.
   void set_server_time(std::optional<std::chrono::system_clock::time_point> t);
 

@@ -159,5 +159,24 @@ TEST(FaultOms, UnresolvableHost) {
   testing::expect_every_event_delivered_once(db, dir.path().string(), receiver.events(), 4);
 }
 
+// A project configured without its name, on an OMS that never answers
+// DescribeProject: the name lookup must not hold back the progress polls,
+// the first one included (the client's timeout is the default 10 s).
+TEST(FaultOms, AHangingNameLookupDoesNotDelayTheFirstPoll) {
+  IoThread io;
+  TempDir dir;
+  SimOms oms(io, {"np_n"});
+  oms.sim.set_action_fault("DescribeProject", Fault::hang);
+  FaultyReceiver receiver(io);
+  const auto started = std::chrono::steady_clock::now();
+  Daemon daemon(dir,
+                testing::one_oms_config(dir.file("n.db"), oms.url(), {"np_n"}, receiver.url()));
+  // Two polls: the first has been stored once the second is asked for.
+  ASSERT_TRUE(oms.polled.wait_for([&] { return oms.polls >= 2; }, 60s)) << daemon.log();
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_LT(took, 5s) << "the first polls waited for the name lookup\n" << daemon.log();
+  ASSERT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 }  // namespace
 }  // namespace omswatch
