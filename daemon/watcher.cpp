@@ -134,7 +134,7 @@ void Watcher::Impl::remove_project(Oms& o, const std::string& id, const std::str
     write.project_id = id;
     write.project_state_json = to_json(final_state);
     add_events(write, o, *p, findings, "{}");
-    if (!commit(write, o, *p)) return;  // stays watched; tried again at the next chance
+    if (!commit(write)) return;  // stays watched; tried again at the next chance
     p->state = std::move(final_state);
   }
   p->active = false;
@@ -210,7 +210,11 @@ void Watcher::Impl::update_oms(const std::shared_ptr<Oms>& o, const config::OmsD
   }
   for (const auto& id : drop) remove_project(*o, id, "");
   for (const auto& id : d.projects) add_project(o, id, random_offset(d)).configured = true;
-  if (d.discover && !o->discovering) start_discovery(o);
+  if (d.discover && !o->discovering) {
+    start_discovery(o);
+  } else if (d.discover) {
+    discover_soon(*o);  // a reload lists again: an OMS that failed to list is tried at once
+  }
   if (!d.discover && o->discovering) {
     o->discover_cancel.emit(asio::cancellation_type::terminal);
     o->discovering = false;

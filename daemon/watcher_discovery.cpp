@@ -1,3 +1,10 @@
+// Discovery (`discover = true`): ListProjects adds the projects it returns
+// and drops those that disappear. A listing is also a poll of the OMS: one
+// that fails counts toward oms_unreachable like a failed progress poll (an
+// OMS watched through discovery alone, down at start, is reported), and is
+// tried again at the poll interval rather than discover_every; a reload
+// lists again at once.
+
 #include "daemon/loop_end.h"
 #include "daemon/watcher_impl.h"
 
@@ -5,43 +12,82 @@ namespace omswatch::daemon {
 
 void Watcher::Impl::start_discovery(const std::shared_ptr<Oms>& o) {
   o->discovering = true;
+  o->discover_timer = std::make_shared<asio::steady_timer>(executor);
   asio::co_spawn(
-      executor, discovery_loop(shared_from_this(), o),
+      executor, discovery_loop(shared_from_this(), o, o->discover_timer),
       asio::bind_cancellation_slot(o->discover_cancel.slot(),
                                    log_loop_end("discovery loop of OMS " + o->config.name)));
 }
 
+void Watcher::Impl::discover_soon(Oms& o) {
+  if (!o.discovering || !o.discover_timer) return;
+  o.discover_now = true;
+  o.discover_timer->cancel();  // when the loop waits; else it sees discover_now
+}
+
+void Watcher::Impl::record_listing(Oms& o, bool answered, const std::string& error) {
+  const TimePoint now = options.clock();
+  std::vector<std::string> levels;
+  levels.reserve(o.projects.size());
+  for (const auto& [id, q] : o.projects) levels.push_back(level_or_medium(q->state.alarm_level));
+  const std::string level =
+      levels.empty() ? std::string("MEDIUM") : notifiers::highest_alarm_level(levels);
+  OmsDetection det = detect_oms(o.state, o.config.name, answered, error, o.projects.size(), now,
+                                thresholds_for(*config, level));
+  std::string json = to_json(det.state);
+  if (json == o.state_json && det.findings.empty()) return;
+  storage::ObservationWrite write;
+  write.now = to_unix_ms(now);
+  write.oms = o.config.name;
+  write.oms_state_json = json;
+  add_oms_events(write, o, level, det.findings);
+  if (!commit(write)) return;  // the next listing detects it again
+  o.state = std::move(det.state);
+  o.state_json = std::move(json);
+}
+
 asio::awaitable<void> Watcher::Impl::discovery_loop(std::shared_ptr<Impl> self,
-                                                    std::shared_ptr<Oms> o) {
-  asio::steady_timer timer(self->executor);
-  while (!self->stopped && o->active && o->discovering) {
+                                                    std::shared_ptr<Oms> o,
+                                                    std::shared_ptr<asio::steady_timer> timer) {
+  const auto running = [&] {
+    return !self->stopped && o->active && o->discovering && o->discover_timer == timer;
+  };
+  while (running()) {
+    o->discover_now = false;
+    bool listed = false;
     try {
-      co_await self->discover_once(o);
+      listed = co_await self->discover_once(o);
     } catch (const std::exception& e) {
       spdlog::error("discovery on {} failed unexpectedly: {}", o->config.name, e.what());
     }
-    timer.expires_after(o->config.discover_every);
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
+    if (!running()) co_return;
+    if (o->discover_now) continue;  // a reload came while it listed
+    timer->expires_after(listed ? o->config.discover_every
+                                : std::min(o->config.interval, o->config.discover_every));
+    auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec && !o->discover_now) co_return;  // cancelled: no longer discovering
   }
 }
 
-asio::awaitable<void> Watcher::Impl::discover_once(std::shared_ptr<Oms> o) {
+asio::awaitable<bool> Watcher::Impl::discover_once(std::shared_ptr<Oms> o) {
   auto client = o->client;
   oms::ListFilter filter;
   filter.types = o->config.discover_types;
   std::vector<oms::ProjectSummary> listed;
   for (int page = 1; page <= kMaxListPages; ++page) {
     auto call = co_await client->list_projects(filter, page, kListPageSize);
-    if (stopped || !o->active || !o->discovering) co_return;
+    if (stopped || !o->active || !o->discovering) co_return false;
+    // Whether OMS answered at all: a success:false reply is an answer.
+    record_listing(*o, !call.transport_error, call.transport_error.value_or(""));
     if (!call.ok() || !call.reply.data) {
       // An incomplete listing changes nothing: a project missing from it
       // may only be on the page that failed.
       const std::string error = call.transport_error.value_or(describe_api_error(call.reply.error));
       switch (o->list_run.failed()) {
         case FailureRun::Say::start:
-          spdlog::warn("cannot list the projects of OMS {}: {}; tried again every {}",
-                       o->config.name, error, config::format_duration(o->config.discover_every));
+          spdlog::warn(
+              "cannot list the projects of OMS {}: {}; tried again every {}", o->config.name, error,
+              config::format_duration(std::min(o->config.interval, o->config.discover_every)));
           break;
         case FailureRun::Say::summary:
           spdlog::warn("still cannot list the projects of OMS {} after {} ({} attempts): {}",
@@ -52,7 +98,7 @@ asio::awaitable<void> Watcher::Impl::discover_once(std::shared_ptr<Oms> o) {
           spdlog::debug("cannot list the projects of OMS {}: {}", o->config.name, error);
           break;
       }
-      co_return;
+      co_return false;
     }
     auto& items = call.reply.data->items;
     const std::size_t n = items.size();
@@ -93,6 +139,7 @@ asio::awaitable<void> Watcher::Impl::discover_once(std::shared_ptr<Oms> o) {
     }
   }
   for (const auto& id : gone) remove_project(*o, id, "no longer listed by OMS");
+  co_return true;
 }
 
 }  // namespace omswatch::daemon

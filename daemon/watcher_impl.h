@@ -99,6 +99,10 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     bool active = true;
     bool discovering = false;
     asio::cancellation_signal discover_cancel;
+    // The wait of the discovery loop between listings; a reload cancels it
+    // with discover_now set, to list at once (discover_soon).
+    std::shared_ptr<asio::steady_timer> discover_timer;
+    bool discover_now = false;
     // Logging of failing polls and listings (see log_poll).
     FailureRun poll_run;
     std::size_t projects_failing = 0;
@@ -176,7 +180,9 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   void add_event(storage::ObservationWrite& write, const Oms& o, const std::string& project_id,
                  const std::string& project_name, const std::string& level, const Finding& f,
                  const std::string& progress_json);
-  bool commit(const storage::ObservationWrite& write, const Oms& o, const Project& p);
+  // Stores one write (a poll, a listing, a project's removal) and logs what
+  // it recorded; false when the database refused it (logged, bounded).
+  bool commit(const storage::ObservationWrite& write);
   std::string oms_route_level(const Oms& o, const Project& current,
                               const std::string& current_level);
   storage::Sample make_sample(const Oms& o, const Project& p, const Observation& obs, TimePoint now,
@@ -192,8 +198,18 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
 
   // --- discovery
   void start_discovery(const std::shared_ptr<Oms>& o);
-  static asio::awaitable<void> discovery_loop(std::shared_ptr<Impl> self, std::shared_ptr<Oms> o);
-  asio::awaitable<void> discover_once(std::shared_ptr<Oms> o);
+  // Lists, then waits discover_every after a complete listing, the poll
+  // interval after a failed one. Ends when `timer` is no longer the OMS's
+  // discovery timer (discovery turned off, or restarted).
+  static asio::awaitable<void> discovery_loop(std::shared_ptr<Impl> self, std::shared_ptr<Oms> o,
+                                              std::shared_ptr<asio::steady_timer> timer);
+  // One listing, every page; true when complete (then the watched set follows it).
+  asio::awaitable<bool> discover_once(std::shared_ptr<Oms> o);
+  // Lists again now (a reload), without waiting for the loop's timer.
+  void discover_soon(Oms& o);
+  // A listing is a poll of the OMS: `answered` false (no reply, or not
+  // HTTP 200) counts toward oms_unreachable; an answer resolves it.
+  void record_listing(Oms& o, bool answered, const std::string& error);
 };
 
 }  // namespace omswatch::daemon

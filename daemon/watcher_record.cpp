@@ -52,7 +52,7 @@ void Watcher::Impl::record(Oms& o, Project& p, const Observation& obs,
                           sample.full_progress, sample.incr_lag_s);
     }
   }
-  if (!commit(write, o, p)) {
+  if (!commit(write)) {
     // Keep the previous state: the next poll detects the same events again,
     // so nothing is lost while the database refuses writes.
     p.state = std::move(previous);
@@ -101,8 +101,14 @@ void Watcher::Impl::add_event(storage::ObservationWrite& write, const Oms& o,
   write.events.push_back(std::move(e));
 }
 
-bool Watcher::Impl::commit(const storage::ObservationWrite& write, const Oms& o, const Project& p) {
+bool Watcher::Impl::commit(const storage::ObservationWrite& write) {
   WriteBackoff& backoff = *options.write_backoff;
+  // What was not stored, for the log: only built when a write fails.
+  const auto subject = [&] {
+    return write.project_id.empty()
+               ? "the listing of OMS " + write.oms
+               : "the poll of project " + write.project_id + " on " + write.oms;
+  };
   const bool tried = backoff.may_write();
   Expected<void> committed = tried ? store.record(write) : Expected<void>(make_error("skipped"));
   if (!committed) {
@@ -118,10 +124,10 @@ bool Watcher::Impl::commit(const storage::ObservationWrite& write, const Oms& o,
     switch (store_run.failed()) {
       case FailureRun::Say::start:
         spdlog::error(
-            "could not store the poll of project {} on {}: {}. Until the database accepts "
+            "could not store {}: {}. Until the database accepts "
             "writes, polls go on without being stored, writes are retried after a pause "
             "(up to 30s), and what they detect is detected again once they succeed",
-            p.id, o.config.name, committed.error());
+            subject(), committed.error());
         break;
       case FailureRun::Say::summary:
         spdlog::warn(
@@ -131,8 +137,8 @@ bool Watcher::Impl::commit(const storage::ObservationWrite& write, const Oms& o,
         break;
       case FailureRun::Say::quiet:
         if (tried) {
-          spdlog::debug("could not store the poll of project {} on {} ({} in a row): {}", p.id,
-                        o.config.name, counters.consecutive_store_errors, committed.error());
+          spdlog::debug("could not store {} ({} in a row): {}", subject(),
+                        counters.consecutive_store_errors, committed.error());
         }
         break;
     }

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include "tests/e2e/fault_rig.h"
+#include "tests/support/daemon_api.h"
 
 namespace omswatch {
 namespace {
@@ -176,6 +177,73 @@ TEST(FaultOms, AHangingNameLookupDoesNotDelayTheFirstPoll) {
   const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_LT(took, 5s) << "the first polls waited for the name lookup\n" << daemon.log();
   ASSERT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+// One OMS watched only through discovery: no project listed in the file.
+std::string discovery_config(const std::string& db, const std::string& oms_url,
+                             const std::string& interval, const std::string& receiver_url) {
+  return "[daemon]\ndatabase = \"" + db +
+         "\"\nlisten = \"127.0.0.1:0\"\nlog_level = \"info\"\n"
+         "[detect]\nunreachable_after = 2\n"
+         "[[oms]]\nname = \"disc\"\nurl = \"" +
+         oms_url + "\"\nusername = \"watcher\"\npassword = \"pw\"\ninterval = \"" + interval +
+         "\"\ntimeout = \"500ms\"\ndiscover = true\ndiscover_every = \"1h\"\n"
+         "[delivery]\nfirst_retry = \"200ms\"\nmax_retry = \"1s\"\n"
+         "[routes.MEDIUM]\ngroup_wait = \"0s\"\n"
+         "[[receivers]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
+         receiver_url + "\"\ntimeout = \"2s\"\n";
+}
+
+// An OMS watched through discovery alone that refuses connections from the
+// start: each failed listing is a failed poll of it, retried at the poll
+// interval (not discover_every), so it is reported unreachable and /healthz
+// says so.
+TEST(FaultOms, DiscoveryOnlyOmsDownAtStartIsReportedUnreachable) {
+  IoThread io;
+  TempDir dir;
+  std::string url;
+  {
+    SimOms gone(io, {});
+    url = gone.url();
+  }  // stopped: its port refuses connections
+  FaultyReceiver receiver(io);
+  Daemon daemon(dir, discovery_config(dir.file("disc.db"), url, "200ms", receiver.url()));
+  ASSERT_TRUE(receiver.wait_for("oms_unreachable", "firing", "")) << daemon.log();
+  auto port = testing::endpoint_port(dir.file("daemon.log"));
+  ASSERT_TRUE(port) << daemon.log();
+  auto health = testing::http_get(*port, "/healthz");
+  EXPECT_EQ(health.status, 503) << health.body;
+  EXPECT_NE(health.body.find("OMS disc unreachable"), std::string::npos) << health.body;
+  ASSERT_EQ(daemon.stop(), 0) << daemon.log();
+  expect_few_lines(daemon.log(), 4);
+}
+
+// A listing that fails is tried again on SIGHUP, without waiting for
+// discover_every or the poll interval; once it works, the OMS is watched.
+TEST(FaultOms, DiscoveryIsRetriedOnReload) {
+  IoThread io;
+  TempDir dir;
+  testing::Event listed;  // outlives the simulator, whose observer uses it
+  std::uint64_t lists = 0;
+  SimOms oms(io, {"np_disc"});
+  io.invoke([&] {
+    oms.sim.on_request([&](std::string_view action, std::string_view) {
+      if (action == "ListProjects") listed.update([&] { ++lists; });
+    });
+  });
+  oms.sim.set_action_fault("ListProjects", Fault::http_500);
+  FaultyReceiver receiver(io);
+  Daemon daemon(dir, discovery_config(dir.file("disc.db"), oms.url(), "1h", receiver.url()));
+  ASSERT_TRUE(listed.wait_for([&] { return lists >= 1; }, 60s)) << daemon.log();
+  ASSERT_TRUE(
+      testing::wait_for_text(dir.file("daemon.log"), "cannot list the projects of OMS disc"))
+      << daemon.log();
+  oms.sim.set_action_fault("ListProjects", Fault::none);
+  daemon.process().signal(SIGHUP);
+  ASSERT_TRUE(testing::wait_for_text(dir.file("daemon.log"), "discovered project np_disc"))
+      << daemon.log();
+  ASSERT_EQ(daemon.stop(), 0) << daemon.log();
+  io.invoke([&] { oms.sim.on_request(nullptr); });
 }
 
 }  // namespace
