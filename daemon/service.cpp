@@ -110,6 +110,19 @@ Service::~Service() {
   if (impl_) stop();
 }
 
+namespace {
+
+// The [storage] settings as the store takes them, at start and on reload.
+storage::StoreOptions history_options(const config::StorageSettings& settings) {
+  storage::StoreOptions options;
+  options.sample_every = settings.sample_every;
+  options.keep_samples = settings.keep_samples;
+  options.keep_events = settings.keep_events;
+  return options;
+}
+
+}  // namespace
+
 Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config::Config config,
                                                    ServiceOptions options) {
   auto impl = std::make_unique<Impl>();
@@ -119,10 +132,7 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
   impl->clock = clock;
   impl->http_executor = ioc.get_executor();
 
-  storage::StoreOptions store_options;
-  store_options.sample_every = cfg.storage.sample_every;
-  store_options.keep_samples = cfg.storage.keep_samples;
-  store_options.keep_events = cfg.storage.keep_events;
+  storage::StoreOptions store_options = history_options(cfg.storage);
   // Group commit (docs/performance.md): the quiet polls of 100 ms share one
   // transaction; a poll with events commits at once, with the group.
   store_options.commit_delay = std::chrono::milliseconds(100);
@@ -259,7 +269,7 @@ Expected<void> Service::reload(config::Config next_config) {
   }
   for (auto& [name, sender] : changed) impl_->dispatcher->set_sender(name, std::move(sender));
   if (next_config.storage != current.storage) {
-    spdlog::warn("changes to [storage] take effect at the next restart");
+    impl_->store->set_history_options(history_options(next_config.storage));
   }
   if (next_config.daemon.log_level != current.daemon.log_level) {
     spdlog::set_level(spdlog::level::from_str(next_config.daemon.log_level));

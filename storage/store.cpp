@@ -1014,6 +1014,12 @@ Expected<void> Store::flush() {
 
 SampleCounts Store::sample_counts() const { return impl_->counts; }
 
+void Store::set_history_options(const StoreOptions& options) {
+  impl_->options.sample_every = options.sample_every;
+  impl_->options.keep_samples = options.keep_samples;
+  impl_->options.keep_events = options.keep_events;
+}
+
 Expected<PruneResult> Store::prune(TimeMs now, int max_rows) {
   Impl& s = *impl_;
   PruneResult result;

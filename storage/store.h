@@ -256,6 +256,10 @@ class Store {
   // Commits the quiet writes record() holds back (nothing when none are).
   Expected<void> flush();
   SampleCounts sample_counts() const;
+  // Applies a changed [storage] configuration: sample_every to the writes
+  // that follow, keep_samples and keep_events to the next prune(). The other
+  // options (group commit) stay as opened. Ignored by a read-only store.
+  void set_history_options(const StoreOptions& options);
 
   // --- retention
   // Deletes at most about `max_rows` rows past the retention of StoreOptions

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "oms/simulator.h"
+#include "storage/store.h"
 #include "tests/support/daemon_api.h"
 #include "tests/support/io.h"
 #include "tests/support/process.h"
@@ -49,13 +50,16 @@ class Reload : public ::testing::Test {
   }
 
   // `daemon_extra`: the [daemon] table's other keys; listen = "" when it has none.
+  // `tables`: further tables, after [[oms]].
   void write_config(const std::string& projects,
-                    const std::string& daemon_extra = "listen = \"\"\n") {
+                    const std::string& daemon_extra = "listen = \"\"\n",
+                    const std::string& tables = "") {
     std::ofstream cfg(dir_.file("r.toml"), std::ios::trunc);
     cfg << "[daemon]\ndatabase = \"" << dir_.file("r.db") << "\"\n"
         << daemon_extra << "[[oms]]\nname = \"sim\"\nurl = \"" << sim_.base_url()
         << "\"\nusername = \"u\"\n"
-        << "password = \"pw\"\ninterval = \"100ms\"\nprojects = [" << projects << "]\n";
+        << "password = \"pw\"\ninterval = \"100ms\"\nprojects = [" << projects << "]\n"
+        << tables;
     cfg.close();
     ::chmod(dir_.file("r.toml").c_str(), 0600);
   }
@@ -191,6 +195,33 @@ TEST_F(Reload, ANewListenAddressIsRefusedAsNeedingARestart) {
   EXPECT_EQ(polls("np_r2"), 0);
   daemon.signal(SIGTERM);
   ASSERT_EQ(daemon.wait(), 0);
+}
+
+// The samples of a project the daemon has stored, read as a query command would.
+std::size_t stored_samples(const std::string& db, const std::string& project_id) {
+  auto store = storage::Store::open(db, storage::OpenMode::read_only);
+  if (!store) return 0;
+  return (*store)->history(project_id, std::nullopt, std::nullopt, 0).size();
+}
+
+TEST_F(Reload, ANewSampleEveryIsAppliedNotPostponed) {
+  // Every poll of np_r1 answers the same: with sample_every = 1h only the
+  // first is stored; once the reload sets 0s, every poll is.
+  write_config("\"np_r1\"", "listen = \"\"\n", "[storage]\nsample_every = \"1h\"\n");
+  Process daemon({OMSWATCH_BINARY, "run", "-c", dir_.file("r.toml")}, "", dir_.file("log"));
+  ASSERT_TRUE(wait_for_polls("np_r1", 5)) << testing::read_file(dir_.file("log"));
+  EXPECT_LE(stored_samples(dir_.file("r.db"), "np_r1"), 1u);
+
+  write_config("\"np_r1\"", "listen = \"\"\n", "[storage]\nsample_every = \"0s\"\n");
+  const std::string outcome = reload(daemon, dir_.file("log"));
+  EXPECT_NE(outcome.find("reloaded"), std::string::npos) << outcome;
+  const int r1 = polls("np_r1");
+  ASSERT_TRUE(wait_for_polls("np_r1", r1 + 10));
+  daemon.signal(SIGTERM);
+  ASSERT_EQ(daemon.wait(), 0);
+  // Stopping commits what the group held back: at least the ten polls after the reload.
+  EXPECT_GE(stored_samples(dir_.file("r.db"), "np_r1"), 10u) << testing::read_file(dir_.file("log"));
+  EXPECT_EQ(testing::read_file(dir_.file("log")).find("next restart"), std::string::npos);
 }
 
 }  // namespace

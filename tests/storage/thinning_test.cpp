@@ -198,6 +198,24 @@ TEST_F(ThinningTest, ZeroSampleEveryStoresEveryPoll) {
   EXPECT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 10u);
 }
 
+TEST_F(ThinningTest, ANewSampleEveryAppliesToTheWritesThatFollow) {
+  auto store = open_with(path_, 1h);
+  Sample s = ok_sample("np_1", kT0);
+  for (int i = 0; i < 5; ++i) {
+    s.observed_at = kT0 + i * 10 * kSecond;
+    OMSWATCH_RECORD(*store, poll_write(s));
+  }
+  EXPECT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 1u);
+  StoreOptions every_poll;
+  every_poll.sample_every = 0ms;
+  store->set_history_options(every_poll);
+  for (int i = 5; i < 10; ++i) {
+    s.observed_at = kT0 + i * 10 * kSecond;
+    OMSWATCH_RECORD(*store, poll_write(s));
+  }
+  EXPECT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 6u);
+}
+
 TEST_F(ThinningTest, TheOverloadWithoutOptionsStoresEveryPoll) {
   auto store = testing::open_store(path_);
   for (int i = 0; i < 3; ++i) OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0)));
