@@ -12,6 +12,10 @@
 //
 // Notices are not sent: Alertmanager never notifies for an alert that
 // arrives already ended, and a notice is no condition to page anyone for.
+// The exception is the test message of `omswatch notify-test` (kind "test"):
+// it becomes a short-lived alert named omswatch_test that ends by itself
+// kTestAlertLasts later, so the test shows in Alertmanager and is routed
+// like any alert, and needs no resolution.
 
 #include <boost/json.hpp>
 #include <map>
@@ -30,6 +34,11 @@ namespace {
 
 constexpr std::chrono::seconds kResendEvery{60};
 constexpr std::size_t kMaxAlerts = 1000;
+constexpr std::chrono::minutes kTestAlertLasts{5};
+constexpr std::string_view kTestAlertName = "omswatch_test";
+
+bool is_test(const Event& e) { return e.kind == "test"; }
+bool is_sent(const Event& e) { return e.state == "firing" || e.state == "resolved" || is_test(e); }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -100,7 +109,7 @@ json::object labels_of(const Event& e) {
   auto put = [&](std::string_view name, std::string_view value) {
     if (!value.empty()) labels[name] = valid_utf8(value);
   };
-  put("alertname", e.kind);
+  put("alertname", is_test(e) ? kTestAlertName : std::string_view(e.kind));
   put("severity", to_string(e.severity));
   put("oms", e.oms);
   put("project_id", e.project_id);
@@ -123,7 +132,10 @@ json::object alert_of(const Event& e, std::chrono::system_clock::time_point now)
   annotations["event_id"] = valid_utf8(e.id);
 
   json::object alert{{"labels", labels_of(e)}, {"annotations", std::move(annotations)}};
-  if (e.state == "resolved") {
+  if (is_test(e)) {
+    alert["startsAt"] = format_rfc3339(now);
+    alert["endsAt"] = format_rfc3339(now + kTestAlertLasts);
+  } else if (e.state == "resolved") {
     alert["startsAt"] =
         format_rfc3339(e.observed_at - std::chrono::seconds(detail_seconds(details, "duration_s")));
     alert["endsAt"] = format_rfc3339(e.observed_at);
@@ -146,9 +158,7 @@ class AlertmanagerSender final : public Sender {
 
   boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
     const std::size_t conditions =
-        static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [](const Event& e) {
-          return e.state == "firing" || e.state == "resolved";
-        }));
+        static_cast<std::size_t>(std::count_if(events.begin(), events.end(), is_sent));
     if (conditions == 0) {
       co_return DeliveryOutcome{DeliveryOutcome::Result::delivered,
                                 "nothing sent: notices are not Alertmanager alerts", std::nullopt};
@@ -162,7 +172,13 @@ class AlertmanagerSender final : public Sender {
       req.headers.push_back({"Authorization", std::move(endpoint.authorization)});
     }
     auto res = co_await ctx_.http->send(std::move(req));
-    co_return alertmanager_outcome(res);
+    DeliveryOutcome outcome = alertmanager_outcome(res);
+    if (outcome.result == DeliveryOutcome::Result::delivered &&
+        std::any_of(events.begin(), events.end(), is_test)) {
+      outcome.detail += "; alert " + std::string(kTestAlertName) + " ends by itself in " +
+                        std::to_string(kTestAlertLasts.count()) + " minutes";
+    }
+    co_return outcome;
   }
 
  private:
@@ -173,7 +189,12 @@ class AlertmanagerSender final : public Sender {
 }  // namespace
 
 DeliveryOutcome alertmanager_outcome(const boost::system::result<net::HttpResponse>& result) {
-  return outcome_from_http(result, nullptr);  // Alertmanager answers 200 with an empty body
+  DeliveryOutcome out = outcome_from_http(result, nullptr);
+  // Alertmanager answers 200 with an empty body; whatever else it says is shown.
+  if (out.result == DeliveryOutcome::Result::delivered) {
+    out.detail += result->body.empty() ? " (empty body)" : ": " + bounded_snippet(result->body);
+  }
+  return out;
 }
 
 std::string render_alertmanager_payload(const std::vector<Event>& events,
@@ -183,7 +204,7 @@ std::string render_alertmanager_payload(const std::vector<Event>& events,
   std::map<std::string, const Event*> latest;
   std::vector<std::string> order;
   for (const auto& e : events) {
-    if (e.state != "firing" && e.state != "resolved") continue;
+    if (!is_sent(e)) continue;
     std::string key = json::serialize(labels_of(e));
     auto [it, inserted] = latest.try_emplace(key, &e);
     if (inserted) {

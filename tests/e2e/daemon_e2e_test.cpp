@@ -6,16 +6,20 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "oms/simulator.h"
 #include "tests/support/io.h"
 #include "tests/support/process.h"
+#include "tests/support/real_alertmanager.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/webhook_receiver.h"
 
@@ -346,6 +350,56 @@ TEST(NotifyTest, ReportsWhatThePlatformAnswered) {
       {OMSWATCH_BINARY, "notify-test", "pager", "-c", dir.file("c.toml")}, dir.path().string());
   EXPECT_EQ(unknown.exit_code, 64);
   EXPECT_NE(unknown.err.find("configured: ops"), std::string::npos) << unknown.err;
+}
+
+
+// The test message of an alertmanager receiver is a real alert: Alertmanager
+// lists it (alertname omswatch_test, ending a few minutes later), and
+// notify-test prints Alertmanager's answer.
+TEST(NotifyTest, AlertmanagerListsTheTestAlert) {
+  if (!std::filesystem::exists(testing::kAlertmanager)) {
+    GTEST_SKIP() << testing::kAlertmanager << " is not installed";
+  }
+  TempDir dir;
+  testing::RealAlertmanager am;
+  boost::asio::io_context ioc;
+  net::HttpClient http(ioc.get_executor());
+  ASSERT_TRUE(testing::run_coro<bool>(ioc, [&] { return am.wait_ready(http); }, 30s)) << am.log();
+  {
+    std::ofstream cfg(dir.file("c.toml"));
+    cfg << "[daemon]\ndatabase = \"" << dir.file("db") << "\"\n"
+        << "[[oms]]\nname = \"p\"\nurl = \"http://127.0.0.1:1\"\nusername = \"u\"\n"
+        << "password = \"pw\"\nprojects = [\"np_1\"]\n"
+        << "[[receivers]]\nname = \"am\"\ntype = \"alertmanager\"\nurl = \"" << am.base_url()
+        << "\"\n";
+  }
+  ::chmod(dir.file("c.toml").c_str(), 0600);
+  const auto before = std::chrono::system_clock::now();
+  auto sent = testing::run_command({OMSWATCH_BINARY, "notify-test", "am", "-c", dir.file("c.toml")},
+                                   dir.path().string());
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_NE(sent.out.find("accepted the test message: HTTP 200"), std::string::npos) << sent.out;
+  EXPECT_NE(sent.out.find("omswatch_test"), std::string::npos) << sent.out;
+
+  const json::value* alert = nullptr;
+  json::array alerts;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!alert && std::chrono::steady_clock::now() < deadline) {
+    alerts = testing::run_coro<json::array>(ioc, [&] { return am.active_alerts(http); });
+    alert = testing::find_alert(alerts, "omswatch_test");
+  }
+  ASSERT_NE(alert, nullptr) << json::serialize(alerts) << am.log();
+  EXPECT_EQ(alert->at("labels").at("oms").as_string(), "p");
+  EXPECT_EQ(alert->at("status").at("state").as_string(), "active");
+  EXPECT_NE(std::string(alert->at("annotations").at("summary").as_string()).find("test message"),
+            std::string::npos);
+  // It ends by itself a few minutes from now.
+  std::string ends_at(alert->at("endsAt").as_string());
+  std::tm tm{};
+  ASSERT_NE(::strptime(ends_at.c_str(), "%Y-%m-%dT%H:%M:%S", &tm), nullptr) << ends_at;
+  const auto ends = std::chrono::system_clock::from_time_t(::timegm(&tm));
+  EXPECT_GE(ends, std::chrono::time_point_cast<std::chrono::seconds>(before) + 4min) << ends_at;
+  EXPECT_LE(ends, std::chrono::system_clock::now() + 6min) << ends_at;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "common/time.h"
 #include "tests/notifiers/notifier_test_support.h"
 #include "tests/support/process.h"
+#include "tests/support/real_alertmanager.h"
 #include "tests/support/temp_dir.h"
 
 namespace omswatch::notifiers {
@@ -120,6 +121,43 @@ TEST(AlertmanagerSender, NoticesAreNotSentAndALabelSetIsSentOnce) {
   EXPECT_EQ(alerts[0].at("endsAt").as_string(), "2027-01-15T08:05:00Z");  // the resolution
 }
 
+// `omswatch notify-test`'s message (a notice of kind "test") is the one
+// notice sent: a short-lived alert, so the test shows in Alertmanager.
+TEST(AlertmanagerSender, TheTestMessageIsAShortLivedAlert) {
+  FakePlatform p;
+  p.answer = {200, "application/json", {}, "", false};
+  Event test = test::status_notice();
+  test.kind = "test";
+  test.project_id.clear();
+  test.alarm_level = "MEDIUM";
+  test.summary = "omswatch test message from host to receiver 'team'";
+  auto out = p.send(p.receiver("alertmanager", ""), {test});
+  EXPECT_EQ(out.result, DeliveryOutcome::Result::delivered) << out.detail;
+  ASSERT_EQ(p.requests.size(), 1u);
+  EXPECT_EQ(p.last().method, "POST");
+  EXPECT_EQ(p.last().target, "/api/v2/alerts");
+  auto alerts = p.last_json().as_array();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(labels(alerts[0]), (json::object{{"alertname", "omswatch_test"},
+                                             {"severity", "info"},
+                                             {"oms", "prod"},
+                                             {"alarm_level", "MEDIUM"}}));
+  EXPECT_EQ(alerts[0].at("annotations").at("summary").as_string(), test.summary);
+  // It starts now and ends by itself five minutes later: nothing has to resolve it.
+  EXPECT_EQ(alerts[0].at("startsAt").as_string(), format_rfc3339(p.now));
+  EXPECT_EQ(alerts[0].at("endsAt").as_string(), format_rfc3339(p.now + 5min));
+  // The outcome carries Alertmanager's answer.
+  EXPECT_EQ(out.detail, "HTTP 200 (empty body); alert omswatch_test ends by itself in 5 minutes");
+
+  p.answer = {200, "application/json", {}, R"({"note":"accepted"})", false};
+  out = p.send(p.receiver("alertmanager", ""), {test});
+  EXPECT_NE(out.detail.find(R"(HTTP 200: {"note":"accepted"})"), std::string::npos) << out.detail;
+  p.answer = {400, "application/json", {}, R"("bad alert")", false};
+  out = p.send(p.receiver("alertmanager", ""), {test});
+  EXPECT_EQ(out.result, DeliveryOutcome::Result::rejected);
+  EXPECT_EQ(out.detail, R"(HTTP 400: "bad alert")");
+}
+
 TEST(AlertmanagerSender, CredentialsFromTheUrlOrTheSecret) {
   FakePlatform p;
   p.answer = {200, "application/json", {}, "", false};
@@ -158,82 +196,9 @@ TEST(AlertmanagerSender, ErrorsMapAndResendInterval) {
 
 // ---- against the real Alertmanager
 
-constexpr const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
-
-std::uint16_t free_port() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor a(
-      ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
-class RealAlertmanager {
- public:
-  // `web_config`: the contents of --web.config.file (basic auth), or "".
-  explicit RealAlertmanager(const std::string& web_config = "") : port_(free_port()) {
-    std::ofstream(dir_.file("alertmanager.yml")) << "route:\n  receiver: blackhole\n"
-                                                    "receivers:\n  - name: blackhole\n";
-    std::vector<std::string> argv = {
-        kAlertmanager, "--config.file=" + dir_.file("alertmanager.yml"),
-        "--storage.path=" + dir_.file("data"),
-        "--web.listen-address=127.0.0.1:" + std::to_string(port_), "--cluster.listen-address="};
-    if (!web_config.empty()) {
-      std::ofstream(dir_.file("web.yml")) << web_config;
-      argv.push_back("--web.config.file=" + dir_.file("web.yml"));
-    }
-    process_ = std::make_unique<testing::Process>(argv, dir_.file("am.out"), dir_.file("am.err"));
-  }
-  ~RealAlertmanager() {
-    process_->signal(SIGKILL);
-    process_->wait();
-  }
-
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string log() const { return testing::read_file(dir_.file("am.err")); }
-
-  // Polls GET /-/ready until 200 or the deadline: Alertmanager is a separate
-  // process, so there is no event of ours to wait on.
-  boost::asio::awaitable<bool> wait_ready(net::HttpClient& http, std::string authorization = "") {
-    boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      net::HttpRequest req;
-      req.method = "GET";
-      req.url = base_url() + "/-/ready";
-      req.timeout = 2s;
-      if (!authorization.empty()) req.headers.push_back({"Authorization", authorization});
-      auto res = co_await http.send(std::move(req));
-      if (res && res->status == 200) co_return true;
-      pause.expires_after(100ms);
-      co_await pause.async_wait(boost::asio::use_awaitable);
-    }
-    co_return false;
-  }
-
-  boost::asio::awaitable<json::array> active_alerts(net::HttpClient& http,
-                                                    std::string authorization = "") {
-    net::HttpRequest req;
-    req.method = "GET";
-    req.url = base_url() + "/api/v2/alerts";
-    if (!authorization.empty()) req.headers.push_back({"Authorization", authorization});
-    auto res = co_await http.send(std::move(req));
-    if (!res || res->status != 200) co_return json::array();
-    co_return json::parse(res->body).as_array();
-  }
-
- private:
-  testing::TempDir dir_;
-  std::uint16_t port_;
-  std::unique_ptr<testing::Process> process_;
-};
-
-const json::value* find_alert(const json::array& alerts, std::string_view alertname) {
-  for (const auto& a : alerts) {
-    const auto& name = a.at("labels").at("alertname");
-    if (name.is_string() && name.as_string() == alertname) return &a;
-  }
-  return nullptr;
-}
+using testing::find_alert;
+using testing::kAlertmanager;
+using testing::RealAlertmanager;
 
 TEST(AlertmanagerSender, RealAlertmanagerFiresAndResolvesByLabels) {
   if (!std::filesystem::exists(kAlertmanager)) GTEST_SKIP() << kAlertmanager << " is not installed";
