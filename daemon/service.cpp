@@ -22,6 +22,7 @@
 #include "daemon/systemd_notify.h"
 #include "daemon/write_backoff.h"
 #include "net/http_client.h"
+#include "storage/db_watch.h"
 #include "storage/store.h"
 
 namespace omswatch::daemon {
@@ -33,6 +34,7 @@ struct Service::Impl {
   WallClock clock;
   notifiers::SenderContext sender_context;
   std::unique_ptr<storage::Store> store;
+  std::unique_ptr<storage::DatabaseFileWatch> database_files;
   WriteBackoff write_backoff;  // shared by every writer of the store
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<net::HttpClient> http;
@@ -40,6 +42,7 @@ struct Service::Impl {
   std::unique_ptr<Watcher> watcher;
   std::unique_ptr<HttpApi> api;  // destroyed first: it reads all of the above
   asio::cancellation_signal maintenance_cancel;
+  asio::cancellation_signal files_cancel;
   bool stopped = false;
 
   // Retention: prunes in batches of a few hundred rows (each a short
@@ -87,9 +90,26 @@ struct Service::Impl {
     }
   }
 
+  // A deleted or replaced database file is logged once, when first seen
+  // (by this check every 5 s, or by /healthz); /healthz reports it from then on.
+  std::optional<std::string> database_files_problem() const {
+    auto found = database_files->check();
+    if (found.first) spdlog::error("{}", *found.problem);
+    return found.problem;
+  }
+  static asio::awaitable<void> watch_database_files(Impl* self) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (!self->stopped && !self->database_files_problem()) {
+      timer.expires_after(std::chrono::seconds(5));
+      auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+    }
+  }
+
   // /healthz: what an operator must look at now.
   HealthReport health(TimePoint now) const {
     HealthReport r;
+    if (auto problem = database_files_problem()) r.reasons.push_back(*problem);
     const auto& c = watcher->counters();
     if (c.consecutive_store_errors >= 3) {
       r.reasons.push_back("database write failed " + std::to_string(c.consecutive_store_errors) +
@@ -158,6 +178,7 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
       storage::Store::open(cfg.daemon.database, storage::OpenMode::read_write, store_options);
   if (!store) return make_error(store.error());
   impl->store = std::move(*store);
+  impl->database_files = std::make_unique<storage::DatabaseFileWatch>(cfg.daemon.database);
   impl->metrics = std::make_unique<Metrics>(OMSWATCH_VERSION, clock);
   for (const auto& r : cfg.receivers) impl->metrics->declare_receiver(r.name);
 
@@ -224,6 +245,9 @@ void Service::start() {
   asio::co_spawn(impl_->http_executor, Impl::maintain(impl_.get(), impl_->clock),
                  asio::bind_cancellation_slot(impl_->maintenance_cancel.slot(),
                                               log_loop_end("retention loop")));
+  asio::co_spawn(impl_->http_executor, Impl::watch_database_files(impl_.get()),
+                 asio::bind_cancellation_slot(impl_->files_cancel.slot(),
+                                              log_loop_end("database file watch")));
 }
 
 void Service::stop() {
@@ -231,6 +255,7 @@ void Service::stop() {
   impl_->stopped = true;
   if (impl_->api) impl_->api->stop();
   impl_->maintenance_cancel.emit(asio::cancellation_type::terminal);
+  impl_->files_cancel.emit(asio::cancellation_type::terminal);
   impl_->watcher->stop();
   impl_->dispatcher->stop();
   impl_->http->close_idle();

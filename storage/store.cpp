@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "common/severity.h"
+#include "storage/db_files.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
 
@@ -466,6 +467,7 @@ Expected<Database> open_read_write(const std::string& path) {
                         ": " + ec.message());
     }
   }
+  if (auto files = check_database_files(path, true); !files) return make_error(files.error());
   auto db = Database::open(path, sqlite::kOpenReadWrite | sqlite::kOpenCreate);
   if (!db) return db;
   db->set_busy_timeout(kBusyTimeout);
@@ -490,11 +492,7 @@ Expected<Database> open_read_write(const std::string& path) {
 }
 
 Expected<Database> open_read_only(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    return make_error("no database at " + path + ": the file does not exist" +
-                      (ec ? " (" + ec.message() + ")" : std::string()));
-  }
+  if (auto files = check_database_files(path, false); !files) return make_error(files.error());
   auto db = Database::open(path, sqlite::kOpenReadOnly);
   if (!db) return db;
   db->set_busy_timeout(kBusyTimeout);
