@@ -17,6 +17,7 @@
 #include <exception>
 #include <limits>
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -79,6 +80,10 @@ struct Session {
   // Bound to the session's coroutine: stop() emits on it so that a handler
   // waiting on a timer or on I/O is woken.
   asio::cancellation_signal cancel;
+  // Since when the session waits for a request or reads one (or drains a
+  // refusal); nullopt while a whole request is handled and answered. The longest waiting one makes
+  // room for a new connection when the server is full.
+  std::optional<std::chrono::steady_clock::time_point> waiting_since;
 
   beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
   void close() {
@@ -167,8 +172,25 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
                                       http::response<http::string_body> reply);
 
   void start_session(tcp::socket socket);
+  // Closes the session that has waited longest for a request; false when
+  // every session is busy with one.
+  bool evict_longest_waiting();
   void do_stop();
 };
+
+bool HttpServer::Impl::evict_longest_waiting() {
+  std::shared_ptr<Session> longest;
+  for (auto& [id, weak] : sessions) {
+    auto session = weak.lock();
+    if (!session || !session->waiting_since) continue;
+    if (!longest || *session->waiting_since < *longest->waiting_since) longest = session;
+  }
+  if (!longest) return false;
+  sessions.erase(longest->id);
+  longest->cancel.emit(asio::cancellation_type::terminal);
+  longest->close();
+  return true;
+}
 
 void HttpServer::Impl::do_stop() {
   if (stopped) return;
@@ -188,6 +210,7 @@ void HttpServer::Impl::do_stop() {
 void HttpServer::Impl::start_session(tcp::socket socket) {
   auto session = std::make_shared<Session>();
   session->id = ++next_session_id;
+  session->waiting_since = std::chrono::steady_clock::now();
   session->plain = std::make_unique<beast::tcp_stream>(std::move(socket));
   error_code ignored;
   session->plain->socket().set_option(tcp::no_delay(true), ignored);
@@ -216,7 +239,7 @@ asio::awaitable<void> HttpServer::Impl::accept_loop(std::shared_ptr<Impl> self) 
       co_await pause.async_wait(kNoThrow);
       continue;
     }
-    if (self->sessions.size() >= self->options.max_connections) {
+    if (self->sessions.size() >= self->options.max_connections && !self->evict_longest_waiting()) {
       error_code ignored;
       socket.close(ignored);
       continue;
@@ -253,6 +276,7 @@ asio::awaitable<void> HttpServer::Impl::refuse(Impl& self, Session& session, Str
   error_code ignored;
   session.tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
   session.tcp().expires_after(kLingerTime);
+  session.waiting_since = std::chrono::steady_clock::now();
   std::size_t drained = 0;
   std::vector<char> scratch(16 * 1024);
   while (drained < kLingerBytes && !self.stopped) {
@@ -276,6 +300,7 @@ asio::awaitable<void> HttpServer::Impl::serve(Impl& self, Session& session, Stre
     parser.body_limit(max_bytes);
 
     session.tcp().expires_after(self.options.read_timeout);
+    if (!session.waiting_since) session.waiting_since = std::chrono::steady_clock::now();
     auto [header_ec, header_bytes] =
         co_await http::async_read_header(stream, session.buffer, parser, kNoThrow);
     // body_limit here: the declared Content-Length alone is over the bound.
@@ -302,6 +327,7 @@ asio::awaitable<void> HttpServer::Impl::serve(Impl& self, Session& session, Stre
 
     auto [body_ec, body_bytes] =
         co_await http::async_read(stream, session.buffer, parser, kNoThrow);
+    session.waiting_since.reset();  // a whole request arrived: busy until answered
     if (body_ec == http::error::body_limit) {
       co_await refuse(self, session, stream, too_large(version));
       co_return;

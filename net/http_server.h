@@ -36,7 +36,12 @@ using Handler = std::function<boost::asio::awaitable<ServerResponse>(ServerReque
 struct HttpServerOptions {
   std::size_t max_request_bytes = 1024 * 1024;  // header + body; larger: 413 and close
   std::chrono::seconds read_timeout{30};        // per request, idle keep-alive included
-  std::size_t max_connections = 1024;           // more are accepted and closed at once
+  // At the limit, a new connection takes the place of the open one that has
+  // waited longest for a request (idle keep-alive, a request that is slow to
+  // arrive, or a refusal being drained): slow or silent clients cannot lock
+  // out a health check. When every open connection is busy with a request,
+  // the new one is closed at once.
+  std::size_t max_connections = 1024;
   // PEM files; when both are set the server speaks HTTPS only (tests, local
   // endpoints). listen() throws when they cannot be loaded.
   std::string tls_cert_file;  // the certificate chain, leaf first

@@ -1,7 +1,8 @@
-// The database's files under the real binary, as a careless or hostile host
-// treats them: a named pipe where the database belongs, a `-shm` file the
-// daemon's user cannot write, the database or its write-ahead log deleted
-// while the daemon runs.
+// The database's files and the daemon's HTTP endpoint under the real binary,
+// as a careless or hostile host treats them: a named pipe where the database
+// belongs, a `-shm` file the daemon's user cannot write, the database or its
+// write-ahead log deleted while the daemon runs, and silent clients holding
+// every connection slot of the endpoint.
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -178,6 +179,41 @@ TEST(DatabaseFilesE2e, DeletedWhileRunningFailsHealthzAndIsLoggedOnce) {
         << daemon.log();
     EXPECT_EQ(daemon.stop(), 0) << daemon.log();
   }
+}
+
+// ---- (d) silent clients hold every slot of the HTTP endpoint
+
+TEST(DatabaseFilesE2e, HealthzAnswersWhileSilentClientsHoldEverySlot) {
+  IoThread io;
+  TempDir dir;
+  const auto ids = testing::project_ids("np_s", 1);
+  SimOms oms(io, ids);
+  FaultyReceiver receiver(io);
+  Daemon daemon(
+      dir, with_listen(testing::one_oms_config(dir.file("s.db"), oms.url(), ids, receiver.url())));
+  const auto found = testing::endpoint_port(dir.file("daemon.log"));
+  ASSERT_TRUE(found) << daemon.log();
+  const std::uint16_t port = *found;
+  ASSERT_TRUE(oms.wait_polls(2)) << daemon.log();
+  ASSERT_EQ(wait_for_health(port, oms, [](const auto& r) { return r.status == 200; }).status, 200)
+      << daemon.log();
+
+  // The endpoint has 64 slots and a read timeout of 10 s: 70 clients that connect and say
+  // nothing would hold them all for 10 s.
+  boost::asio::io_context ioc;
+  std::vector<boost::asio::ip::tcp::socket> silent;
+  for (int i = 0; i < 70; ++i) {
+    silent.emplace_back(ioc);
+    silent.back().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  }
+  // The daemon accepts them at its own pace; whatever it has accepted, /healthz gets in.
+  for (int i = 0; i < 3; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    auto r = testing::http_get(port, "/healthz", "", 3s);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  }
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
 }  // namespace

@@ -187,18 +187,48 @@ TEST_F(HttpServerTest, BodylessAndInvalidStatusesAreFramedCorrectly) {
   EXPECT_EQ(client.connections_opened(), 1u);  // framing stayed intact throughout
 }
 
-TEST_F(HttpServerTest, ConnectionsOverTheLimitAreClosed) {
-  HttpServer server(ioc_.get_executor(), reply_with(200, "ok"), [] {
-    HttpServerOptions options;
-    options.max_connections = 1;
-    return options;
-  }());
+// When every connection is busy with a request, one more is closed at once;
+// it gets in once a slot is free.
+TEST_F(HttpServerTest, ConnectionsOverTheLimitAreClosedWhileAllAreBusy) {
+  AsyncFlag reached(ioc_.get_executor());
+  AsyncFlag release(ioc_.get_executor());
+  AsyncFlag answered(ioc_.get_executor());
+  HttpServer server(
+      ioc_.get_executor(),
+      [&](ServerRequest request) -> asio::awaitable<ServerResponse> {
+        if (request.target == "/busy") {
+          reached.set();
+          co_await release.wait();
+        }
+        co_return answer("ok");
+      },
+      [] {
+        HttpServerOptions options;
+        options.max_connections = 1;
+        return options;
+      }());
   server.listen("127.0.0.1", 0);
   HttpClient holder(ioc_.get_executor());
   HttpClient other(ioc_.get_executor());
 
-  ASSERT_TRUE(send(holder, get(url_of(server))));  // keeps its connection open, idle
+  std::optional<SendResult> busy;
+  asio::co_spawn(
+      ioc_,
+      [&]() -> asio::awaitable<void> {
+        busy = co_await holder.send(get(url_of(server, "/busy")));
+        answered.set();
+      },
+      asio::detached);
+  run<bool>([&]() -> asio::awaitable<bool> {
+    co_await reached.wait();
+    co_return true;
+  });
   auto refused = send(other, get(url_of(server)));
+  release.set();
+  run<bool>([&]() -> asio::awaitable<bool> {
+    co_await answered.wait();
+    co_return true;
+  });
   holder.close_idle();
   auto later = run<SendResult>([&]() -> asio::awaitable<SendResult> {
     // The server learns of the close asynchronously; retry until the slot is free.
@@ -210,6 +240,54 @@ TEST_F(HttpServerTest, ConnectionsOverTheLimitAreClosed) {
 
   EXPECT_FALSE(refused);
   ASSERT_TRUE(later) << later.error().message();
+  ASSERT_TRUE(busy.has_value());
+  EXPECT_TRUE(*busy);
+}
+
+// Clients that connect and send nothing hold every slot (until the read
+// timeout, far away): a new connection takes the place of the one that has
+// waited longest, so a health check still gets its answer at once.
+TEST_F(HttpServerTest, SilentClientsCannotLockOutARequest) {
+  constexpr std::size_t kSlots = 64;
+  HttpServer server(ioc_.get_executor(), reply_with(200, "ok"), [] {
+    HttpServerOptions options;
+    options.max_connections = kSlots;
+    options.read_timeout = std::chrono::seconds(10);
+    return options;
+  }());
+  server.listen("127.0.0.1", 0);
+  std::vector<std::unique_ptr<tcp::socket>> silent;
+  for (std::size_t i = 0; i < kSlots; ++i) {
+    silent.push_back(std::make_unique<tcp::socket>(ioc_));
+    auto& socket = *silent.back();
+    auto connected = run<bool>([&]() -> asio::awaitable<bool> {
+      auto [ec] = co_await socket.async_connect(
+          tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()), kNoThrow);
+      co_return !ec;
+    });
+    ASSERT_TRUE(connected);
+  }
+
+  HttpClient client(ioc_.get_executor());
+  for (int i = 0; i < 3; ++i) {
+    auto request = get(url_of(server, "/healthz"));
+    request.timeout = std::chrono::seconds(3);  // well before the silent ones time out
+    const auto started = std::chrono::steady_clock::now();
+    auto result = send(client, request);
+    ASSERT_TRUE(result) << result.error().message();
+    EXPECT_EQ(result->status, 200u);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+    client.close_idle();  // the next round needs a new connection, a slot again
+  }
+  // The silent connection that waited longest lost its slot: the server closed it.
+  auto first = run<std::string>([&]() -> asio::awaitable<std::string> {
+    std::string received;
+    auto [ec, n] =
+        co_await asio::async_read(*silent.front(), asio::dynamic_buffer(received), kNoThrow);
+    co_return ec == asio::error::eof || ec == asio::error::connection_reset ? "closed"
+                                                                              : ec.message();
+  }, std::chrono::seconds(5));
+  EXPECT_EQ(first, "closed");
 }
 
 TEST_F(HttpServerTest, IdleConnectionIsClosedAfterTheReadTimeout) {
