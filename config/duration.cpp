@@ -1,5 +1,6 @@
 #include "config/duration.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -77,13 +78,24 @@ std::optional<Duration> parse_duration(std::string_view text) {
 }
 
 std::string format_duration(Duration d) {
-  std::int64_t ms = d.count();
+  constexpr std::uint64_t kExactBelow = 10'000;  // ms; from here on, no milliseconds
+  constexpr std::uint64_t kSecond = 1'000;
+  const std::int64_t ms = d.count();
   if (ms == 0) return "0s";
-  std::string out;
-  // Work on the negated value so that the most negative count does not overflow.
+  // Work on the magnitude so that the most negative count does not overflow.
   std::uint64_t rest =
       ms < 0 ? std::uint64_t(0) - static_cast<std::uint64_t>(ms) : static_cast<std::uint64_t>(ms);
-  if (ms < 0) out = "-";
+  if (rest >= kExactBelow) {
+    // Round half up to the second largest unit (at least a second). A carry
+    // lands exactly on the next unit ("59m 59.6s" is "1h"), so the two units
+    // printed below still show the whole rounded value.
+    std::size_t largest = 0;
+    while (rest < static_cast<std::uint64_t>(kUnits[largest].millis)) ++largest;
+    const std::uint64_t step =
+        std::max(kSecond, static_cast<std::uint64_t>(kUnits[largest + 1].millis));
+    rest = (rest + step / 2) / step * step;
+  }
+  std::string out = ms < 0 ? "-" : "";
   int shown = 0;
   for (const auto& unit : kUnits) {
     const std::uint64_t scale = static_cast<std::uint64_t>(unit.millis);

@@ -15,9 +15,13 @@ using Duration = std::chrono::milliseconds;
 // fractional and overflowing values are rejected (nullopt).
 std::optional<Duration> parse_duration(std::string_view text);
 
-// For people: "3m 12s", "2h 5m", "450ms", "1d 2h": the two largest non-zero
-// units, the rest dropped (not rounded). Zero is "0s"; negative values get a
-// leading '-'. A non-negative result reads back through parse_duration.
+// For people, in messages, alerts and CLI output: at most two units, the
+// second largest rounded half up. Below 10s every millisecond is kept
+// ("450ms", "1s 500ms", "9s 999ms"); from 10s on the value is rounded to
+// whole seconds or coarser ("15.999s" is "16s", "3m 12.5s" is "3m 13s",
+// "1h 59m 40s" is "2h", "1d 2h 10m" is "1d 2h"). Zero is "0s"; negative
+// values get a leading '-'. A non-negative result reads back through
+// parse_duration, within half of its last unit.
 std::string format_duration(Duration d);
 
 }  // namespace omswatch::config

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <limits>
 
 namespace omswatch::config {
@@ -68,18 +69,37 @@ TEST(ParseDuration, RejectsOverflow) {
   EXPECT_FALSE(parse_duration("9223372036854775808ms").has_value());
 }
 
-TEST(FormatDuration, ShowsTheTwoLargestNonZeroUnits) {
+TEST(FormatDuration, RoundsForPeople) {
+  // Below 10s every millisecond is shown; from 10s on the value is rounded
+  // (half up) to its second largest unit, and never finer than a second.
   const std::pair<std::int64_t, const char*> cases[] = {
       {0, "0s"},
+      {1, "1ms"},
       {450, "450ms"},
+      {999, "999ms"},
       {1'000, "1s"},
       {1'500, "1s 500ms"},
+      {9'999, "9s 999ms"},
+      {10'000, "10s"},
+      {10'499, "10s"},
+      {10'500, "11s"},
+      {15'999, "16s"},
+      {59'500, "1m"},  // rounding carries into the next unit
+      {61'000, "1m 1s"},
       {192'000, "3m 12s"},
-      {192'500, "3m 12s"},  // the third unit is dropped, not rounded
+      {192'499, "3m 12s"},
+      {192'500, "3m 13s"},
+      {3'599'600, "1h"},
+      {3'629'999, "1h"},
+      {3'630'000, "1h 1m"},
       {7'500'000, "2h 5m"},
+      {86'399'000, "1d"},
       {93'600'000, "1d 2h"},
-      {86'400'000 + 300'000, "1d 5m"},  // a zero unit between them is skipped
+      {86'400'000 + 300'000, "1d"},  // 5m is less than half an hour
+      {86'400'000 + 1'800'000, "1d 1h"},
       {604'800'000, "7d"},
+      {-1'500, "-1s 500ms"},
+      {-15'999, "-16s"},
       {-90'000, "-1m 30s"},
   };
   for (const auto& [ms, text] : cases) EXPECT_EQ(format_duration(milliseconds(ms)), text) << ms;
@@ -92,12 +112,22 @@ TEST(FormatDuration, HandlesTheExtremes) {
             "-106751991167d 7h");
 }
 
-TEST(FormatDuration, ReadsBackThroughParse) {
-  for (std::int64_t ms : {1LL, 999LL, 61'000LL, 3'600'000LL, 90'061'000LL}) {
+TEST(FormatDuration, ReadsBackThroughParseWithinHalfItsLastUnit) {
+  const std::pair<std::int64_t, std::int64_t> cases[] = {
+      // value, half of the unit it is rounded to
+      {1, 0},
+      {999, 0},
+      {9'999, 0},
+      {15'999, 500},
+      {61'000, 500},
+      {3'629'999, 30'000},
+      {90'061'000, 1'800'000},
+  };
+  for (const auto& [ms, slack] : cases) {
     auto text = format_duration(milliseconds(ms));
     auto back = parse_duration(text);
     ASSERT_TRUE(back.has_value()) << text;
-    EXPECT_LE(back->count(), ms) << text;
+    EXPECT_LE(std::abs(back->count() - ms), slack) << text;
   }
 }
 
