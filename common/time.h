@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <ctime>
+#include <optional>
 #include <string>
 
 namespace omswatch {
@@ -15,6 +16,33 @@ inline std::int64_t to_unix_ms(SystemTime t) {
 
 inline SystemTime from_unix_ms(std::int64_t ms) {
   return SystemTime(std::chrono::milliseconds(ms));
+}
+
+// The instants omswatch takes from people (--since, --until, --starts, the
+// HTTP API's since= and until=) and from OMS (checkpoints): from
+// 1970-01-01T00:00:00Z up to, not including, 2200-01-01T00:00:00Z. This is
+// far inside what SystemTime can hold (its nanoseconds end in 2262), so sums
+// and differences of such instants cannot wrap.
+inline constexpr std::int64_t kFirstUnixMs = 0;
+inline constexpr std::int64_t kEndUnixMs = 7'258'118'400'000;  // 2200-01-01T00:00:00Z
+inline constexpr const char* kTimeRangeText = "from 1970-01-01 to 2199-12-31 (UTC)";
+
+inline bool in_time_range(std::int64_t unix_ms) {
+  return unix_ms >= kFirstUnixMs && unix_ms < kEndUnixMs;
+}
+
+// `unix_ms` as a SystemTime, or nullopt outside the range above.
+inline std::optional<SystemTime> checked_from_unix_ms(std::int64_t unix_ms) {
+  if (!in_time_range(unix_ms)) return std::nullopt;
+  return from_unix_ms(unix_ms);
+}
+
+// `ago` before `now` ("24h ago"), or nullopt when `ago` is negative or the
+// result falls outside the range above.
+inline std::optional<SystemTime> checked_before(SystemTime now, std::chrono::milliseconds ago) {
+  if (ago.count() < 0) return std::nullopt;
+  // Cannot overflow: the first term is in range and the second is non-negative.
+  return checked_from_unix_ms(to_unix_ms(now) - ago.count());
 }
 
 // "2026-11-29T04:41:09Z" (UTC, whole seconds).

@@ -29,6 +29,26 @@ constexpr int kMaxCount = 1000;  // unreachable_after, unavailable_after
 constexpr int kMaxInFlight = 1024;
 constexpr std::size_t kMaxShownErrors = 100;
 
+// The range of each duration setting (docs/configuration.md, "Durations"). A
+// value outside is refused where it is written: a slip of a unit ("30000d"
+// for "30s") must not become a busy loop, a timer that wraps, or a wait
+// that never ends.
+struct Range {
+  Duration min;  // 0: zero allowed
+  Duration max;
+};
+constexpr Duration kDay = 24h;
+constexpr Range kIntervalRange{100ms, kDay};        // oms.interval
+constexpr Range kTimeoutRange{100ms, 10min};        // oms.timeout, receivers.timeout
+constexpr Range kDiscoverRange{100ms, 7 * kDay};    // oms.discover_every
+constexpr Range kThresholdRange{1s, 30 * kDay};     // stall_after, max_lag
+constexpr Range kRepeatRange{1s, 30 * kDay};        // routes.*.repeat
+constexpr Range kGroupWaitRange{0ms, 1h};           // routes.*.group_wait
+constexpr Range kRetryRange{100ms, kDay};           // delivery.first_retry, max_retry
+constexpr Range kMaxAgeRange{1s, 30 * kDay};        // delivery.max_age
+constexpr Range kSampleEveryRange{0ms, kDay};       // storage.sample_every
+constexpr Range kRetentionRange{1ms, 3650 * kDay};  // storage.keep_* (and at least a day)
+
 constexpr std::array<std::string_view, 7> kSections = {"daemon",    "oms",      "detect", "routes",
                                                        "receivers", "delivery", "storage"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
@@ -381,10 +401,8 @@ class Loader {
     return text;
   }
 
-  enum class Zero { allowed, refused };
-
   std::optional<Duration> duration_value(const toml::node& node, const std::string& key,
-                                         Zero zero) {
+                                         Range range) {
     if (!node.is_string()) {
       error(place_of(node),
             key + ": expected a duration string like \"30s\", not " + type_name(node));
@@ -403,8 +421,15 @@ class Loader {
                                 "\"1h\", \"7d\" or \"1h30m\"");
       return std::nullopt;
     }
-    if (zero == Zero::refused && d->count() == 0) {
+    if (range.min.count() > 0 && d->count() == 0) {
       error(place_of(node), key + ": must be longer than 0s");
+      return std::nullopt;
+    }
+    if (*d < range.min || *d > range.max) {
+      const bool low = *d < range.min;
+      error(place_of(node), key + ": " + shown(*text) +
+                                (low ? " is too short: at least " : " is too long: at most ") +
+                                format_duration(low ? range.min : range.max));
       return std::nullopt;
     }
     return d;
@@ -648,10 +673,10 @@ class Loader {
   // The four thresholds, shared by [detect] and the per-level overrides in [routes.LEVEL].
   void add_threshold_fields(ThresholdOverrides& out, std::vector<Field>& fields) {
     fields.push_back({"stall_after", [&](const toml::node& v, const std::string& key) {
-                        out.stall_after = duration_value(v, key, Zero::refused);
+                        out.stall_after = duration_value(v, key, kThresholdRange);
                       }});
     fields.push_back({"max_lag", [&](const toml::node& v, const std::string& key) {
-                        out.max_lag = duration_value(v, key, Zero::refused);
+                        out.max_lag = duration_value(v, key, kThresholdRange);
                       }});
     fields.push_back({"unreachable_after", [&](const toml::node& v, const std::string& key) {
                         out.unreachable_after = int_value(v, key, 1, kMaxCount);
@@ -669,15 +694,15 @@ class Loader {
                 {
                     {"first_retry",
                      [&](const toml::node& v, const std::string& key) {
-                       if (auto x = duration_value(v, key, Zero::refused)) d.first_retry = *x;
+                       if (auto x = duration_value(v, key, kRetryRange)) d.first_retry = *x;
                      }},
                     {"max_retry",
                      [&](const toml::node& v, const std::string& key) {
-                       if (auto x = duration_value(v, key, Zero::refused)) d.max_retry = *x;
+                       if (auto x = duration_value(v, key, kRetryRange)) d.max_retry = *x;
                      }},
                     {"max_age",
                      [&](const toml::node& v, const std::string& key) {
-                       if (auto x = duration_value(v, key, Zero::refused)) d.max_age = *x;
+                       if (auto x = duration_value(v, key, kMaxAgeRange)) d.max_age = *x;
                      }},
                 });
     if (d.max_retry < d.first_retry) {
@@ -692,9 +717,9 @@ class Loader {
     if (!table) return;
     StorageSettings& s = config_.storage;
     auto retention = [&](const toml::node& v, const std::string& key, Duration& target) {
-      auto d = duration_value(v, key, Zero::refused);
+      auto d = duration_value(v, key, kRetentionRange);
       if (!d) return;
-      if (*d < 24h) {
+      if (*d < kDay) {
         error(place_of(v), key + ": " + format_duration(*d) +
                                " is less than a day; history is kept for days, e.g. \"30d\"");
         return;
@@ -706,7 +731,7 @@ class Loader {
         {
             {"sample_every",
              [&](const toml::node& v, const std::string& key) {
-               if (auto d = duration_value(v, key, Zero::allowed)) s.sample_every = *d;
+               if (auto d = duration_value(v, key, kSampleEveryRange)) s.sample_every = *d;
              }},
             {"keep_samples", [&](const toml::node& v,
                                  const std::string& key) { retention(v, key, s.keep_samples); }},
@@ -773,11 +798,11 @@ class Loader {
             {"password_file", [](const toml::node&, const std::string&) {}},
             {"interval",
              [&](const toml::node& v, const std::string& key) {
-               keep(duration_value(v, key, Zero::refused), o.interval);
+               keep(duration_value(v, key, kIntervalRange), o.interval);
              }},
             {"timeout",
              [&](const toml::node& v, const std::string& key) {
-               keep(duration_value(v, key, Zero::refused), o.timeout);
+               keep(duration_value(v, key, kTimeoutRange), o.timeout);
              }},
             {"max_in_flight",
              [&](const toml::node& v, const std::string& key) {
@@ -817,7 +842,7 @@ class Loader {
              }},
             {"discover_every",
              [&](const toml::node& v, const std::string& key) {
-               keep(duration_value(v, key, Zero::refused), o.discover_every);
+               keep(duration_value(v, key, kDiscoverRange), o.discover_every);
              }},
             {"console_url",
              [&](const toml::node& v, const std::string& key) {
@@ -899,7 +924,7 @@ class Loader {
                      }},
                     {"timeout",
                      [&](const toml::node& v, const std::string& key) {
-                       if (auto d = duration_value(v, key, Zero::refused)) r.timeout = *d;
+                       if (auto d = duration_value(v, key, kTimeoutRange)) r.timeout = *d;
                      }},
                 });
     for (std::string_view required : {"name", "type"}) {
@@ -968,11 +993,11 @@ class Loader {
          }},
         {"repeat",
          [&](const toml::node& v, const std::string& key) {
-           if (auto d = duration_value(v, key, Zero::refused)) route.repeat = *d;
+           if (auto d = duration_value(v, key, kRepeatRange)) route.repeat = *d;
          }},
         {"group_wait",
          [&](const toml::node& v, const std::string& key) {
-           if (auto d = duration_value(v, key, Zero::allowed)) route.group_wait = *d;
+           if (auto d = duration_value(v, key, kGroupWaitRange)) route.group_wait = *d;
          }},
     };
     add_threshold_fields(route.overrides, fields);

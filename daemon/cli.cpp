@@ -44,8 +44,8 @@ Commands:
 
 -c defaults to /etc/omswatch/omswatch.toml. Query commands read the database
 read-only: they never block the running daemon. TIME is 2026-11-29T04:00:00Z,
-"2026-11-29 04:00:00" (UTC) or 2026-11-29; a duration such as 24h means that
-long ago.
+"2026-11-29 04:00:00" (UTC) or 2026-11-29, from 1970-01-01 to 2199-12-31; a
+duration such as 24h means that long ago. silence add --for is at most 366d.
 )";
 
 struct Args {
@@ -170,10 +170,7 @@ std::optional<int> prepare_query(const Args& a, QueryContext& q, int default_lim
   for (auto [name, target] : {std::pair{"since", &q.since_ms}, std::pair{"until", &q.until_ms}}) {
     if (auto text = option(a, name); !text.empty()) {
       auto t = parse_time_argument(text, now);
-      if (!t) {
-        return usage_error(std::string("--") + name + " '" + text +
-                           "' is neither a duration (24h) nor a time (2026-11-29T04:00:00Z)");
-      }
+      if (!t) return usage_error(std::string("--") + name + " '" + text + "' " + t.error());
       *target = to_unix_ms(*t);
     }
   }
@@ -320,8 +317,12 @@ int cmd_run(const Args& a) {
 
 }  // namespace
 
-std::optional<TimePoint> parse_time_argument(std::string_view text, TimePoint now) {
-  if (auto d = config::parse_duration(text)) return now - *d;
+Expected<TimePoint> parse_time_argument(std::string_view text, TimePoint now) {
+  const std::string out_of_range = std::string("is out of range: times run ") + kTimeRangeText;
+  if (auto d = config::parse_duration(text)) {
+    if (auto t = checked_before(now, *d)) return *t;
+    return make_error(out_of_range);
+  }
   std::string s(text);
   std::tm tm{};
   const char* formats[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
@@ -329,9 +330,13 @@ std::optional<TimePoint> parse_time_argument(std::string_view text, TimePoint no
   for (const char* f : formats) {
     tm = {};
     const char* end = strptime(s.c_str(), f, &tm);
-    if (end && *end == '\0') return std::chrono::system_clock::from_time_t(timegm(&tm));
+    if (!end || *end != '\0') continue;
+    // Checked in seconds first, so that the milliseconds cannot overflow.
+    const std::time_t secs = timegm(&tm);
+    if (secs < kFirstUnixMs / 1000 || secs >= kEndUnixMs / 1000) return make_error(out_of_range);
+    return from_unix_ms(static_cast<std::int64_t>(secs) * 1000);
   }
-  return std::nullopt;
+  return make_error("is neither a duration (24h) nor a time (2026-11-29T04:00:00Z)");
 }
 
 int run_cli(int argc, char** argv) {

@@ -239,7 +239,8 @@ int number(std::string_view s) {
 }
 
 // RFC 3339 ("2026-11-29T04:41:09Z", "2026-11-29T12:41:09.5+08:00"; 't', 'z'
-// and a space for 'T' allowed), or a date alone ("2026-11-29", midnight UTC).
+// and a space for 'T' allowed), or a date alone ("2026-11-29", midnight UTC);
+// nullopt outside the times omswatch accepts (common/time.h: 1970 to 2199).
 std::optional<SystemTime> parse_rfc3339(std::string_view s) {
   using namespace std::chrono;
   auto digits_at = [&](std::size_t pos, std::size_t n) {
@@ -254,7 +255,7 @@ std::optional<SystemTime> parse_rfc3339(std::string_view s) {
                             day{static_cast<unsigned>(number(s.substr(8, 2)))}};
   if (!date.ok()) return std::nullopt;
   sys_time<milliseconds> t = sys_days(date);
-  if (s.size() == 10) return SystemTime(t);
+  if (s.size() == 10) return checked_from_unix_ms(t.time_since_epoch().count());
 
   if (s.size() < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits_at(11, 2) ||
       s[13] != ':' || !digits_at(14, 2) || s[16] != ':' || !digits_at(17, 2)) {
@@ -276,7 +277,8 @@ std::optional<SystemTime> parse_rfc3339(std::string_view s) {
     t += milliseconds(number(ms));
   }
   if (pos >= s.size()) return std::nullopt;  // the offset is required
-  if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size()) return SystemTime(t);
+  if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size())
+    return checked_from_unix_ms(t.time_since_epoch().count());
   if ((s[pos] == '+' || s[pos] == '-') && pos + 6 == s.size() && digits_at(pos + 1, 2) &&
       s[pos + 3] == ':' && digits_at(pos + 4, 2)) {
     const int oh = number(s.substr(pos + 1, 2)), om = number(s.substr(pos + 4, 2));
@@ -284,13 +286,13 @@ std::optional<SystemTime> parse_rfc3339(std::string_view s) {
     const minutes offset = hours(oh) + minutes(om);
     // Local time = UTC + offset.
     t += s[pos] == '+' ? -offset : offset;
-    return SystemTime(t);
+    return checked_from_unix_ms(t.time_since_epoch().count());
   }
   return std::nullopt;
 }
 
 std::optional<SystemTime> parse_time(std::string_view text, SystemTime now) {
-  if (auto d = config::parse_duration(text)) return now - *d;
+  if (auto d = config::parse_duration(text)) return checked_before(now, *d);
   return parse_rfc3339(text);
 }
 
@@ -505,7 +507,10 @@ struct HttpApi::Impl {
       if (it == params.end()) continue;
       auto t = parse_time(it->second, now);
       if (!t) {
-        bad = {"neither a duration (24h, 30m) nor an RFC 3339 time (2026-11-29T04:00:00Z)", name};
+        bad = {
+            "neither a duration (24h, 30m) nor an RFC 3339 time (2026-11-29T04:00:00Z) "
+            "from 1970 to 2199",
+            name};
         return std::nullopt;
       }
       *bound = to_unix_ms(*t);

@@ -15,6 +15,9 @@
 namespace omswatch::daemon {
 namespace {
 
+// The longest silence --for accepts: a year. Longer ones are forgotten, not meant.
+constexpr config::Duration kMaxSilence = std::chrono::hours(24 * 366);
+
 std::string who() {
   if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo) return sudo;
   if (const char* user = std::getenv("USER"); user && *user) return user;
@@ -93,6 +96,10 @@ int run_silence(const std::string& database, const SilenceArgs& a, std::ostream&
   }
   auto length = config::parse_duration(a.duration);
   if (!length || length->count() <= 0) return usage("--for needs a duration such as 2h");
+  if (*length > kMaxSilence) {
+    return usage("--for '" + a.duration + "' is longer than " +
+                 config::format_duration(kMaxSilence) + "; silence for less and renew it");
+  }
   if (a.comment.empty()) return usage("--comment: say why, for whoever is on call next");
   storage::Silence x;
   x.project_id = a.project;
@@ -104,10 +111,15 @@ int run_silence(const std::string& database, const SilenceArgs& a, std::ostream&
   x.starts_at = x.created_at;
   if (!a.starts.empty()) {
     auto starts = parse_time_argument(a.starts, now);
-    if (!starts) return usage("--starts '" + a.starts + "' is not a time");
+    if (!starts) return usage("--starts '" + a.starts + "' " + starts.error());
     x.starts_at = to_unix_ms(*starts);
   }
+  // Both terms are bounded, so the sum cannot wrap; it may still pass the end of the range.
   x.ends_at = x.starts_at + length->count();
+  if (!in_time_range(x.ends_at)) {
+    return usage(std::string("the silence would end after the last time omswatch accepts (") +
+                 kTimeRangeText + ")");
+  }
   auto id = (*store)->add_silence(x);
   if (!id) {
     err << "omswatch silence: " << id.error() << '\n';

@@ -12,6 +12,8 @@
 #include <string>
 #include <system_error>
 
+#include "common/time.h"
+
 namespace omswatch::oms {
 namespace json = boost::json;
 
@@ -234,10 +236,14 @@ bool all_digits(std::string_view s) {
 
 // Seconds from a numeric checkpoint. Zero and negative values are kept raw but
 // are no time (OMS has been seen to send 0 before incremental sync starts);
-// values past the year 5138 are taken as milli-, micro- or nanoseconds.
+// values past the year 5138 are taken as milli-, micro- or nanoseconds. A
+// time outside the range omswatch accepts (common/time.h: 1970 to 2199, such
+// as the year 3000) is kept raw but is no time either: no lag is computed
+// from it.
 std::optional<std::int64_t> checkpoint_seconds(std::int64_t n) {
   if (n <= 0) return std::nullopt;
   while (n > 100'000'000'000) n /= 1000;
+  if (!in_time_range(n * 1000)) return std::nullopt;
   return n;
 }
 

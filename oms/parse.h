@@ -18,7 +18,8 @@
 // - Progress percentages are bounded to 0..100 (and fractions rounded down).
 // - Checkpoints: a number, or a string of digits, gives raw (its decimal text)
 //   and unix_seconds; values past the year 5138 are read as milli-, micro- or
-//   nanoseconds; zero and negative values have no unix_seconds. Other strings
+//   nanoseconds; zero and negative values, and times outside 1970..2199
+//   (common/time.h), have no unix_seconds. Other strings
 //   ("12,4096") give raw only.
 // - Text is cut at 4096 bytes and invalid UTF-8 is replaced with U+FFFD.
 // - Nesting deeper than 32 levels is an error.

@@ -179,6 +179,41 @@ max_in_flight = 2000
                           "18:1: unknown key 'routes.HIGH.max_in_flight'"));
 }
 
+TEST(Validation, BoundsEveryDuration) {
+  auto r = load(R"([[oms]]
+name = "prod"
+url = "http://oms:8089"
+username = "u"
+password = "${PW}"
+projects = ["np_1"]
+interval = "9223372036854775807ms"
+timeout = "99ms"
+[detect]
+stall_after = "31d"
+[routes.HIGH]
+repeat = "999ms"
+group_wait = "2h"
+[delivery]
+max_age = "106751991167d"
+[storage]
+sample_every = "1d1ms"
+keep_events = "3651d"
+)");
+  EXPECT_THAT(errors(r),
+              ElementsAre("7:12: oms.interval: \"9223372036854775807ms\" is too long: at most 1d",
+                          "8:11: oms.timeout: \"99ms\" is too short: at least 100ms",
+                          "10:15: detect.stall_after: \"31d\" is too long: at most 30d",
+                          "12:10: routes.HIGH.repeat: \"999ms\" is too short: at least 1s",
+                          "13:14: routes.HIGH.group_wait: \"2h\" is too long: at most 1h",
+                          "15:11: delivery.max_age: \"106751991167d\" is too long: at most 30d",
+                          "17:16: storage.sample_every: \"1d1ms\" is too long: at most 1d",
+                          "18:15: storage.keep_events: \"3651d\" is too long: at most 3650d"));
+  // The bounds themselves are accepted.
+  EXPECT_THAT(errors(load(with_oms("interval = \"100ms\"\ntimeout = \"10m\"\n"
+                                   "discover_every = \"7d\"\n[detect]\nmax_lag = \"30d\"\n"))),
+              IsEmpty());
+}
+
 TEST(Validation, BoundsMaxInFlightAboveToo) {
   auto r = load(with_oms("max_in_flight = 1025\n"));
   EXPECT_THAT(errors(r),

@@ -203,5 +203,40 @@ TEST_F(CliQueryTest, UsageErrorsSayWhatIsWrong) {
   EXPECT_EQ(o.code, kExitNoInput);
 }
 
+TEST_F(CliQueryTest, TimesAndDurationsOutOfRangeAreUsageErrors) {
+  // Before 1970 or after 2199 a time would wrap the clock: 1000-01-01 read as 2169.
+  for (const char* since :
+       {"1000-01-01", "1969-12-31T23:59:59Z", "200000d", "9223372036854775807ms"}) {
+    auto o = omswatch({"history", "np_1", "--db", db_, "--since", since});
+    EXPECT_EQ(o.code, kExitUsage) << since;
+    EXPECT_THAT(o.err, HasSubstr(std::string("--since '") + since +
+                                 "' is out of range: times run from 1970-01-01 to 2199-12-31"))
+        << since;
+  }
+  auto o = omswatch({"events", "--db", db_, "--until", "2200-01-01"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("--until '2200-01-01' is out of range"));
+  o = omswatch({"events", "--db", db_, "--since", "1970-01-01", "--until", "2199-12-31 23:59:59"});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+
+  // A silence that would end in 1989 (200000d from now, wrapped) is refused, and so is one
+  // that would end after 2199.
+  o = omswatch(
+      {"silence", "add", "--project", "np_1", "--for", "200000d", "--comment", "x", "--db", db_});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("--for '200000d' is longer than 366d"));
+  o = omswatch({"silence", "add", "--project", "np_1", "--for", "2d", "--starts", "2199-12-31",
+                "--comment", "x", "--db", db_});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("would end after the last time omswatch accepts"));
+  o = omswatch({"silence", "add", "--project", "np_1", "--for", "1d", "--starts", "1000-01-01",
+                "--comment", "x", "--db", db_});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("--starts '1000-01-01' is out of range"));
+  o = omswatch(
+      {"silence", "add", "--project", "np_1", "--for", "366d", "--comment", "x", "--db", db_});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+}
+
 }  // namespace
 }  // namespace omswatch::daemon

@@ -243,6 +243,12 @@ TEST_F(HttpApiTest, BadParametersAre400NamingTheParameter) {
       {"/api/v1/projects/np_1/history?since=2026-02-30", "since"},
       {"/api/v1/projects/np_1/history?since=1h&until=2h", "since"},
       {"/api/v1/projects/np_1/history?until=30h", "until"},  // before the default since
+      // Outside 1970..2199: a wrapped clock would have read these as other times.
+      {"/api/v1/projects/np_1/history?since=1000-01-01", "since"},
+      {"/api/v1/projects/np_1/history?since=200000d", "since"},
+      {"/api/v1/projects/np_1/history?since=9223372036854775807ms", "since"},
+      {"/api/v1/projects/np_1/history?until=9999-12-31T00:00:00Z", "until"},
+      {"/api/v1/events?until=2200-01-01", "until"},
       {"/api/v1/projects/np_1/history?limit=0", "limit"},
       {"/api/v1/projects/np_1/history?limit=10001", "limit"},
       {"/api/v1/projects/np_1/history?limit=-5", "limit"},

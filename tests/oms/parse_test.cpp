@@ -211,6 +211,21 @@ TEST(ParseProgress, CheckpointEdgeCases) {
   EXPECT_FALSE(p.reverse_incr_transfer_checkpoint.present());
 }
 
+TEST(ParseProgress, AbsurdCheckpointsAreKeptRawWithoutTime) {
+  // The year 3000 in seconds, and in milliseconds: no lag can be computed from them.
+  auto p = progress_of(R"({"success":true,"data":{"incrSyncCheckpoint":32503680000,
+      "reverseIncrTransferCheckpoint":"32503680000000"}})");
+  EXPECT_EQ(p.incr_sync_checkpoint.raw, "32503680000");
+  EXPECT_EQ(p.incr_sync_checkpoint.unix_seconds, std::nullopt);
+  EXPECT_EQ(p.reverse_incr_transfer_checkpoint.raw, "32503680000000");
+  EXPECT_EQ(p.reverse_incr_transfer_checkpoint.unix_seconds, std::nullopt);
+  // The last second of 2199 is still a time; the first of 2200 is not.
+  p = progress_of(R"({"success":true,"data":{"incrSyncCheckpoint":7258118399,
+      "reverseIncrTransferCheckpoint":7258118400}})");
+  EXPECT_EQ(p.incr_sync_checkpoint.unix_seconds, 7258118399);
+  EXPECT_EQ(p.reverse_incr_transfer_checkpoint.unix_seconds, std::nullopt);
+}
+
 TEST(ParseProgress, FailureWithCodeAndMessage) {
   auto r = parse_progress_reply(R"({"success":false,"errorDetail":null,
       "code":"GHANA-OPERAT000001","message":"the CM service may be not available",
