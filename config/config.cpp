@@ -56,6 +56,14 @@ EnvLookup process_environment() {
 }
 
 LoadResult load_file(const std::string& path, const EnvLookup& env) {
+  return load_file(path, env, Purpose::daemon);
+}
+
+LoadResult load_string(std::string_view toml, const std::string& source, const EnvLookup& env) {
+  return load_string(toml, source, env, Purpose::daemon);
+}
+
+LoadResult load_file(const std::string& path, const EnvLookup& env, Purpose purpose) {
   auto contents = detail::read_bounded_file(path, detail::kMaxConfigBytes);
   if (!contents) {
     LoadResult failed;
@@ -65,13 +73,14 @@ LoadResult load_file(const std::string& path, const EnvLookup& env) {
   std::error_code ec;
   fs::path absolute = fs::absolute(path, ec);
   if (ec) absolute = path;
-  return detail::load({contents->data, path, absolute.parent_path(), contents->mode}, env);
+  return detail::load({contents->data, path, absolute.parent_path(), contents->mode, purpose}, env);
 }
 
-LoadResult load_string(std::string_view toml, const std::string& source, const EnvLookup& env) {
+LoadResult load_string(std::string_view toml, const std::string& source, const EnvLookup& env,
+                       Purpose purpose) {
   std::error_code ec;
   fs::path base = fs::current_path(ec);
-  return detail::load({toml, source, ec ? fs::path() : base, std::nullopt}, env);
+  return detail::load({toml, source, ec ? fs::path() : base, std::nullopt, purpose}, env);
 }
 
 }  // namespace omswatch::config

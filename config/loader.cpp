@@ -544,6 +544,17 @@ class Loader {
       }
       return Secret{};
     }
+    if (input_.purpose == Purpose::queries) {
+      // The shape only: the value, its ${VAR}s and its file are left alone.
+      const toml::node& node = inline_node ? *inline_node : *file_node;
+      if (inline_node) note_inline_secret(*inline_node, path);
+      if (!node.is_string()) {
+        error(place_of(node),
+              (inline_node ? path : file_path) + ": expected a string, not " + type_name(node));
+        return std::nullopt;
+      }
+      return Secret{};
+    }
     if (inline_node) {
       note_inline_secret(*inline_node, path);
       auto value = string_value(*inline_node, path);
@@ -934,7 +945,15 @@ class Loader {
     }
     if (url_node) {
       if (contains(kTokenUrlTypes, r.type)) note_inline_secret(*url_node, "receivers.url");
-      if (auto url = url_value(*url_node, "receivers.url")) r.url = Secret(std::move(*url));
+      if (input_.purpose == Purpose::queries) {
+        // A secret too (it may carry a token): not expanded for queries.
+        if (!url_node->is_string()) {
+          error(place_of(*url_node),
+                "receivers.url: expected a string, not " + type_name(*url_node));
+        }
+      } else if (auto url = url_value(*url_node, "receivers.url")) {
+        r.url = Secret(std::move(*url));
+      }
     } else if (!r.type.empty() && r.type != "console") {
       error(at, "missing required key 'receivers.url' (type " + shown(r.type) + " needs one)");
     }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "config/purpose.h"
 
 namespace omswatch::config::detail {
 
@@ -19,6 +20,7 @@ struct LoadInput {
   std::string source;              // names the text in diagnostics
   std::filesystem::path base_dir;  // absolute; relative paths in the text are resolved against it
   std::optional<unsigned> mode;    // permission bits of the file the text came from
+  Purpose purpose = Purpose::daemon;
 };
 
 LoadResult load(const LoadInput& input, const EnvLookup& env);

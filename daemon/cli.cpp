@@ -10,6 +10,7 @@
 
 #include "common/time.h"
 #include "config/config.h"
+#include "config/purpose.h"
 #include "daemon/service.h"
 #include "daemon/table.h"
 #include "storage/store.h"
@@ -111,8 +112,10 @@ void print_diagnostics(const std::vector<config::Diagnostic>& list, const char* 
   for (const auto& d : list) std::cerr << prefix << d.to_string() << '\n';
 }
 
-std::optional<config::Config> load_config(const Args& a, int& exit_code) {
-  auto result = config::load_file(option(a, "config", kDefaultConfig));
+std::optional<config::Config> load_config(const Args& a, int& exit_code,
+                                          config::Purpose purpose = config::Purpose::daemon) {
+  auto result = config::load_file(option(a, "config", kDefaultConfig),
+                                  config::process_environment(), purpose);
   print_diagnostics(result.warnings, "warning: ");
   if (!result.config) {
     print_diagnostics(result.errors, "");
@@ -122,10 +125,12 @@ std::optional<config::Config> load_config(const Args& a, int& exit_code) {
   return std::move(result.config);
 }
 
-// The database of a query command: --db, or the one the config names.
+// The database of a query command: --db, or the one the config names. The
+// secrets the config names are not read: whoever may read the history may not
+// be allowed to read them.
 std::optional<std::string> database_path(const Args& a, int& exit_code) {
   if (auto db = option(a, "db"); !db.empty()) return db;
-  auto cfg = load_config(a, exit_code);
+  auto cfg = load_config(a, exit_code, config::Purpose::queries);
   if (!cfg) return std::nullopt;
   return cfg->daemon.database;
 }

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "config/config.h"
+#include "config/purpose.h"
 #include "tests/config/config_test_support.h"
 #include "tests/support/temp_dir.h"
 
@@ -186,6 +187,33 @@ TEST(SecretFiles, ReportsUnusableFilesByPathNeverByContents) {
                                      "24:17: oms.password_file: " + dir.path().string() +
                                          " is a directory, not a file",
                                      "35:15: receivers.secret_file: must not be empty"));
+}
+
+TEST(SecretFiles, QueriesNeitherReadNorExpandSecrets) {
+  TempDir dir;
+  const std::string text = "[daemon]\ndatabase = \"${DB}\"\napi_token_file = \"" +
+                           dir.file("no-token") +
+                           "\"\n[[oms]]\nname = \"prod\"\nurl = \"http://oms:8089\"\n"
+                           "username = \"u\"\npassword = \"${UNSET_PW}\"\nprojects = [\"np_1\"]\n"
+                           "[[receivers]]\nname = \"r\"\ntype = \"slack\"\nurl = \"${UNSET_URL}\"\n"
+                           "secret_file = \"" +
+                           dir.file("no-secret") + "\"\n";
+  const auto env = env_of({{"DB", "/var/lib/omswatch/q.db"}});
+  // The daemon needs every secret: each missing one is an error.
+  auto daemon = load_string(text, "q.toml", env, Purpose::daemon);
+  EXPECT_FALSE(daemon.config);
+  EXPECT_EQ(daemon.errors.size(), 4u) << ::testing::PrintToString(errors(daemon));
+  // Queries need the database only; ${VAR} outside the secrets is still expanded.
+  auto queries = load_string(text, "q.toml", env, Purpose::queries);
+  ASSERT_TRUE(queries.config) << ::testing::PrintToString(errors(queries));
+  EXPECT_EQ(queries.config->daemon.database, "/var/lib/omswatch/q.db");
+  EXPECT_TRUE(queries.config->oms[0].password.empty());
+  EXPECT_TRUE(queries.config->receivers[0].url.empty());
+  // The shape of a secret is still checked.
+  auto wrong = load_string(test::with_oms("[daemon]\napi_token = 5\n"), "q.toml",
+                           env_of({{"PW", "x"}}), Purpose::queries);
+  EXPECT_THAT(errors(wrong),
+              ElementsAre("8:13: daemon.api_token: expected a string, not an integer"));
 }
 
 TEST(SecretFiles, RefusesAFifoWithoutBlocking) {

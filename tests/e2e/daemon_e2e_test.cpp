@@ -17,6 +17,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "oms/simulator.h"
+#include "storage/store.h"
 #include "tests/support/io.h"
 #include "tests/support/process.h"
 #include "tests/support/real_alertmanager.h"
@@ -298,6 +299,48 @@ TEST(CheckConfig, ExitsZeroOrSeventyEightWithPositions) {
   auto ok = testing::run_command({OMSWATCH_BINARY, "check-config", "-c", dir.file("good.toml")},
                                  dir.path().string());
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+// An operator in the group omswatch may read the configuration and the
+// database but not the secrets: query commands need only the database.
+TEST(QueryCommands, NeedTheDatabaseButNotTheSecrets) {
+  TempDir dir;
+  const std::string db = dir.file("db.sqlite");
+  {
+    auto store = storage::Store::open(db, storage::OpenMode::read_write, {});
+    ASSERT_TRUE(store.has_value()) << store.error();
+  }
+  ::unsetenv("OMSWATCH_TEST_UNSET_SECRET");
+  {
+    std::ofstream c(dir.file("c.toml"));
+    c << "[daemon]\ndatabase = \"" << db << "\"\nlisten = \"\"\n"
+      << "[[oms]]\nname = \"p\"\nurl = \"http://127.0.0.1:1\"\nusername = \"u\"\n"
+      << "password_file = \"" << dir.file("missing-password") << "\"\nprojects = [\"np_1\"]\n"
+      << "[[receivers]]\nname = \"ops\"\ntype = \"slack\"\n"
+      << "url = \"${OMSWATCH_TEST_UNSET_SECRET}\"\n";
+  }
+  ::chmod(dir.file("c.toml").c_str(), 0640);
+  const std::string config = dir.file("c.toml");
+  for (std::vector<std::string> query :
+       {std::vector<std::string>{"status"},
+        {"history", "np_1"},
+        {"events"},
+        {"silence", "list"},
+        {"silence", "add", "--project", "np_1", "--for", "1h", "--comment", "maintenance"},
+        {"silence", "expire", "1"}}) {
+    query.insert(query.begin(), OMSWATCH_BINARY);
+    query.insert(query.end(), {"-c", config});
+    auto r = testing::run_command(query, dir.path().string());
+    EXPECT_EQ(r.exit_code, 0) << query[1] << ": " << r.err;
+  }
+  // What needs the secrets still refuses the file, with the places of both.
+  for (const char* command : {"check-config", "run"}) {
+    auto r = testing::run_command({OMSWATCH_BINARY, command, "-c", config}, dir.path().string());
+    EXPECT_EQ(r.exit_code, 78) << command;
+    EXPECT_NE(r.err.find(config + ":8:17: oms.password_file"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(config + ":13:7: receivers.url"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("OMSWATCH_TEST_UNSET_SECRET"), std::string::npos) << r.err;
+  }
 }
 
 TEST(Cli, UsageErrorsExitSixtyFour) {
