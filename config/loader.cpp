@@ -14,6 +14,8 @@
 
 #include "config/expand.h"
 #include "config/file_reader.h"
+#include "net/listen_address.h"
+#include "net/url.h"
 
 namespace omswatch::config::detail {
 
@@ -217,35 +219,12 @@ std::string url_problem(std::string_view url, bool https_allowed) {
   const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
   const std::string_view host = authority.substr(authority.rfind('@') + 1);
   if (host.empty() || host.starts_with(':')) return "has no host";
+  // The grammar the HTTP client applies when it sends: what it would refuse is refused here.
+  if (!net::detail::parse_url(url)) {
+    return "is not a valid URL: the host must be a name or an address (IPv6 in brackets, "
+           "[::1]) and the port 1 to 65535";
+  }
   return "";
-}
-
-// "host:port" or "[v6]:port".
-bool is_listen_address(std::string_view text) {
-  std::string_view host;
-  std::string_view port;
-  if (text.starts_with('[')) {
-    const std::size_t close = text.find("]:");
-    if (close == std::string_view::npos) return false;
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const std::size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) return false;
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return false;
-  }
-  if (host.empty() || has_control_or_space(host) || host.find('/') != std::string_view::npos) {
-    return false;
-  }
-  if (port.empty() || port.size() > 5) return false;
-  int number = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9') return false;
-    number = number * 10 + (c - '0');
-  }
-  return number <= 65535;
 }
 
 // A value read from a list, with its place for later messages.
@@ -660,7 +639,7 @@ class Loader {
                      [&](const toml::node& v, const std::string& key) {
                        auto text = string_value(v, key);
                        if (!text) return;
-                       if (!text->empty() && !is_listen_address(*text)) {
+                       if (!text->empty() && !net::split_listen(*text)) {
                          error(place_of(v), key + ": " + shown(*text) +
                                                 " is not \"host:port\" such as "
                                                 "\"127.0.0.1:9187\" (\"\" turns it off)");
@@ -678,6 +657,40 @@ class Loader {
                 });
     if (auto token = secret_value(*table, place_of(*table), "daemon", "api_token", false)) {
       d.api_token = std::move(*token);
+      if (!net::is_token_text(d.api_token.reveal())) {
+        const auto* node =
+            table->contains("api_token") ? table->get("api_token") : table->get("api_token_file");
+        // Never quoted: it is a secret.
+        error(place_of(*node), std::string(table->contains("api_token") ? "daemon.api_token"
+                                                                        : "daemon.api_token_file") +
+                                   ": the token must be printable ASCII without spaces");
+      }
+    }
+    if (const auto* listen = table->get("listen"); listen && input_.purpose == Purpose::daemon) {
+      check_listen_reach(*listen);
+    }
+  }
+
+  // What the daemon checks where it binds daemon.listen, checked here too so
+  // that check-config refuses what run would: the host must resolve, and an
+  // address beyond loopback needs an API token. Queries resolve nothing.
+  void check_listen_reach(const toml::node& node) {
+    const DaemonSettings& d = config_.daemon;
+    auto where = net::split_listen(d.listen);
+    if (d.listen.empty() || !where) return;  // off, or already reported
+    auto addresses = net::resolve_listen_host(where->host);
+    if (!addresses) {
+      error(place_of(node), "daemon.listen: cannot resolve " + shown(where->host) + ": " +
+                                printable(addresses.error(), false, 200));
+      return;
+    }
+    if (d.api_token.empty() &&
+        !std::all_of(addresses->begin(), addresses->end(), net::is_loopback)) {
+      error(place_of(node), "daemon.listen: " + shown(d.listen) +
+                                " is not a loopback address and no API token is set: anyone who "
+                                "can reach it could read the projects' history. Set "
+                                "daemon.api_token (or daemon.api_token_file), or listen on "
+                                "127.0.0.1");
     }
   }
 

@@ -19,6 +19,7 @@
 #include "daemon/loop_end.h"
 #include "daemon/metrics.h"
 #include "daemon/table.h"
+#include "net/listen_address.h"
 #include "storage/store.h"
 
 namespace omswatch::daemon {
@@ -32,44 +33,6 @@ using net::ServerResponse;
 constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr std::chrono::hours kDefaultHistoryWindow{24};
 
-// --- listen address
-
-struct ListenAddress {
-  std::string host;  // without the brackets of an IPv6 literal
-  std::uint16_t port = 0;
-};
-
-// "host:port" or "[v6]:port", as config's daemon.listen.
-std::optional<ListenAddress> split_listen(std::string_view text) {
-  std::string_view host, port;
-  if (text.starts_with('[')) {
-    const std::size_t close = text.find("]:");
-    if (close == std::string_view::npos) return std::nullopt;
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const std::size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return std::nullopt;
-  }
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() ||
-      value > 65535) {
-    return std::nullopt;
-  }
-  return ListenAddress{std::string(host), static_cast<std::uint16_t>(value)};
-}
-
-bool is_loopback(const asio::ip::address& a) {
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
-  }
-  return a.is_loopback();
-}
-
 // --- bearer token
 
 using Digest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
@@ -78,10 +41,6 @@ Digest sha256(std::string_view text) {
   Digest d{};
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), d.data());
   return d;
-}
-
-bool is_token_text(std::string_view token) {
-  return std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -597,29 +556,23 @@ struct HttpApi::Impl {
 
   Expected<void> start() {
     const std::string& listen = options.listen;
-    auto where = split_listen(listen);
+    auto where = net::split_listen(listen);
     if (!where) {
       return make_error("daemon.listen '" + listen +
                         "' is not host:port (IPv6: [::1]:9187; \"\" turns the endpoint off)");
     }
-    if (!is_token_text(options.bearer_token.reveal())) {
+    if (!net::is_token_text(options.bearer_token.reveal())) {
       return make_error("the API token must be printable ASCII without spaces");
     }
-    // Resolved here, once, so that the address checked is the one bound.
-    std::vector<asio::ip::address> addresses;
-    boost::system::error_code ec;
-    if (auto literal = asio::ip::make_address(where->host, ec); !ec) {
-      addresses.push_back(literal);
-    } else {
-      asio::ip::tcp::resolver resolver(executor);
-      auto results = resolver.resolve(where->host, "", ec);
-      if (ec || results.empty()) {
-        return make_error("daemon.listen " + listen + ": cannot resolve '" + where->host +
-                          "': " + (ec ? ec.message() : "no address"));
-      }
-      for (const auto& r : results) addresses.push_back(r.endpoint().address());
+    // Resolved here, once, so that the address checked is the one bound (the
+    // configuration check resolves the same way).
+    auto resolved = net::resolve_listen_host(where->host);
+    if (!resolved) {
+      return make_error("daemon.listen " + listen + ": cannot resolve '" + where->host +
+                        "': " + resolved.error());
     }
-    const bool loopback = std::all_of(addresses.begin(), addresses.end(), is_loopback);
+    const std::vector<asio::ip::address>& addresses = *resolved;
+    const bool loopback = std::all_of(addresses.begin(), addresses.end(), net::is_loopback);
     loopback_only = loopback;
     if (!loopback && options.bearer_token.empty()) {
       return make_error("daemon.listen " + listen +
@@ -668,7 +621,7 @@ void HttpApi::stop() {
 }
 
 Expected<void> HttpApi::set_bearer_token(const config::Secret& token) {
-  if (!is_token_text(token.reveal())) {
+  if (!net::is_token_text(token.reveal())) {
     return make_error("the API token must be printable ASCII without spaces");
   }
   if (token.empty() && !impl_->loopback_only) {

@@ -1,6 +1,6 @@
 #pragma once
-// Private to net/: the small URL grammar omswatch accepts for HTTP(S)
-// requests and proxies. Not a general URI parser: http and https only, no
+// Private to net/ (and config/, which checks each URL with it where it is
+// written): the small URL grammar omswatch accepts for HTTP(S) requests and proxies. Not a general URI parser: http and https only, no
 // relative references, nothing that could smuggle bytes into a request line.
 
 #include <boost/system/result.hpp>

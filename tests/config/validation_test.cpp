@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
+#include "config/purpose.h"
 #include "tests/config/config_test_support.h"
 
 namespace omswatch::config {
@@ -357,17 +358,26 @@ name = "r"
 type = "webhook"
 url = "https://hooks.example.internal/a b"
 proxy = "https://proxy:3128"
+[[receivers]]
+name = "s"
+type = "webhook"
+url = "http://hooks.example.internal:65536/a"
+proxy = "http://[::1"
 )");
+  const std::string invalid =
+      "is not a valid URL: the host must be a name or an address (IPv6 in brackets, [::1]) and "
+      "the port 1 to 65535";
   EXPECT_THAT(errors(r),
               ElementsAre("3:7: oms.url: must start with http:// or https://",
                           "7:15: oms.console_url: must start with http:// or https://",
                           "10:7: oms.url: has no host",
                           "17:7: receivers.url: must not contain spaces or control characters",
-                          "18:9: receivers.proxy: must start with http://"));
+                          "18:9: receivers.proxy: must start with http://",
+                          "22:7: receivers.url: " + invalid, "23:9: receivers.proxy: " + invalid));
 }
 
 TEST(Validation, ChecksTheListenAddress) {
-  for (const char* good : {"127.0.0.1:9187", "0.0.0.0:0", "localhost:80", "[::]:9187"}) {
+  for (const char* good : {"127.0.0.1:9187", "127.0.0.1:0", "localhost:80", "[::1]:9187"}) {
     EXPECT_THAT(errors(load(with_oms(std::string("[daemon]\nlisten = \"") + good + "\"\n"))),
                 IsEmpty())
         << good;
@@ -380,6 +390,39 @@ TEST(Validation, ChecksTheListenAddress) {
                                        "(\"\" turns it off)"))
         << bad;
   }
+}
+
+// check-config refuses what the daemon would refuse where it binds daemon.listen.
+TEST(Validation, ChecksTheListenAddressAsTheDaemonBindsIt) {
+  auto listen = [](const std::string& address, const std::string& token = "") {
+    return load(with_oms("[daemon]\nlisten = \"" + address + "\"\n" +
+                         (token.empty() ? "" : "api_token = \"" + token + "\"\n")));
+  };
+  const std::string beyond =
+      " is not a loopback address and no API token is set: anyone who can reach it could read "
+      "the projects' history. Set daemon.api_token (or daemon.api_token_file), or listen on "
+      "127.0.0.1";
+  EXPECT_THAT(errors(listen("0.0.0.0:9187")),
+              ElementsAre("8:10: daemon.listen: \"0.0.0.0:9187\"" + beyond));
+  EXPECT_THAT(errors(listen("[::]:0")), ElementsAre("8:10: daemon.listen: \"[::]:0\"" + beyond));
+  EXPECT_THAT(errors(listen("0.0.0.0:9187", "tok-3f9a")), IsEmpty());
+  // A token the endpoint could never compare: refused without being quoted.
+  auto spaced = listen("0.0.0.0:9187", "has space");
+  EXPECT_THAT(errors(spaced),
+              ElementsAre("9:13: daemon.api_token: the token must be printable ASCII without "
+                          "spaces"));
+  // A name that does not resolve (.invalid never does).
+  auto r = listen("omswatch-test.invalid:9187");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_THAT(errors(r)[0], ::testing::StartsWith(
+                                "8:10: daemon.listen: cannot resolve \"omswatch-test.invalid\": "));
+}
+
+TEST(Validation, QueriesResolveNoListenAddress) {
+  // Queries resolve nothing and need no token.
+  auto queries = load_string(with_oms("[daemon]\nlisten = \"omswatch-test.invalid:1\"\n"),
+                             "test.toml", test::env_of({{"PW", "x"}}), Purpose::queries);
+  EXPECT_THAT(errors(queries), IsEmpty());
 }
 
 TEST(Validation, ChecksNames) {

@@ -301,6 +301,46 @@ TEST(CheckConfig, ExitsZeroOrSeventyEightWithPositions) {
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
 
+// What `run` refuses, `check-config` refuses too, with the same place.
+TEST(CheckConfig, RefusesWhatRunRefuses) {
+  TempDir dir;
+  const std::string head = "[daemon]\ndatabase = \"" + dir.file("db.sqlite") + "\"\n";
+  const std::string oms =
+      "[[oms]]\nname = \"p\"\nurl = \"http://127.0.0.1:1\"\nusername = \"u\"\n"
+      "password = \"pw\"\nprojects = [\"np_1\"]\n";
+  struct Case {
+    std::string text;
+    std::string place;  // line:col of the error
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {head + "listen = \"0.0.0.0:0\"\n" + oms, ":3:10:", "is not a loopback address"},
+      {head + "listen = \"0.0.0.0:0\"\napi_token = \"a b\"\n" + oms, ":4:13:",
+       "printable ASCII without spaces"},
+      {head + "listen = \"omswatch-e2e.invalid:0\"\n" + oms, ":3:10:", "cannot resolve"},
+      {head + oms + "[[receivers]]\nname = \"r\"\ntype = \"webhook\"\nurl = \"http://h:65536/\"\n",
+       ":12:7:", "is not a valid URL"},
+      {head + oms + "[[receivers]]\nname = \"r\"\ntype = \"webhook\"\nurl = \"http://h/\"\n"
+                    "proxy = \"http://[::1\"\n",
+       ":13:9:", "is not a valid URL"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    const std::string file = dir.file("c" + std::to_string(++n) + ".toml");
+    {
+      std::ofstream out(file);
+      out << c.text;
+    }
+    ::chmod(file.c_str(), 0600);
+    for (const char* command : {"check-config", "run"}) {
+      auto r = testing::run_command({OMSWATCH_BINARY, command, "-c", file}, dir.path().string());
+      EXPECT_EQ(r.exit_code, 78) << command << " " << file << ": " << r.err;
+      EXPECT_NE(r.err.find(file + c.place), std::string::npos) << command << ": " << r.err;
+      EXPECT_NE(r.err.find(c.message), std::string::npos) << command << ": " << r.err;
+    }
+  }
+}
+
 // An operator in the group omswatch may read the configuration and the
 // database but not the secrets: query commands need only the database.
 TEST(QueryCommands, NeedTheDatabaseButNotTheSecrets) {
