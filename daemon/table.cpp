@@ -215,15 +215,17 @@ std::string time_text(std::int64_t ms) {
   return text;
 }
 
-// One row of `omswatch status`, in kStatusColumns order. The texts of status,
-// step and alarm level are "" (not null) when absent, as they always were.
+Cell text_or_null(const std::string& text) { return text.empty() ? Cell{} : Cell::of(text); }
+
+// One row of `omswatch status`, in kStatusColumns order. Absent texts are
+// null, as in /api/v1/projects.
 std::array<Cell, 13> status_cells(const storage::ProjectStatus& s) {
   return {
       Cell::of(s.oms),
       Cell::of(s.project_id),
-      Cell::of(s.status),
-      Cell::of(s.current_step),
-      Cell::of(s.alarm_level),
+      text_or_null(s.status),
+      text_or_null(s.current_step),
+      text_or_null(s.alarm_level),
       Cell::of(s.struct_progress ? std::optional<std::int64_t>(*s.struct_progress) : std::nullopt),
       Cell::of(s.full_progress ? std::optional<std::int64_t>(*s.full_progress) : std::nullopt),
       Cell::of(s.incr_lag_s),
@@ -231,7 +233,7 @@ std::array<Cell, 13> status_cells(const storage::ProjectStatus& s) {
       Cell::of(time_text(s.observed_at)),
       Cell::of(time_text(s.last_polled_at)),
       Cell::of(s.outcome),
-      s.error.empty() ? Cell{} : Cell::of(s.error)};
+      text_or_null(s.error)};
 }
 
 // Output is built in a buffer written out every so often: one stream write
@@ -249,16 +251,9 @@ void flush_if_full(std::ostream& out, std::string& buffer, bool force = false) {
 
 namespace {
 
-// `text_or_null`: how absent status, step and alarm level are written: null
-// (the HTTP API) or "" (the CLI's --format json, as it always has).
-void append_status_object(std::string& out, const storage::ProjectStatus& s, bool null_texts) {
-  auto text = [&](const std::string& v) {
-    if (null_texts) {
-      append_text_or_null(out, v);
-    } else {
-      append_json_string(out, v);
-    }
-  };
+// One project's status as a JSON object; absent texts are null.
+void append_status_object(std::string& out, const storage::ProjectStatus& s) {
+  auto text = [&](const std::string& v) { append_text_or_null(out, v); };
   out += "{\"oms\":";
   append_json_string(out, s.oms);
   out += ",\"project_id\":";
@@ -291,7 +286,7 @@ void append_status_object(std::string& out, const storage::ProjectStatus& s, boo
 }  // namespace
 
 void append_status_json(std::string& out, const storage::ProjectStatus& s) {
-  append_status_object(out, s, true);
+  append_status_object(out, s);
 }
 
 void write_status(std::ostream& out, storage::Store& store, OutputFormat format) {
@@ -303,7 +298,7 @@ void write_status(std::ostream& out, storage::Store& store, OutputFormat format)
       buffer += '[';
       for (std::size_t i = 0; i < rows.size(); ++i) {
         if (i > 0) buffer += ',';
-        append_status_object(buffer, rows[i], false);
+        append_status_object(buffer, rows[i]);
         flush_if_full(out, buffer);
       }
       buffer += "]\n";

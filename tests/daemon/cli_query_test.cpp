@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "daemon/cli.h"
+#include "daemon/table.h"
 #include "storage/store.h"
 #include "tests/support/temp_dir.h"
 
@@ -179,6 +180,55 @@ TEST_F(CliQueryTest, EventsFilterByProjectKindSeverityAndTime) {
     ASSERT_EQ(o.code, kExitOk) << o.err;
     EXPECT_TRUE(json::parse(o.out).as_array().empty()) << args[0];
   }
+}
+
+// A project whose every poll failed has no status, step or alarm level: the
+// CLI's JSON says null for them, as /api/v1/projects does (not "").
+TEST_F(CliQueryTest, StatusJsonWritesNullForAbsentTextsAsTheApiDoes) {
+  {
+    auto store = storage::Store::open(db_, storage::OpenMode::read_write, {});
+    ASSERT_TRUE(store.has_value()) << store.error();
+    storage::Sample s;
+    s.oms = "prod";
+    s.project_id = "np_2";
+    s.observed_at = kT0 + 4 * kHour;
+    s.outcome = "error";
+    s.error = "HTTP 502";
+    storage::ObservationWrite w;
+    w.oms = s.oms;
+    w.project_id = s.project_id;
+    w.now = s.observed_at;
+    w.project_state_json = "{}";
+    w.sample = s;
+    auto r = (*store)->record(w);
+    ASSERT_TRUE(r.has_value()) << r.error();
+  }
+  auto o = omswatch({"status", "--db", db_, "--format", "json"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  auto rows = json::parse(o.out).as_array();
+  ASSERT_EQ(rows.size(), 2u) << o.out;
+  const auto& failed = rows[1].as_object();
+  EXPECT_EQ(failed.at("project_id"), "np_2");
+  EXPECT_TRUE(failed.at("status").is_null()) << o.out;
+  EXPECT_TRUE(failed.at("step").is_null()) << o.out;
+  EXPECT_TRUE(failed.at("alarm_level").is_null()) << o.out;
+
+  // Row for row what the API writes.
+  auto store = storage::Store::open(db_, storage::OpenMode::read_only, {});
+  ASSERT_TRUE(store.has_value()) << store.error();
+  std::string api = "[";
+  const auto latest = (*store)->latest_status();
+  for (std::size_t i = 0; i < latest.size(); ++i) {
+    if (i) api += ',';
+    append_status_json(api, latest[i]);
+  }
+  api += ']';
+  EXPECT_EQ(json::parse(o.out), json::parse(api));
+
+  // The table shows "-" for them, CSV an empty field.
+  o = omswatch({"status", "--db", db_});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, ::testing::ContainsRegex("prod +np_2 +- +- +-"));
 }
 
 TEST_F(CliQueryTest, UsageErrorsSayWhatIsWrong) {

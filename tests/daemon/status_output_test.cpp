@@ -86,6 +86,8 @@ TEST(StatusOutput, TimesAreWhatFormatRfc3339Writes) {
   }
 }
 
+Cell text_or_null(const std::string& s) { return s.empty() ? Cell{} : Cell::of(s); }
+
 // What write_status replaced: a Table of Cells written by write_table.
 Table status_table(const std::vector<storage::ProjectStatus>& rows) {
   auto time_text = [](TimeMs ms) { return format_rfc3339(from_unix_ms(ms)); };
@@ -94,8 +96,8 @@ Table status_table(const std::vector<storage::ProjectStatus>& rows) {
           {}};
   for (const auto& s : rows) {
     t.rows.push_back(
-        {Cell::of(s.oms), Cell::of(s.project_id), Cell::of(s.status), Cell::of(s.current_step),
-         Cell::of(s.alarm_level),
+        {Cell::of(s.oms), Cell::of(s.project_id), text_or_null(s.status),
+         text_or_null(s.current_step), text_or_null(s.alarm_level),
          s.struct_progress ? Cell::of(static_cast<std::int64_t>(*s.struct_progress)) : Cell{},
          s.full_progress ? Cell::of(static_cast<std::int64_t>(*s.full_progress)) : Cell{},
          Cell::of(s.incr_lag_s), Cell::of(s.open_conditions), Cell::of(time_text(s.observed_at)),
