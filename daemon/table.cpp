@@ -48,6 +48,17 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
+// A spreadsheet reads a cell starting with = + - @ (or a tab or CR, which
+// it may skip first) as a formula: text starting so gets a leading quote
+// (OWASP's advice). Numbers omswatch writes (integer cells) stay numbers.
+std::string csv_cell(const Cell& c) {
+  if (c.type != Cell::Type::text) return csv_field(plain(c));
+  if (!c.text.empty() && std::string_view("=+-@\t\r").find(c.text.front()) != std::string::npos) {
+    return csv_field("'" + c.text);
+  }
+  return csv_field(c.text);
+}
+
 std::size_t display_width(const std::string& s) {
   // UTF-8: count code points, not bytes, so CJK names do not skew columns much.
   return static_cast<std::size_t>(std::count_if(
@@ -94,8 +105,7 @@ void write_table(std::ostream& out, const Table& table, OutputFormat format) {
       }
       out << "\r\n";
       for (const auto& row : table.rows) {
-        for (std::size_t i = 0; i < row.size(); ++i)
-          out << (i ? "," : "") << csv_field(plain(row[i]));
+        for (std::size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << csv_cell(row[i]);
         out << "\r\n";
       }
       return;
@@ -315,7 +325,7 @@ void write_status(std::ostream& out, storage::Store& store, OutputFormat format)
         const auto cells = status_cells(row);
         for (std::size_t i = 0; i < cells.size(); ++i) {
           if (i) buffer += ',';
-          buffer += csv_field(plain(cells[i]));
+          buffer += csv_cell(cells[i]);
         }
         buffer += "\r\n";
         flush_if_full(out, buffer);

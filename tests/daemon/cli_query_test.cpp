@@ -231,6 +231,60 @@ TEST_F(CliQueryTest, StatusJsonWritesNullForAbsentTextsAsTheApiDoes) {
   EXPECT_THAT(o.out, ::testing::ContainsRegex("prod +np_2 +- +- +-"));
 }
 
+// A spreadsheet runs a cell starting with = + - @ (or a tab or CR) as a
+// formula: CSV fields of text start with a quote then; numbers stay numbers.
+TEST_F(CliQueryTest, CsvNeutralisesFormulas) {
+  {
+    auto store = storage::Store::open(db_, storage::OpenMode::read_write, {});
+    ASSERT_TRUE(store.has_value()) << store.error();
+    int n = 0;
+    for (std::string text : {"=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3",
+                             "@SUM(A1)", "\tcmd", "\rcmd"}) {
+      storage::Sample s;
+      s.oms = "prod";
+      s.project_id = "np_f" + std::to_string(n);
+      s.observed_at = kT0 + 5 * kHour + n * kSecond;
+      s.outcome = "ok";
+      s.status = text;
+      s.incr_lag_s = -7;
+      storage::EventRecord e;
+      e.id = "evt_f" + std::to_string(n);
+      e.oms = "prod";
+      e.project_id = s.project_id;
+      e.kind = "status_changed";
+      e.state = "notice";
+      e.severity = "info";
+      e.summary = text;
+      e.observed_at = s.observed_at;
+      storage::ObservationWrite w;
+      w.oms = s.oms;
+      w.project_id = s.project_id;
+      w.now = s.observed_at;
+      w.project_state_json = "{}";
+      w.sample = s;
+      w.events.push_back(e);
+      auto r = (*store)->record(w);
+      ASSERT_TRUE(r.has_value()) << r.error();
+      ++n;
+    }
+  }
+  auto o = omswatch({"events", "--db", db_, "--kind", "status_changed", "--format", "csv"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\","));
+  EXPECT_THAT(o.out, HasSubstr(",'+1+2,"));
+  EXPECT_THAT(o.out, HasSubstr(",'-2+3,"));
+  EXPECT_THAT(o.out, HasSubstr(",'@SUM(A1),"));
+  EXPECT_THAT(o.out, HasSubstr(",'\tcmd,"));
+  EXPECT_THAT(o.out, HasSubstr(",\"'\rcmd\","));
+  EXPECT_THAT(o.out, ::testing::Not(::testing::ContainsRegex(",[=+@]")));
+
+  o = omswatch({"status", "--db", db_, "--format", "csv"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr(",'-2+3,"));
+  EXPECT_THAT(o.out, HasSubstr(",-7,"));  // a number omswatch wrote stays a number
+  EXPECT_THAT(o.out, ::testing::Not(::testing::ContainsRegex(",[=+@]")));
+}
+
 TEST_F(CliQueryTest, UsageErrorsSayWhatIsWrong) {
   auto o = omswatch({"status", "--db", db_, "--since", "1h"});
   EXPECT_EQ(o.code, kExitUsage);
