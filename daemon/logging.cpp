@@ -15,14 +15,36 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "common/escape.h"
+
 namespace omswatch::daemon {
 namespace {
 
 constexpr const char* kLoggerName = "omswatch";
-constexpr const char* kStderrPattern = "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v";
+// %* is the message with its control characters escaped (EscapedMessage).
+constexpr const char* kStderrPattern = "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %*";
 constexpr std::size_t kMaxFieldNameBytes = 64;
 // journald refuses entries much larger than this; a message that long is a bug.
 constexpr std::size_t kMaxMessageBytes = 64 * 1024;
+
+// The message of a record as escape_controls() shows it: a text from
+// outside with a newline or a terminal escape in it stays on its own line.
+class EscapedMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string_view text(msg.payload.data(), msg.payload.size());
+    if (!needs_escaping(text)) {
+      dest.append(text.data(), text.data() + text.size());
+      return;
+    }
+    const std::string escaped = escape_controls(text);
+    dest.append(escaped.data(), escaped.data() + escaped.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<EscapedMessage>();
+  }
+};
 
 struct ScopedField {
   std::uint64_t scope;
@@ -75,14 +97,14 @@ class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   explicit JournalSink(JournalWriter writer)
       : writer_(writer ? std::move(writer) : JournalWriter(send_to_journal)),
-        fallback_(std::make_unique<spdlog::pattern_formatter>(kStderrPattern)) {}
+        fallback_(make_log_formatter()) {}
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     std::string_view text(msg.payload.data(), msg.payload.size());
     std::vector<std::string> fields;
     fields.reserve(3 + t_fields.size());
-    fields.push_back("MESSAGE=" + std::string(cut_utf8(text, kMaxMessageBytes)));
+    fields.push_back("MESSAGE=" + std::string(cut_utf8(escape_controls(text), kMaxMessageBytes)));
     fields.push_back("PRIORITY=" + std::to_string(syslog_priority(msg.level)));
     fields.push_back(std::string("SYSLOG_IDENTIFIER=") + kLoggerName);
     for (const auto& [name, value] : current_log_fields()) fields.push_back(name + "=" + value);
@@ -101,6 +123,12 @@ class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 }  // namespace
+
+std::unique_ptr<spdlog::formatter> make_log_formatter() {
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<EscapedMessage>('*').set_pattern(kStderrPattern);
+  return formatter;
+}
 
 LogFieldScope::LogFieldScope(std::initializer_list<LogField> fields) : id_(t_next_scope++) {
   for (const auto& f : fields) {
@@ -174,7 +202,7 @@ void setup_logging(const std::string& level) {
     sink = make_journal_sink();
   } else {
     sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    sink->set_pattern(kStderrPattern);
+    sink->set_formatter(make_log_formatter());
   }
   auto logger = std::make_shared<spdlog::logger>(kLoggerName, std::move(sink));
   logger->set_level(spdlog::level::from_str(level));

@@ -12,6 +12,12 @@
 // message must say everything a person needs by itself; fields are for
 // filtering.
 //
+// Messages often carry text from outside (OMS project ids, statuses, error
+// messages, receivers' replies): both sinks write the message through
+// escape_controls() (common/escape.h), so a newline or a terminal escape in
+// such text shows as "\n" or "\x1b" and cannot forge a line or act on a
+// terminal.
+//
 // Attaching fields:
 //   log_event(spdlog::level::warn, {{"PROJECT_ID", id}, {"OMS", oms}, {"EVENT_KIND", kind}},
 //             "{} {}: {}", oms, id, summary);
@@ -118,6 +124,10 @@ class FailureRun {
 
 // "12s", "4m", "2h" for a log line about how long something lasted.
 std::string describe_lasted(std::chrono::steady_clock::duration d);
+
+// The stderr lines' formatter: "2026-11-29T04:41:09.123 info text", the
+// text with its control characters escaped.
+std::unique_ptr<spdlog::formatter> make_log_formatter();
 
 // Installs the default logger "omswatch" at `level` ("info", "debug", ...):
 // journald when stderr_is_journal(), stderr otherwise. May be called again

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 
+#include "common/escape.h"
 #include "common/time.h"
 #include "storage/store.h"
 
@@ -30,13 +31,9 @@ std::string plain(const Cell& c) {
   return "";
 }
 
-// Table cells stay on one line, whatever a remote system put in a message.
-std::string one_line(std::string s) {
-  for (auto& ch : s) {
-    if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-  }
-  return s;
-}
+// Table cells stay on one line and act on no terminal, whatever a remote
+// system put in a message: controls are shown as escapes ("\n", "\x1b").
+std::string one_line(const std::string& s) { return escape_controls(s); }
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -51,12 +48,15 @@ std::string csv_field(const std::string& s) {
 // A spreadsheet reads a cell starting with = + - @ (or a tab or CR, which
 // it may skip first) as a formula: text starting so gets a leading quote
 // (OWASP's advice). Numbers omswatch writes (integer cells) stay numbers.
+// Controls in text are escaped as in a table (a CSV file is read in
+// terminals too), so a field never spans lines.
 std::string csv_cell(const Cell& c) {
   if (c.type != Cell::Type::text) return csv_field(plain(c));
-  if (!c.text.empty() && std::string_view("=+-@\t\r").find(c.text.front()) != std::string::npos) {
-    return csv_field("'" + c.text);
+  std::string text = escape_controls(c.text);
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string::npos) {
+    text.insert(0, 1, '\'');
   }
-  return csv_field(c.text);
+  return csv_field(text);
 }
 
 std::size_t display_width(const std::string& s) {

@@ -3,6 +3,7 @@
 
 #include <ctime>
 
+#include "common/escape.h"
 #include "notifiers/sender.h"
 
 namespace omswatch::notifiers {
@@ -33,8 +34,10 @@ class ConsoleSender final : public Sender {
     for (const auto& e : events) {
       std::string severity(to_string(e.severity));
       for (auto& c : severity) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      // The summary carries OMS's text: its controls are shown, not acted on.
       std::string line = local_clock(e.observed_at) + "  " + pad(severity, 8) + "  " +
-                         pad(e.state, 8) + "  " + pad(e.kind, 20) + "  " + e.summary;
+                         pad(escape_controls(e.state), 8) + "  " +
+                         pad(escape_controls(e.kind), 20) + "  " + escape_controls(e.summary);
       if (out_) out_(line);
     }
     co_return DeliveryOutcome{DeliveryOutcome::Result::delivered, "printed", std::nullopt};

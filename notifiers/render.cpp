@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 
+#include "common/utf8.h"
 #include "config/duration.h"
 
 namespace omswatch::notifiers {
@@ -20,36 +21,11 @@ namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
-
-// Length of the valid sequence starting at `s[i]`, 0 when invalid.
-std::size_t sequence_length(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char c = b(0);
-  const std::size_t left = s.size() - i;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && is_continuation(b(1)) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || !is_continuation(b(1)) || !is_continuation(b(2))) return 0;
-    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
-    if (c == 0xED && b(1) >= 0xA0) return 0;  // UTF-16 surrogates
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || !is_continuation(b(1)) || !is_continuation(b(2)) || !is_continuation(b(3))) {
-      return 0;
-    }
-    if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
-    if (c == 0xF4 && b(1) >= 0x90) return 0;  // beyond U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
 // Where the text cut at `max_bytes` must end so no code point is split.
 std::size_t boundary_at_or_before(std::string_view text, std::size_t max_bytes) {
   std::size_t cut = std::min(max_bytes, text.size());
-  while (cut > 0 && cut < text.size() && is_continuation(static_cast<unsigned char>(text[cut]))) {
+  while (cut > 0 && cut < text.size() &&
+         is_utf8_continuation(static_cast<unsigned char>(text[cut]))) {
     --cut;
   }
   return cut;
@@ -60,7 +36,7 @@ std::size_t offset_of_char(std::string_view text, std::size_t chars) {
   std::size_t i = 0;
   for (std::size_t n = 0; i < text.size() && n < chars; ++n) {
     ++i;
-    while (i < text.size() && is_continuation(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < text.size() && is_utf8_continuation(static_cast<unsigned char>(text[i]))) ++i;
   }
   return i;
 }
@@ -71,7 +47,7 @@ std::string valid_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    std::size_t n = sequence_length(text, i);
+    std::size_t n = utf8_sequence_length(text, i);
     if (n == 0) {
       out += kReplacement;
       ++i;
@@ -85,7 +61,7 @@ std::string valid_utf8(std::string_view text) {
 
 std::size_t utf8_length(std::string_view text) {
   return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return !is_continuation(static_cast<unsigned char>(c));
+    return !is_utf8_continuation(static_cast<unsigned char>(c));
   }));
 }
 

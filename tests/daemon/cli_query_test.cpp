@@ -274,8 +274,9 @@ TEST_F(CliQueryTest, CsvNeutralisesFormulas) {
   EXPECT_THAT(o.out, HasSubstr(",'+1+2,"));
   EXPECT_THAT(o.out, HasSubstr(",'-2+3,"));
   EXPECT_THAT(o.out, HasSubstr(",'@SUM(A1),"));
-  EXPECT_THAT(o.out, HasSubstr(",'\tcmd,"));
-  EXPECT_THAT(o.out, HasSubstr(",\"'\rcmd\","));
+  // Escaped first (a tab or CR shows as \\t, \\r), they no longer lead the field.
+  EXPECT_THAT(o.out, HasSubstr(",\\tcmd,"));
+  EXPECT_THAT(o.out, HasSubstr(",\\rcmd,"));
   EXPECT_THAT(o.out, ::testing::Not(::testing::ContainsRegex(",[=+@]")));
 
   o = omswatch({"status", "--db", db_, "--format", "csv"});
@@ -283,6 +284,66 @@ TEST_F(CliQueryTest, CsvNeutralisesFormulas) {
   EXPECT_THAT(o.out, HasSubstr(",'-2+3,"));
   EXPECT_THAT(o.out, HasSubstr(",-7,"));  // a number omswatch wrote stays a number
   EXPECT_THAT(o.out, ::testing::Not(::testing::ContainsRegex(",[=+@]")));
+}
+
+// OMS text with newlines and terminal escapes: each row stays one line in the
+// table and in CSV, the controls shown as escapes, never written raw.
+TEST_F(CliQueryTest, TablesAndCsvEscapeControlCharacters) {
+  const std::string hostile = "RUN\nNING\x1b]0;owned\x07\x1b[2J\r\xc2\x9b\xff";
+  const std::string shown = "RUN\\nNING\\x1b]0;owned\\x07\\x1b[2J\\r\\u{9b}\\xff";
+  {
+    auto store = storage::Store::open(db_, storage::OpenMode::read_write, {});
+    ASSERT_TRUE(store.has_value()) << store.error();
+    storage::Sample s;
+    s.oms = "prod";
+    s.project_id = "np_\x1b[31mred";
+    s.observed_at = kT0 + 5 * kHour;
+    s.outcome = "ok";
+    s.status = hostile;
+    s.current_step = "INCR\tTRANSFER";
+    storage::EventRecord e;
+    e.id = "evt_hostile";
+    e.oms = "prod";
+    e.project_id = s.project_id;
+    e.kind = "status_changed";
+    e.state = "notice";
+    e.severity = "info";
+    e.summary = hostile;
+    e.observed_at = s.observed_at;
+    storage::ObservationWrite w;
+    w.oms = s.oms;
+    w.project_id = s.project_id;
+    w.now = s.observed_at;
+    w.project_state_json = "{}";
+    w.sample = s;
+    w.events.push_back(e);
+    auto r = (*store)->record(w);
+    ASSERT_TRUE(r.has_value()) << r.error();
+  }
+  auto no_controls = [](const std::string& out) {
+    for (char c : out) {
+      const auto u = static_cast<unsigned char>(c);
+      if ((u < 0x20 && c != '\n' && c != '\r') || u == 0x7f) return false;
+    }
+    return out.find('\xc2') == std::string::npos && out.find('\xff') == std::string::npos;
+  };
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"status", "--db", db_},
+        std::vector<std::string>{"status", "--db", db_, "--format", "csv"},
+        std::vector<std::string>{"events", "--db", db_, "--kind", "status_changed"},
+        std::vector<std::string>{"events", "--db", db_, "--kind", "status_changed", "--format",
+                                 "csv"}}) {
+    auto o = omswatch(args);
+    ASSERT_EQ(o.code, kExitOk) << o.err;
+    EXPECT_TRUE(no_controls(o.out)) << args[0] << " " << args.back() << ":\n" << o.out;
+    EXPECT_THAT(o.out, HasSubstr(shown)) << o.out;
+    EXPECT_THAT(o.out, HasSubstr("np_\\x1b[31mred")) << o.out;
+    // Two lines (the header and the hostile row) for events, three for status.
+    const auto lines = std::count(o.out.begin(), o.out.end(), '\n');
+    EXPECT_EQ(lines, args[0] == "status" ? 3 : 2) << o.out;
+  }
+  auto o = omswatch({"status", "--db", db_});
+  EXPECT_THAT(o.out, HasSubstr("INCR\\tTRANSFER"));
 }
 
 TEST_F(CliQueryTest, UsageErrorsSayWhatIsWrong) {

@@ -257,6 +257,36 @@ TEST(SetupLogging, StderrWithThePatternOutsideSystemd) {
           R"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} warning shown 1)"));
 }
 
+// A text from outside with a newline or terminal escapes in it is one line,
+// its controls shown as escapes: it cannot forge a line or retitle a terminal.
+TEST(SetupLogging, ControlCharactersInAMessageAreEscaped) {
+  auto previous = spdlog::default_logger();
+  TempDir dir;
+  {
+    ScopedEnv unset("JOURNAL_STREAM", std::nullopt);
+    StderrToFile redirect(dir.file("stderr"));
+    setup_logging("info");
+    spdlog::warn("poll of {} failed: {}", "np_1\n2026-11-29T04:41:09.123 info forged",
+                 std::string("\x1b]0;owned\x07\x1b[2J nul\0 \xff", 21));
+    spdlog::default_logger()->flush();
+  }
+  spdlog::set_default_logger(previous);
+  std::string text = testing::read_file(dir.file("stderr"));
+  ASSERT_TRUE(text.ends_with("\n")) << text;
+  text.pop_back();
+  EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_THAT(text, ::testing::HasSubstr("np_1\\n2026-11-29T04:41:09.123 info forged failed: "
+                                         "\\x1b]0;owned\\x07\\x1b[2J nul\\x00 \\xff"));
+}
+
+TEST(JournalSink, ControlCharactersInTheMessageAreEscaped) {
+  JournalCapture journal;
+  spdlog::info("status {}", "RUNNING\r\n\x1b[31mFAILED");
+  ASSERT_EQ(journal.records().size(), 1u);
+  EXPECT_EQ(journal.records()[0][0], "MESSAGE=status RUNNING\\r\\n\\x1b[31mFAILED");
+}
+
 TEST(SetupLogging, JournalWhenStderrIsTheJournalStream) {
   auto previous = spdlog::default_logger();
   TempDir dir;
