@@ -144,9 +144,8 @@ DeliveryOutcome dingtalk_outcome(const boost::system::result<net::HttpResponse>&
 
 std::string render_dingtalk_payload(const std::vector<Event>& group) {
   const std::vector<Event> events = by_urgency(group);
-  const std::string headline = group_headline(events);
-  const MarkdownDialect dialect =
-      common_markdown([](std::string_view s) { return std::string(s); });
+  const std::string headline = inert_markdown(group_headline(events));
+  const MarkdownDialect dialect = common_markdown(inert_markdown);
   std::vector<std::string> blocks;
   blocks.reserve(events.size());
   for (const auto& e : events) {

@@ -28,22 +28,6 @@ constexpr std::int64_t kOk = 0;
 constexpr std::int64_t kThrottled = 11232;
 constexpr std::int64_t kBadSignature = 19021;
 
-// Card markdown reads <at ...> and <font ...> tags: text from events is shown, not obeyed.
-std::string escape_tags(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 std::string_view colour(Tone tone) {
   switch (tone) {
     case Tone::critical:
@@ -132,7 +116,9 @@ std::string render_feishu_payload(const std::vector<Event>& group,
                                   const std::string& secret) {
   const std::vector<Event> events = by_urgency(group);
   const std::string headline = truncate_chars(group_headline(events), kHeaderChars);
-  const MarkdownDialect dialect = common_markdown(escape_tags);
+  // Card markdown reads <at ...> and <font ...> tags and links: text from
+  // events is shown, not obeyed.
+  const MarkdownDialect dialect = common_markdown(inert_feishu_markdown);
   std::vector<std::string> blocks;
   blocks.reserve(events.size());
   for (const auto& e : events) blocks.push_back(markdown_event(view_of(e), dialect, kEventBytes));

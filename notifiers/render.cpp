@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -422,6 +423,55 @@ std::string escape_html(std::string_view text) {
   return out;
 }
 
+std::string break_links_and_mentions(std::string_view text) {
+  static constexpr std::string_view kZeroWidthSpace = "\xE2\x80\x8B";
+  auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i + 4 <= text.size() && lower(c) == 'w' && lower(text[i + 1]) == 'w' &&
+        lower(text[i + 2]) == 'w' && text[i + 3] == '.') {
+      out.append(text.substr(i, 3));
+      out += kZeroWidthSpace;
+      out += '.';
+      i += 3;
+      continue;
+    }
+    out.push_back(c);
+    const char next = i + 1 < text.size() ? text[i + 1] : ' ';
+    const bool link_follows = c == ']' && (next == '(' || next == '[' || next == ':');
+    const bool mention = c == '@' && next != ' ';
+    if (link_follows || mention || (c == ':' && text.substr(i + 1).starts_with("//"))) {
+      out += kZeroWidthSpace;
+    }
+  }
+  return out;
+}
+
+std::string inert_markdown(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : break_links_and_mentions(text)) {
+    if (c == '<') {
+      out += "\xEF\xBC\x9C";  // ＜
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string inert_feishu_markdown(std::string_view text) {
+  return escape_html(break_links_and_mentions(text));
+}
+
+std::string inert_slack_mrkdwn(std::string_view text) {
+  return escape_html(break_links_and_mentions(text));
+}
+
 std::string link_target(std::string_view url) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -448,7 +498,8 @@ MarkdownDialect common_markdown(std::function<std::string(std::string_view)> esc
 }
 
 MarkdownDialect slack_mrkdwn() {
-  return MarkdownDialect{"*", "• ", escape_html, [](std::string_view url, std::string_view text) {
+  return MarkdownDialect{"*", "• ", inert_slack_mrkdwn,
+                         [](std::string_view url, std::string_view text) {
                            return "<" + link_target(url) + "|" + std::string(text) + ">";
                          }};
 }

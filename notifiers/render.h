@@ -97,7 +97,7 @@ struct MarkdownDialect {
 
 // Common markdown ([text](url), **bold**) with `escape` for the text.
 MarkdownDialect common_markdown(std::function<std::string(std::string_view)> escape);
-// Slack mrkdwn: *bold*, <url|text>, &<> as entities.
+// Slack mrkdwn: *bold*, <url|text>, event text through inert_slack_mrkdwn().
 MarkdownDialect slack_mrkdwn();
 
 // An event in markdown, at most `max_bytes` bytes: the headline line in bold,
@@ -110,5 +110,31 @@ std::string link_target(std::string_view url);
 
 // Characters that a markup would read: '&', '<', '>' as entities.
 std::string escape_html(std::string_view text);
+
+// ---- text from OMS, made inert in each platform's markup
+//
+// OMS text (summaries, ids, statuses, error messages) is shown, never
+// obeyed: it must not add a link, an image, a mention or a tag. Each
+// dialect's escape below does that for every text taken from an event,
+// headlines included; the zero-width space (U+200B) they insert is invisible.
+
+// Links, images and mentions broken for any markdown or mrkdwn reader: a
+// zero-width space after a ']' that a '(', '[' or ':' follows ("[t](u)" and
+// "![t](u)" are no link), after an '@' that is not the last of a word
+// ("@all", "@here", "@name" mention nobody), inside "://" and "www." (no
+// bare URL is linked).
+std::string break_links_and_mentions(std::string_view text);
+
+// DingTalk, WeCom and Teams markdown: break_links_and_mentions(), and '<'
+// as the full-width '＜' (these dialects have no escape for it), so that no
+// <font>, <at>, <@userid> or <http://...> is read.
+std::string inert_markdown(std::string_view text);
+
+// Feishu card markdown: break_links_and_mentions(), '&', '<', '>' as entities.
+std::string inert_feishu_markdown(std::string_view text);
+
+// Slack mrkdwn (sections and the top-level "text"): break_links_and_mentions(),
+// '&', '<', '>' as entities, so no <!channel>, <@U123> or <url|text>.
+std::string inert_slack_mrkdwn(std::string_view text);
 
 }  // namespace omswatch::notifiers

@@ -75,7 +75,8 @@ std::string render_slack_payload(const std::vector<Event>& group) {
   const std::vector<Event> events = by_urgency(group);
   const std::string headline = group_headline(events);
   const std::string header = truncate_chars(headline, kHeaderChars);
-  const std::string fallback = truncate_chars(headline, kFallbackChars);
+  // The top-level text is mrkdwn too (notifications show it).
+  const std::string fallback = truncate_chars(inert_slack_mrkdwn(headline), kFallbackChars);
 
   std::vector<std::string> sections;
   sections.reserve(events.size());

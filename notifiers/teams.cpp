@@ -51,17 +51,18 @@ json::object text_block(std::string text) {
   return {{"type", "TextBlock"}, {"text", std::move(text)}, {"wrap", true}};
 }
 
-// One event as a container: its line in colour, the summary, the facts, the link.
+// One event as a container: its line in colour, the summary, the facts, the
+// link. TextBlocks and facts are markdown: the event's text goes in inert.
 json::object event_container(const EventView& v) {
   json::array items;
-  json::object title = text_block(v.mark + " " + v.label + " · " + v.title);
+  json::object title = text_block(v.mark + " " + v.label + " · " + inert_markdown(v.title));
   title["weight"] = "Bolder";
   title["color"] = colour_of(v);
   items.push_back(std::move(title));
-  items.push_back(text_block(v.summary));
+  items.push_back(text_block(inert_markdown(v.summary)));
   json::array facts;
   for (const auto& f : v.facts)
-    facts.push_back(json::object{{"title", f.label}, {"value", f.value}});
+    facts.push_back(json::object{{"title", f.label}, {"value", inert_markdown(f.value)}});
   if (!facts.empty())
     items.push_back(json::object{{"type", "FactSet"}, {"facts", std::move(facts)}});
   if (!v.link.empty()) {
@@ -115,7 +116,7 @@ std::string render_teams_payload(const std::vector<Event>& group) {
     containers.push_back(std::move(c));
   }
 
-  json::object headline = text_block(group_headline(events));
+  json::object headline = text_block(inert_markdown(group_headline(events)));
   headline["size"] = "Large";
   headline["weight"] = "Bolder";
   headline["color"] = colour(group_tone(events));

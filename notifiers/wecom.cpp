@@ -29,21 +29,6 @@ constexpr std::int64_t kOk = 0;
 constexpr std::int64_t kThrottled = 45009;
 constexpr std::int64_t kTooLong = 40058;
 
-// WeCom's markdown reads <@userid> mentions and <font> tags and has no
-// escape for them: event text shows a full-width '＜' instead.
-std::string escape_tags(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '<') {
-      out += "＜";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 DeliveryOutcome read_reply(const net::HttpResponse& res) {
   auto reply = read_platform_reply(res.body, {"errcode"}, {"errmsg"});
   if (!reply) return missing_platform_code(res, "WeCom's errcode");
@@ -95,8 +80,10 @@ DeliveryOutcome wecom_outcome(const boost::system::result<net::HttpResponse>& re
 std::string render_wecom_payload(const std::vector<Event>& group) {
   const std::vector<Event> events = by_urgency(group);
   const std::string headline =
-      "### " + truncate_bytes(escape_tags(group_headline(events)), kHeadlineBytes) + "\n";
-  const MarkdownDialect dialect = common_markdown(escape_tags);
+      "### " + truncate_bytes(inert_markdown(group_headline(events)), kHeadlineBytes) + "\n";
+  // WeCom's markdown reads <@userid> mentions and <font> tags and has no
+  // escape for them: inert_markdown() shows a full-width '＜' instead.
+  const MarkdownDialect dialect = common_markdown(inert_markdown);
   std::vector<std::string> blocks;
   blocks.reserve(events.size());
   for (const auto& e : events) blocks.push_back(markdown_event(view_of(e), dialect, kEventBytes));

@@ -50,7 +50,8 @@ TEST(WeComSender, EventTextCannotMention) {
   std::string content = content_of(p);
   EXPECT_EQ(content.find("<@"), std::string::npos) << content;
   EXPECT_EQ(content.find("<font"), std::string::npos) << content;
-  EXPECT_NE(content.find("＜@zhangsan>"), std::string::npos) << content;
+  // And a zero-width space after '@': no plain-text mention either.
+  EXPECT_NE(content.find("＜@\xE2\x80\x8Bzhangsan>"), std::string::npos) << content;
 }
 
 TEST(WeComSender, ContentStaysWithin4096BytesAndKeepsTheHeadline) {
