@@ -3,12 +3,43 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/redact.h"
 #include "config/file_reader.h"
 #include "config/loader.h"
 
 namespace omswatch::config {
 
 namespace fs = std::filesystem;
+
+std::vector<std::string> secrets_of(const OmsDeployment& oms) {
+  std::vector<std::string> out = url_secrets(oms.url);
+  if (!oms.password.empty()) {
+    out.push_back(oms.password.reveal());
+    out.push_back(oms.username + ":" + oms.password.reveal());
+  }
+  return out;
+}
+
+std::vector<std::string> secrets_of(const Receiver& receiver) {
+  std::vector<std::string> out = url_secrets(receiver.url.reveal());
+  if (!receiver.url.empty()) out.push_back(receiver.url.reveal());
+  if (!receiver.secret.empty()) out.push_back(receiver.secret.reveal());
+  return out;
+}
+
+std::vector<std::string> secrets_of(const Config& config) {
+  std::vector<std::string> out;
+  for (const auto& o : config.oms) {
+    auto s = secrets_of(o);
+    out.insert(out.end(), s.begin(), s.end());
+  }
+  for (const auto& r : config.receivers) {
+    auto s = secrets_of(r);
+    out.insert(out.end(), s.begin(), s.end());
+  }
+  if (!config.daemon.api_token.empty()) out.push_back(config.daemon.api_token.reveal());
+  return out;
+}
 
 const Route& Config::route_for(std::string_view alarm_level) const {
   if (auto it = routes.find(alarm_level); it != routes.end()) return it->second;

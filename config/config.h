@@ -134,6 +134,15 @@ struct Config {
   const OmsDeployment* find_oms(std::string_view name) const;
 };
 
+// The secrets of the configuration, for masking them in text that comes
+// back from outside (common/redact.h): each OMS password and its
+// "username:password" (the Basic credentials), each receiver's secret and the
+// secrets its URL carries (url_secrets(): user info, token path segments and
+// query values), and the API token.
+std::vector<std::string> secrets_of(const OmsDeployment& oms);
+std::vector<std::string> secrets_of(const Receiver& receiver);
+std::vector<std::string> secrets_of(const Config& config);
+
 struct Diagnostic {
   std::string file;
   int line = 0;  // 1-based; 0 when the problem has no place (missing key)

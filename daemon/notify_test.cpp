@@ -33,6 +33,7 @@ int run_notify_test(const config::Config& config, const std::string& receiver_na
   net::HttpClient http(ioc.get_executor());
   notifiers::SenderContext ctx;
   ctx.http = &http;
+  ctx.redact = Redactor(config::secrets_of(config));
   ctx.console = [&out](const std::string& line) { out << line << '\n'; };
   auto sender = notifiers::make_sender(*receiver, ctx);
   if (!sender) {

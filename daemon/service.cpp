@@ -190,6 +190,7 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
   notifiers::SenderContext& ctx = impl->sender_context;
   ctx.http = impl->http.get();
   ctx.now = clock;
+  ctx.redact = Redactor(config::secrets_of(cfg));
   ctx.console = options.console ? options.console : [](const std::string& line) {
     std::fputs(line.c_str(), stdout);
     std::fputc('\n', stdout);
@@ -275,6 +276,7 @@ Expected<void> Service::reload(config::Config next_config) {
   // Build every new sender first, so a receiver that cannot be built leaves
   // everything as it was.
   std::map<std::string, std::unique_ptr<notifiers::Sender>> changed;
+  impl_->sender_context.redact = Redactor(config::secrets_of(next_config));
   for (const auto& r : next_config.receivers) {
     const config::Receiver* old = current.find_receiver(r.name);
     if (old && *old == r) continue;

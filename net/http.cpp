@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/redact.h"
+
 namespace omswatch::net {
 namespace {
 
@@ -32,15 +34,6 @@ class NetCategory : public boost::system::error_category {
     return "unknown omswatch.net error";
   }
 };
-
-// A path segment that looks like a credential rather than a name: webhook
-// URLs carry tokens in the path (Slack, Feishu, Teams, Discord), and such
-// segments are long or mix in digits, unlike "api", "v2" or "services".
-bool looks_like_token(std::string_view segment) {
-  if (segment.size() >= 16) return true;
-  return segment.size() >= 8 && std::any_of(segment.begin(), segment.end(),
-                                            [](unsigned char c) { return std::isdigit(c) != 0; });
-}
 
 // Log lines must stay single-line and printable whatever the input was.
 void append_printable(std::string& out, std::string_view text, std::size_t max_length) {

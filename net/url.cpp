@@ -4,6 +4,7 @@
 #include <boost/asio/ip/address_v6.hpp>
 #include <cctype>
 
+#include "common/base64.h"
 #include "net/http.h"
 
 namespace omswatch::net::detail {
@@ -46,37 +47,6 @@ std::string percent_decode(std::string_view s) {
       }
     }
     out.push_back(s[i]);
-  }
-  return out;
-}
-
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    unsigned v =
-        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back('=');
   }
   return out;
 }
@@ -180,7 +150,7 @@ std::string basic_credentials(std::string_view userinfo) {
   std::string plain = percent_decode(userinfo.substr(0, colon));
   plain += ':';
   if (colon != std::string_view::npos) plain += percent_decode(userinfo.substr(colon + 1));
-  return base64(plain);
+  return base64_encode(plain);
 }
 
 }  // namespace omswatch::net::detail

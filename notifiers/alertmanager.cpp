@@ -171,7 +171,7 @@ class AlertmanagerSender final : public Sender {
     } else if (!endpoint.authorization.empty()) {
       req.headers.push_back({"Authorization", std::move(endpoint.authorization)});
     }
-    auto res = co_await ctx_.http->send(std::move(req));
+    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
     DeliveryOutcome outcome = alertmanager_outcome(res);
     if (outcome.result == DeliveryOutcome::Result::delivered &&
         std::any_of(events.begin(), events.end(), is_test)) {

@@ -126,7 +126,7 @@ class DingTalkSender final : public Sender {
       url = with_query(url, "timestamp=" + timestamp + "&sign=" + percent_encode(sign));
     }
     auto req = json_post(std::move(url), render_dingtalk_payload(events), receiver_, ctx_.env);
-    auto res = co_await ctx_.http->send(std::move(req));
+    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
     co_return dingtalk_outcome(res);
   }
 

@@ -93,7 +93,7 @@ class FeishuSender final : public Sender {
     auto req = json_post(receiver_.url.reveal(),
                          render_feishu_payload(events, timestamp, receiver_.secret.reveal()),
                          receiver_, ctx_.env);
-    auto res = co_await ctx_.http->send(std::move(req));
+    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
     co_return feishu_outcome(res);
   }
 

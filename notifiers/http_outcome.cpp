@@ -17,6 +17,14 @@ std::string bounded_snippet(std::string_view text, std::size_t limit) {
   return out;
 }
 
+boost::system::result<net::HttpResponse> scrubbed(boost::system::result<net::HttpResponse> result,
+                                                  const Redactor& redact) {
+  if (!result || redact.empty()) return result;
+  result->body = redact(result->body);
+  for (auto& header : result->headers) header.value = redact(header.value);
+  return result;
+}
+
 net::HttpRequest json_post(std::string url, std::string body, const config::Receiver& receiver,
                            const config::EnvLookup& env) {
   net::HttpRequest req;

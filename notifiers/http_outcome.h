@@ -25,6 +25,16 @@ PlatformCheck accept_when_delivered(DeliveryOutcome (*read_reply)(const net::Htt
 // "DingTalk's errcode"): worth a retry, with a bounded snippet of the body.
 DeliveryOutcome missing_platform_code(const net::HttpResponse& res, std::string_view what);
 
+// A receiver's reply may echo the request it got (a proxy's error page, a
+// misconfigured bot): the URL with its token, the Authorization header, the
+// signing secret. Each sender passes the reply through scrubbed() as it
+// arrives, with its SenderContext's redactor (which make_sender() fills with
+// the receiver's secrets), so that no outcome, log line, outbox row, API
+// answer or notify-test output carries them: `result` with the secrets
+// masked in the body and in every header value.
+boost::system::result<net::HttpResponse> scrubbed(boost::system::result<net::HttpResponse> result,
+                                                  const Redactor& redact);
+
 // Transport failures, 408, 429 and 5xx are worth a retry (honouring Retry-After);
 // other non-2xx answers are final rejections.
 DeliveryOutcome outcome_from_http(const boost::system::result<net::HttpResponse>& result,

@@ -1,3 +1,4 @@
+#include "common/redact.h"
 #include "notifiers/sender.h"
 
 namespace omswatch::notifiers {
@@ -12,7 +13,10 @@ std::unique_ptr<Sender> make_teams_sender(const config::Receiver&, const SenderC
 std::unique_ptr<Sender> make_alertmanager_sender(const config::Receiver&, const SenderContext&);
 
 Expected<std::unique_ptr<Sender>> make_sender(const config::Receiver& receiver,
-                                              const SenderContext& context) {
+                                              const SenderContext& shared_context) {
+  // Whatever the daemon masks, a sender masks the secrets it sends itself.
+  SenderContext context = shared_context;
+  for (const auto& secret : config::secrets_of(receiver)) context.redact.add(secret);
   if (receiver.type == "console") return make_console_sender(receiver, context);
   if (context.http == nullptr) {
     return make_error("receiver '" + receiver.name + "': no HTTP client to send with");

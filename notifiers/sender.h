@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "common/redact.h"
 #include "config/config.h"
 #include "notifiers/event.h"
 
@@ -30,7 +31,7 @@ struct DeliveryOutcome {
                // Not an attempt; events due meanwhile join the message.
   };
   Result result = Result::delivered;
-  std::string detail;  // the platform's answer, bounded and free of secrets
+  std::string detail;  // the platform's answer, bounded, with configured secrets masked
   std::optional<std::chrono::seconds> retry_after;  // Retry-After, when given
 };
 
@@ -43,6 +44,9 @@ struct SenderContext {
   // Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and their lowercase forms) are
   // read for receivers without a `proxy` of their own; tests inject their own.
   config::EnvLookup env = config::process_environment();
+  // Secrets to mask in every outcome's detail (config::secrets_of() of the
+  // whole configuration); make_sender() adds the receiver's own in any case.
+  Redactor redact;
 };
 
 class Sender {

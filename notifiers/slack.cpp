@@ -44,7 +44,7 @@ class SlackSender final : public Sender {
 
   boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
     auto req = json_post(receiver_.url.reveal(), render_slack_payload(events), receiver_, ctx_.env);
-    auto res = co_await ctx_.http->send(std::move(req));
+    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
     co_return slack_outcome(res);
   }
 

@@ -81,7 +81,7 @@ class TeamsSender final : public Sender {
 
   boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
     auto req = json_post(receiver_.url.reveal(), render_teams_payload(events), receiver_, ctx_.env);
-    auto res = co_await ctx_.http->send(std::move(req));
+    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
     co_return teams_outcome(res);
   }
 

@@ -38,7 +38,7 @@ class WebhookSender final : public Sender {
           {"webhook-signature", standard_webhooks_signature(receiver_.secret.reveal(), delivery_id,
                                                             timestamp, req.body)});
     }
-    auto res = co_await ctx_.http->send(std::move(req));
+    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
     co_return webhook_outcome(res);
   }
 

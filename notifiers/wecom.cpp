@@ -61,7 +61,7 @@ class WeComSender final : public Sender {
                                 "held back: a WeCom robot takes 20 messages a minute", *wait};
     }
     auto req = json_post(receiver_.url.reveal(), render_wecom_payload(events), receiver_, ctx_.env);
-    auto res = co_await ctx_.http->send(std::move(req));
+    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
     co_return wecom_outcome(res);
   }
 

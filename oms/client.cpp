@@ -11,6 +11,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/redact.h"
 #include "net/http_client.h"
 #include "oms/basic_auth.h"
 #include "oms/http_date.h"
@@ -72,15 +73,9 @@ std::string describe_transport_error(const error_code& ec, const Endpoint& endpo
 // space, cut at a UTF-8 boundary. Any credential the server echoed is masked
 // before the cut, so that no part of one shows either.
 std::string body_snippet(std::string_view body, std::string_view content_type,
-                         std::initializer_list<std::string_view> secrets) {
+                         const Redactor& redact) {
   // Enough input for any snippet worth reading, even behind a long HTML head.
-  std::string raw(body.substr(0, 64 * 1024));
-  for (std::string_view secret : secrets) {
-    if (secret.size() < 4) continue;  // too short to mask without mangling the text
-    for (auto at = raw.find(secret); at != std::string::npos; at = raw.find(secret, at + 3)) {
-      raw.replace(at, secret.size(), "***");
-    }
-  }
+  std::string raw = redact(body.substr(0, 64 * 1024));
   const bool html =
       content_type.find("html") != std::string_view::npos || (!raw.empty() && raw.front() == '<');
   std::string out;
@@ -114,17 +109,12 @@ std::string body_snippet(std::string_view body, std::string_view content_type,
   return out + "...";
 }
 
-std::string describe_status(const net::HttpResponse& response, const Endpoint& endpoint,
-                            std::string_view authorization) {
+std::string describe_status(const net::HttpResponse& response, const Redactor& redact) {
   std::string message = "HTTP " + std::to_string(response.status);
   if (response.status == 401 || response.status == 403) {
     message += " (authentication failed: check the username and password)";
   }
-  // The credentials part of "Basic <credentials>", then the password itself.
-  const std::string_view credentials =
-      authorization.substr(std::min<std::size_t>(authorization.size(), 6));
-  std::string snippet = body_snippet(response.body, response.header("Content-Type"),
-                                     {credentials, endpoint.password});
+  std::string snippet = body_snippet(response.body, response.header("Content-Type"), redact);
   if (!snippet.empty()) message += ": " + snippet;
   return message;
 }
@@ -134,7 +124,12 @@ class OmsClient final : public Client {
   OmsClient(net::HttpClient& http, Endpoint endpoint)
       : http_(http),
         endpoint_(std::move(endpoint)),
-        authorization_(basic_authorization(endpoint_.username, endpoint_.password)) {
+        authorization_(basic_authorization(endpoint_.username, endpoint_.password)),
+        redact_(url_secrets(endpoint_.base_url)) {
+    // What this client sends and a server could echo: the password, and the
+    // Basic credentials (base64 of "username:password").
+    redact_.add(endpoint_.password);
+    redact_.add(endpoint_.username + ":" + endpoint_.password);
     std::string_view base = endpoint_.base_url;
     while (!base.empty() && base.back() == '/') base.remove_suffix(1);
     action_url_ = std::string(base) + "/api/v2?Action=";
@@ -182,8 +177,59 @@ class OmsClient final : public Client {
     return json::serialize(json::object{{"id", project_id}});
   }
 
+  // Every text of a reply, a transport error included, comes out of call()
+  // with the credentials masked: OMS or a proxy in front of it may echo them.
   template <class T, class Parse>
   asio::awaitable<CallResult<T>> call(std::string_view action, std::string body, Parse parse) {
+    CallResult<T> result = co_await exchange<T>(action, std::move(body), parse);
+    scrub(result);
+    co_return result;
+  }
+
+  void scrub(std::string& text) const {
+    if (!text.empty()) text = redact_(text);
+  }
+  void scrub(ProjectProgress& p) const {
+    scrub(p.status);
+    scrub(p.alarm_level);
+    scrub(p.current_step);
+  }
+  void scrub(std::vector<ProjectStep>& steps) const {
+    for (auto& s : steps) {
+      scrub(s.name);
+      scrub(s.description);
+      scrub(s.status);
+      scrub(s.error.error_code);
+      scrub(s.error.error_msg);
+    }
+  }
+  void scrub(ProjectInfo& p) const {
+    scrub(p.name);
+    scrub(p.type);
+    scrub(p.importance);
+    scrub(p.status);
+  }
+  void scrub(ProjectList& list) const {
+    for (auto& p : list.items) {
+      scrub(p.name);
+      scrub(p.type);
+      scrub(p.status);
+      scrub(p.importance);
+      for (auto& l : p.labels) scrub(l);
+    }
+  }
+  template <class T>
+  void scrub(CallResult<T>& result) const {
+    if (redact_.empty()) return;
+    if (result.transport_error) scrub(*result.transport_error);
+    scrub(result.reply.error.code);
+    scrub(result.reply.error.message);
+    scrub(result.reply.error.advice);
+    if (result.reply.data) scrub(*result.reply.data);
+  }
+
+  template <class T, class Parse>
+  asio::awaitable<CallResult<T>> exchange(std::string_view action, std::string body, Parse parse) {
     CallResult<T> result;
     net::HttpRequest request;
     request.method = "POST";
@@ -215,7 +261,7 @@ class OmsClient final : public Client {
       result.server_date = parse_http_date(date);
     }
     if (response->status < 200 || response->status > 299) {
-      result.transport_error = describe_status(*response, endpoint_, authorization_);
+      result.transport_error = describe_status(*response, redact_);
       co_return result;
     }
     Expected<Reply<T>> reply = parse(response->body);
@@ -235,6 +281,7 @@ class OmsClient final : public Client {
   net::HttpClient& http_;
   Endpoint endpoint_;
   std::string authorization_;  // a secret: never logged
+  Redactor redact_;
   std::string action_url_;
 };
 

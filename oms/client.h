@@ -69,7 +69,12 @@ class Client {
 // "host not found", "reply larger than 4 MiB", "HTTP 502: <at most 200
 // printable characters of the body>", "HTTP 401 (authentication failed: check
 // the username and password)", or the parser's message ("invalid JSON at
-// offset 17: ..."). None carries the password or the Authorization header.
+// offset 17: ..."). None carries the password or the Authorization header:
+// every text of a result (the transport error, a success:false reply's code,
+// message and advice, the texts of its data but project ids) has the
+// password, the Basic credentials and the secrets of the URL masked as "***"
+// in each form common/redact.h knows, since OMS or a proxy in front of it
+// may echo what it was sent.
 std::unique_ptr<Client> make_client(net::HttpClient& http, Endpoint endpoint);
 
 }  // namespace omswatch::oms

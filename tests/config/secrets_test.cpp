@@ -370,3 +370,41 @@ timeout = 5
 
 }  // namespace
 }  // namespace omswatch::config
+
+namespace omswatch::config {
+namespace {
+
+TEST(SecretsOf, ListsEveryConfiguredSecret) {
+  auto result = load_string(R"(
+[daemon]
+database = "/tmp/x.db"
+api_token = "api-token-123456"
+[[oms]]
+name = "prod"
+url = "http://oms.example.internal:8089"
+username = "watcher"
+password = "oms pass"
+projects = ["np_1"]
+[[receivers]]
+name = "chat"
+type = "dingtalk"
+url = "https://oapi.dingtalk.com/robot/send?access_token=abc123def456"
+secret = "SECsigning"
+[[receivers]]
+name = "am"
+type = "alertmanager"
+url = "http://am:p%40ss@127.0.0.1:9093/"
+)",
+                            "t.toml", env_of({}));
+  ASSERT_TRUE(result.config) << (result.errors.empty() ? "" : result.errors[0].to_string());
+  const auto secrets = secrets_of(*result.config);
+  for (std::string s :
+       {"api-token-123456", "oms pass", "watcher:oms pass", "abc123def456", "SECsigning", "am:p@ss",
+        "p@ss", "https://oapi.dingtalk.com/robot/send?access_token=abc123def456"}) {
+    EXPECT_THAT(secrets, ::testing::Contains(s));
+  }
+  EXPECT_THAT(secrets, ::testing::Not(::testing::Contains("watcher")));
+}
+
+}  // namespace
+}  // namespace omswatch::config

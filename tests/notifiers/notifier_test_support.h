@@ -180,8 +180,10 @@ struct FakePlatform {
       ioc.get_executor(),
       [this](net::ServerRequest r) -> boost::asio::awaitable<net::ServerResponse> {
         requests.push_back(std::move(r));
-        co_return answer;
+        co_return reply ? reply(requests.back()) : answer;
       }};
+  // When set, answers instead of `answer` (a platform that echoes the request).
+  std::function<net::ServerResponse(const net::ServerRequest&)> reply;
   std::chrono::system_clock::time_point now = at_unix(1'800'000'000) + 123ms;
   std::map<std::string, std::string> env;
 

@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/json.hpp>
 
 #include "net/http_server.h"
 #include "oms/http_date.h"
@@ -402,6 +403,42 @@ TEST_F(ErrorPageTest, EchoedCredentialsAreMasked) {
   EXPECT_EQ(error.find(kPassword), std::string::npos) << error;
   EXPECT_EQ(error.find("Basic d2F0Y2hlcjpz"), std::string::npos) << error;  // base64 "watcher:s"
   EXPECT_NE(error.find("***"), std::string::npos) << error;
+}
+
+// An OMS (or a proxy) whose success:false message echoes what it was sent:
+// the Authorization header, the password as it is and percent-encoded.
+TEST_F(ErrorPageTest, SuccessFalseEchoingCredentialsIsMasked) {
+  server_ = std::make_unique<net::HttpServer>(
+      ioc_.get_executor(), [](net::ServerRequest request) -> asio::awaitable<net::ServerResponse> {
+        const std::string echo = "Authorization: " + std::string(request.header("Authorization")) +
+                                 " password=" + kPassword + " form=s3cret%2DPa55word";
+        net::ServerResponse r;
+        r.body = boost::json::serialize(boost::json::object{{"success", false},
+                                                            {"code", "AUTH " + echo},
+                                                            {"message", "denied: " + echo},
+                                                            {"advice", echo},
+                                                            {"errorDetail", {{"reason", echo}}}});
+        co_return r;
+      });
+  server_->listen("127.0.0.1", 0);
+  Endpoint e;
+  e.base_url = "http://127.0.0.1:" + std::to_string(server_->port());
+  e.username = kUser;
+  e.password = kPassword;
+  auto client = make_client(http_, e);
+  auto r = omswatch::testing::run_coro<CallResult<ProjectProgress>>(
+      ioc_, [&] { return client->describe_progress("np_1"); });
+  ASSERT_FALSE(r.transport_error) << *r.transport_error;
+  ASSERT_FALSE(r.reply.success);
+  for (const std::string& text :
+       {r.reply.error.code, r.reply.error.message, r.reply.error.advice}) {
+    EXPECT_EQ(text.find(kPassword), std::string::npos) << text;
+    EXPECT_EQ(text.find("s3cret%2DPa55word"), std::string::npos) << text;
+    EXPECT_EQ(text.find("d2F0Y2hlcjpz"), std::string::npos) << text;  // base64 "watcher:s"
+    EXPECT_NE(text.find("***"), std::string::npos) << text;
+  }
+  EXPECT_NE(r.reply.error.message.find("denied: Authorization: Basic ***"), std::string::npos)
+      << r.reply.error.message;
 }
 
 TEST_F(ErrorPageTest, SuccessStatusWithNonJsonBodyIsAParseError) {

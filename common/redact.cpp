@@ -1,0 +1,212 @@
+#include "common/redact.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/base64.h"
+
+namespace omswatch {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+      i += 2;
+    } else if (plus_is_space && s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// The length of the text at `text[at]` that spells `needle` with any of
+// its bytes percent-encoded (%2d or %2D, even where no encoding is needed)
+// and its spaces as '+', or 0.
+std::size_t match_at(std::string_view text, std::size_t at, std::string_view needle) {
+  std::size_t i = at;
+  for (char want : needle) {
+    if (i >= text.size()) return 0;
+    if (text[i] == want) {
+      ++i;
+    } else if (want == ' ' && text[i] == '+') {
+      ++i;
+    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+               hex_value(text[i + 2]) >= 0 &&
+               static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])) == want) {
+      i += 3;
+    } else {
+      return 0;
+    }
+  }
+  return i - at;
+}
+
+// The text of `s` inside a JSON string as the common encoders write it.
+std::string json_escaped(std::string_view s, bool escape_slash) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '/':
+        out += escape_slash ? "\\/" : "/";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xF];
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  return out;
+}
+
+bool names_a_credential(std::string_view key) {
+  std::string lower;
+  for (char c : key)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (std::string_view word : {"token", "key", "secret", "sig", "pass", "auth", "code", "cred"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool looks_like_token(std::string_view segment) {
+  if (segment.size() >= 16) return true;
+  return segment.size() >= 8 && std::any_of(segment.begin(), segment.end(),
+                                            [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+std::vector<std::string> url_secrets(std::string_view url) {
+  std::vector<std::string> out;
+  std::string_view rest = url;
+  if (auto sep = rest.find("://"); sep != std::string_view::npos) rest.remove_prefix(sep + 3);
+  const auto authority_end = rest.find_first_of("/?#");
+  const std::string_view authority = rest.substr(0, authority_end);
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    const std::string_view userinfo = authority.substr(0, at);
+    out.emplace_back(userinfo);
+    out.push_back(percent_decode(userinfo, false));
+    if (auto colon = userinfo.find(':'); colon != std::string_view::npos) {
+      out.emplace_back(userinfo.substr(colon + 1));
+      out.push_back(percent_decode(userinfo.substr(colon + 1), false));
+    }
+  }
+  if (authority_end == std::string_view::npos) return out;
+  rest.remove_prefix(authority_end);
+  rest = rest.substr(0, rest.find('#'));
+  const auto query_begin = rest.find('?');
+  std::string_view path = rest.substr(0, query_begin);
+  while (!path.empty()) {
+    const auto end = path.find('/');
+    const std::string_view segment = path.substr(0, end);
+    if (looks_like_token(segment)) {
+      out.emplace_back(segment);
+      out.push_back(percent_decode(segment, false));
+    }
+    if (end == std::string_view::npos) break;
+    path.remove_prefix(end + 1);
+  }
+  if (query_begin == std::string_view::npos) return out;
+  std::string_view query = rest.substr(query_begin + 1);
+  while (!query.empty()) {
+    const auto end = query.find('&');
+    const std::string_view pair = query.substr(0, end);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos) {
+      const std::string_view value = pair.substr(eq + 1);
+      if (looks_like_token(value) || names_a_credential(pair.substr(0, eq))) {
+        out.emplace_back(value);
+        out.push_back(percent_decode(value, true));
+      }
+    }
+    if (end == std::string_view::npos) break;
+    query.remove_prefix(end + 1);
+  }
+  return out;
+}
+
+Redactor::Redactor(const std::vector<std::string>& secrets) {
+  for (const auto& s : secrets) add(s);
+}
+
+void Redactor::add(std::string_view secret) {
+  if (secret.size() < kMinRedactedBytes) return;
+  // The characters of the base64 that depend on the secret's bytes alone:
+  // inside a longer text ("user:password" followed by more) the last,
+  // partial group is encoded with the bytes that follow.
+  std::string base64 = base64_encode(secret);
+  base64.resize(secret.size() / 3 * 4 + secret.size() % 3);
+  for (std::string form : {std::string(secret), json_escaped(secret, false),
+                           json_escaped(secret, true), std::move(base64)}) {
+    if (form.size() < kMinRedactedBytes) continue;
+    if (std::find(needles_.begin(), needles_.end(), form) == needles_.end()) {
+      needles_.push_back(std::move(form));
+    }
+  }
+  std::stable_sort(needles_.begin(), needles_.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+}
+
+std::string Redactor::operator()(std::string_view text) const {
+  if (needles_.empty()) return std::string(text);
+  // Every byte inside any occurrence first, then each run of them masked
+  // as one: overlapping secrets leave no part of either visible.
+  std::vector<bool> covered(text.size(), false);
+  bool any = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    for (const auto& needle : needles_) {
+      if (const std::size_t n = match_at(text, i, needle); n > 0) {
+        std::fill(covered.begin() + static_cast<std::ptrdiff_t>(i),
+                  covered.begin() + static_cast<std::ptrdiff_t>(i + n), true);
+        any = true;
+        break;  // the longest at i; shorter ones lie inside it
+      }
+    }
+  }
+  if (!any) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (!covered[i]) {
+      out += text[i];
+    } else if (i == 0 || !covered[i - 1]) {
+      out += kRedacted;
+    }
+  }
+  return out;
+}
+
+}  // namespace omswatch
