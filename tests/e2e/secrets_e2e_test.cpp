@@ -5,15 +5,12 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 #include <filesystem>
 
 #include "net/http_server.h"
 #include "tests/e2e/fault_rig.h"
+#include "tests/support/daemon_api.h"
 
 namespace omswatch {
 namespace {
@@ -22,7 +19,6 @@ using testing::Daemon;
 using testing::IoThread;
 using testing::TempDir;
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 
 constexpr const char* kPassword = "Pa55-w0rd secret";
 constexpr const char* kToken = "XXXXyyyyZZZZ1234";
@@ -55,25 +51,6 @@ std::vector<std::string> forbidden() {
           openssl_free_base64(std::string("am-user:") + kAmPassword)};
 }
 
-std::string http_get(std::uint16_t port, const std::string& target) {
-  asio::io_context ioc;
-  tcp::socket socket(ioc);
-  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  const std::string request =
-      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  asio::write(socket, asio::buffer(request));
-  std::string reply;
-  boost::system::error_code ec;
-  asio::read(socket, asio::dynamic_buffer(reply), ec);
-  return reply;
-}
-
-std::uint16_t free_port() {
-  asio::io_context ioc;
-  tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
 void expect_clean(const std::string& where, const std::string& text) {
   for (const auto& secret : forbidden()) {
     EXPECT_EQ(text.find(secret), std::string::npos) << where << " shows " << secret << ":\n"
@@ -84,14 +61,10 @@ void expect_clean(const std::string& where, const std::string& text) {
 TEST(SecretsE2E, EchoedCredentialsAreMaskedInLogDatabaseApiAndCli) {
   IoThread io;
   TempDir dir;
-  testing::Event requests;
-  int oms_requests = 0;
-  int receiver_requests = 0;
 
   // The OMS: every call is refused with a message that repeats the request.
   net::HttpServer oms(
       io.executor(), [&](net::ServerRequest r) -> asio::awaitable<net::ServerResponse> {
-        requests.update([&] { ++oms_requests; });
         const std::string echo =
             "you sent Authorization: " + std::string(r.header("Authorization")) + " (password " +
             kPassword + ", Pa55-w0rd%20secret)";
@@ -103,7 +76,6 @@ TEST(SecretsE2E, EchoedCredentialsAreMaskedInLogDatabaseApiAndCli) {
   // The receivers: every POST is refused with the request line and headers.
   net::HttpServer receiver(io.executor(),
                            [&](net::ServerRequest r) -> asio::awaitable<net::ServerResponse> {
-                             requests.update([&] { ++receiver_requests; });
                              std::string echo = "bad request " + r.method + " " + r.target;
                              for (const auto& h : r.headers) {
                                if (h.name == "Authorization") echo += " Authorization: " + h.value;
@@ -119,42 +91,33 @@ TEST(SecretsE2E, EchoedCredentialsAreMaskedInLogDatabaseApiAndCli) {
     receiver.listen("127.0.0.1", 0);
   });
   const std::string receiver_base = "127.0.0.1:" + std::to_string(receiver.port());
-  const std::uint16_t api_port = free_port();
   const std::string db = dir.file("s.db");
-  const std::string toml =
-      "[daemon]\ndatabase = \"" + db + "\"\nlisten = \"127.0.0.1:" + std::to_string(api_port) +
-      "\"\nlog_level = \"info\"\n"
-      "[[oms]]\nname = \"echo\"\nurl = \"http://127.0.0.1:" +
-      std::to_string(oms.port()) + "\"\nusername = \"watcher\"\npassword = \"" + kPassword +
-      "\"\ninterval = \"200ms\"\nprojects = [\"np_e1\"]\n"
-      "[routes.MEDIUM]\ngroup_wait = \"0s\"\n"
-      "[[receivers]]\nname = \"chat\"\ntype = \"slack\"\nurl = \"http://" +
-      receiver_base + "/services/T0001/B0002/" + kToken +
-      "\"\n"
-      "[[receivers]]\nname = \"am\"\ntype = \"alertmanager\"\nurl = "
-      "\"http://am-user:am%20pa55%40word@" +
-      receiver_base + "/\"\n";
+  const std::string toml = "[daemon]\ndatabase = \"" + db +
+                           "\"\nlisten = \"127.0.0.1:0\"\nlog_level = \"info\"\n"
+                           "[[oms]]\nname = \"echo\"\nurl = \"http://127.0.0.1:" +
+                           std::to_string(oms.port()) +
+                           "\"\nusername = \"watcher\"\npassword = \"" + kPassword +
+                           "\"\ninterval = \"200ms\"\nprojects = [\"np_e1\"]\n"
+                           "[routes.MEDIUM]\ngroup_wait = \"0s\"\n"
+                           "[[receivers]]\nname = \"chat\"\ntype = \"slack\"\nurl = \"http://" +
+                           receiver_base + "/services/T0001/B0002/" + kToken +
+                           "\"\n"
+                           "[[receivers]]\nname = \"am\"\ntype = \"alertmanager\"\nurl = "
+                           "\"http://am-user:am%20pa55%40word@" +
+                           receiver_base + "/\"\n";
   {
     Daemon daemon(dir, toml);
     // Both receivers refused the project_unavailable event, and said so in the log.
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    auto refused_by_both = [&] {
-      const std::string log = daemon.log();
-      return log.find("receiver chat refused") != std::string::npos &&
-             log.find("receiver am refused") != std::string::npos;
-    };
-    while (!refused_by_both() && std::chrono::steady_clock::now() < until) {
-      const int seen = [&] {
-        std::lock_guard lock(requests.mutex());
-        return oms_requests + receiver_requests;
-      }();
-      requests.wait_for([&] { return oms_requests + receiver_requests > seen; },
-                        std::chrono::seconds(5));
-    }
-    ASSERT_TRUE(refused_by_both()) << daemon.log();
+    const std::string log_path = dir.file("daemon.log");
+    ASSERT_TRUE(testing::wait_for_text(log_path, "receiver chat refused", std::chrono::seconds(60)))
+        << daemon.log();
+    ASSERT_TRUE(testing::wait_for_text(log_path, "receiver am refused", std::chrono::seconds(60)))
+        << daemon.log();
+    const auto api_port = testing::endpoint_port(log_path);
+    ASSERT_TRUE(api_port) << daemon.log();
 
-    const std::string projects = http_get(api_port, "/api/v1/projects");
-    const std::string events = http_get(api_port, "/api/v1/events");
+    const std::string projects = testing::http_get(*api_port, "/api/v1/projects").body;
+    const std::string events = testing::http_get(*api_port, "/api/v1/events").body;
     EXPECT_NE(projects.find("***"), std::string::npos) << projects;  // the echo reached it, masked
     EXPECT_NE(events.find("***"), std::string::npos) << events;
     expect_clean("/api/v1/projects", projects);
