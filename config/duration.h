@@ -1,27 +1,13 @@
 #pragma once
+// The configuration's durations: parsed and formatted by common/duration.h,
+// which the detector shares without depending on the configuration.
 
-#include <chrono>
-#include <optional>
-#include <string>
-#include <string_view>
+#include "common/duration.h"
 
 namespace omswatch::config {
 
 using Duration = std::chrono::milliseconds;
-
-// "500ms", "30s", "5m", "1h", "7d", and sums such as "1h30m" or "1h 30m"
-// (units d, h, m, s, ms; whole numbers; each unit at most once, largest
-// first; spaces allowed between terms only). Empty, negative, unitless,
-// fractional and overflowing values are rejected (nullopt).
-std::optional<Duration> parse_duration(std::string_view text);
-
-// For people, in messages, alerts and CLI output: at most two units, the
-// second largest rounded half up. Below 10s every millisecond is kept
-// ("450ms", "1s 500ms", "9s 999ms"); from 10s on the value is rounded to
-// whole seconds or coarser ("15.999s" is "16s", "3m 12.5s" is "3m 13s",
-// "1h 59m 40s" is "2h", "1d 2h 10m" is "1d 2h"). Zero is "0s"; negative
-// values get a leading '-'. A non-negative result reads back through
-// parse_duration, within half of its last unit.
-std::string format_duration(Duration d);
+using omswatch::format_duration;
+using omswatch::parse_duration;
 
 }  // namespace omswatch::config

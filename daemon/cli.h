@@ -8,7 +8,7 @@
 
 #include "common/expected.h"
 #include "config/config.h"
-#include "daemon/detector.h"
+#include "daemon/detect/detector.h"
 #include "daemon/table.h"
 
 namespace omswatch::daemon {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/json_text.h"
+#include "daemon/detect/json_text.h"
 
 namespace omswatch::storage {
 class Store;

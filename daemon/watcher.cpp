@@ -127,7 +127,7 @@ void Watcher::Impl::remove_project(Oms& o, const std::string& id, const std::str
   if (!reason.empty()) {
     std::vector<Finding> findings;
     ProjectState final_state = p->state;
-    finish_project(p->id, final_state, reason, findings);
+    finish_project(p->id, final_state, reason, options.clock(), findings);
     storage::ObservationWrite write;
     write.now = to_unix_ms(options.clock());
     write.oms = o.config.name;
@@ -145,29 +145,6 @@ void Watcher::Impl::remove_project(Oms& o, const std::string& id, const std::str
   if (options.metrics) options.metrics->forget_project(o.config.name, id);
   spdlog::info("no longer watching project {} on {}{}{}", id, o.config.name,
                reason.empty() ? "" : ": ", reason);
-}
-
-// The findings of a project that leaves: its open conditions resolve, and
-// one notice says why it is no longer watched.
-void Watcher::Impl::finish_project(const std::string& id, ProjectState& state,
-                                   const std::string& reason, std::vector<Finding>& findings) {
-  const TimePoint now = options.clock();
-  for (const auto& [kind, c] : state.firing) {
-    auto lasted = std::chrono::duration_cast<Duration>(now - c.since);
-    findings.push_back(
-        {kind,
-         "resolved",
-         c.severity,
-         id + " is no longer watched (" + reason + ") after " + config::format_duration(lasted),
-         {{"duration_s", std::chrono::duration_cast<std::chrono::seconds>(lasted).count()},
-          {"reason", reason}}});
-  }
-  state.firing.clear();
-  findings.push_back({"project_removed",
-                      "notice",
-                      Severity::info,
-                      id + " is no longer watched: " + reason,
-                      {{"reason", reason}}});
 }
 
 void Watcher::Impl::apply(std::shared_ptr<const config::Config> next) {
@@ -280,7 +257,7 @@ asio::awaitable<void> Watcher::Impl::poll_once(std::shared_ptr<Oms> o, std::shar
     obs.outcome = Observation::Outcome::ok;
     obs.progress = std::move(*call.reply.data);
     if (obs.progress.project_id.empty()) obs.progress.project_id = p->id;
-    if (obs.progress.status == "FAILED" && p->state.status != "FAILED") {
+    if (needs_failed_step(p->state, obs.progress)) {
       obs.failed_step = co_await fetch_failed_step(*client, o->config.name, p->id);
       if (!live(*o, *p)) co_return;
     }
@@ -305,8 +282,7 @@ asio::awaitable<void> Watcher::Impl::look_up_name(std::shared_ptr<Impl> self,
   if (name && self->live(*o, *p) && p->name.empty()) p->name = std::move(*name);
 }
 
-// The reason for a failure, from DescribeProjectSteps. Its own failure must
-// not hold the alert back: then the alert goes out without it.
+// The reason for a failure (see watcher_impl.h).
 asio::awaitable<std::optional<oms::ProjectStep>> Watcher::Impl::fetch_failed_step(
     oms::Client& client, const std::string& oms_name, const std::string& id) {
   auto steps = co_await client.describe_steps(id);
@@ -315,16 +291,7 @@ asio::awaitable<std::optional<oms::ProjectStep>> Watcher::Impl::fetch_failed_ste
                  steps.transport_error.value_or(describe_api_error(steps.reply.error)));
     co_return std::nullopt;
   }
-  const oms::ProjectStep* found = nullptr;
-  for (const auto& s : *steps.reply.data) {
-    if (s.status == "FAILED") {
-      found = &s;
-      break;
-    }
-    if (!found && (!s.error.error_code.empty() || !s.error.error_msg.empty())) found = &s;
-  }
-  if (!found) co_return std::nullopt;
-  co_return *found;
+  co_return choose_failed_step(*steps.reply.data);
 }
 
 Watcher::Watcher(asio::any_io_executor executor, std::shared_ptr<const config::Config> config,

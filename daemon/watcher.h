@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "config/config.h"
-#include "daemon/detector.h"
+#include "daemon/detect/detector.h"
 
 namespace omswatch::net {
 class HttpClient;

@@ -113,17 +113,7 @@ asio::awaitable<bool> Watcher::Impl::discover_once(std::shared_ptr<Oms> o) {
   const auto& labels = o->config.discover_labels;
   std::set<std::string> wanted;
   for (const auto& item : listed) {
-    if (item.id.empty() || is_gone_status(item.status)) continue;
-    if (!o->config.discover_types.empty() &&
-        std::find(o->config.discover_types.begin(), o->config.discover_types.end(), item.type) ==
-            o->config.discover_types.end()) {
-      continue;
-    }
-    if (!labels.empty() && std::none_of(item.labels.begin(), item.labels.end(), [&](auto& l) {
-          return std::find(labels.begin(), labels.end(), l) != labels.end();
-        })) {
-      continue;
-    }
+    if (!discovery_wants(item, o->config.discover_types, labels)) continue;
     wanted.insert(item.id);
     bool added = !o->projects.count(item.id);
     Project& p = add_project(o, item.id, random_offset(o->config));

@@ -17,6 +17,8 @@
 #include <set>
 
 #include "common/time.h"
+#include "daemon/detect/lifecycle.h"
+#include "daemon/detect/state_json.h"
 #include "daemon/logging.h"
 #include "daemon/metrics.h"
 #include "daemon/slots.h"
@@ -57,10 +59,6 @@ inline std::string describe_api_error(const oms::ApiError& e) {
   std::string s = e.code;
   if (!e.message.empty()) s += (s.empty() ? "" : ": ") + e.message;
   return s.empty() ? std::string("success:false without a code") : s;
-}
-
-inline bool is_gone_status(std::string_view status) {
-  return status == "RELEASED" || status == "DELETED";
 }
 
 inline bool same_connection(const config::OmsDeployment& a, const config::OmsDeployment& b) {
@@ -151,10 +149,6 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   // Stops watching a project. With `reason`, a final project_removed event
   // (and the resolution of its firing conditions) is committed first.
   void remove_project(Oms& o, const std::string& id, const std::string& reason);
-  // The findings of a project that leaves: its open conditions resolve, and
-  // one notice says why it is no longer watched.
-  void finish_project(const std::string& id, ProjectState& state, const std::string& reason,
-                      std::vector<Finding>& findings);
   void apply(std::shared_ptr<const config::Config> next);
   void update_oms(const std::shared_ptr<Oms>& o, const config::OmsDeployment& d);
 
@@ -167,8 +161,9 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   // the OMS gives it, so the events that follow carry it.
   static asio::awaitable<void> look_up_name(std::shared_ptr<Impl> self, std::shared_ptr<Oms> o,
                                             std::shared_ptr<Project> p);
-  // The reason for a failure, from DescribeProjectSteps. Its own failure must
-  // not hold the alert back: then the alert goes out without it.
+  // The reason for a failure: DescribeProjectSteps, and choose_failed_step()
+  // on its reply. Its own failure must not hold the alert back: then the
+  // alert goes out without it.
   asio::awaitable<std::optional<oms::ProjectStep>> fetch_failed_step(oms::Client& client,
                                                                      const std::string& oms_name,
                                                                      const std::string& id);

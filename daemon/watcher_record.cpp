@@ -10,8 +10,8 @@ void Watcher::Impl::record(Oms& o, Project& p, const Observation& obs,
   std::string level = level_or_medium(
       ok && !obs.progress.alarm_level.empty() ? obs.progress.alarm_level : p.state.alarm_level);
   ProjectDetection det = detect(p.state, p.id, obs, now, thresholds_for(*config, level));
-  const bool gone = ok && is_gone_status(obs.progress.status);
-  if (gone) finish_project(p.id, det.state, "status is " + obs.progress.status, det.findings);
+  const std::optional<std::string> gone = removal_reason(obs);
+  if (gone) finish_project(p.id, det.state, *gone, now, det.findings);
 
   // The OMS's route walks all its projects: it matters only while its polls
   // fail or it is unreachable (a success of a reachable OMS finds nothing).

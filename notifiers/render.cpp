@@ -12,6 +12,7 @@
 
 #include "common/utf8.h"
 #include "config/duration.h"
+#include "daemon/detect/event_kind.h"
 
 namespace omswatch::notifiers {
 namespace json = boost::json;
@@ -179,18 +180,19 @@ constexpr std::string_view kResolvedMark = "✅";
 
 std::string kind_title(std::string_view kind) {
   static const std::map<std::string_view, std::string_view> kTitles = {
-      {"project_failed", "Project failed"},
-      {"project_suspended", "Project suspended"},
-      {"incr_stalled", "Incremental sync stalled"},
-      {"incr_lagging", "Incremental sync lagging"},
-      {"reverse_incr_stalled", "Reverse incremental sync stalled"},
-      {"project_unavailable", "Project unavailable"},
-      {"oms_unreachable", "OMS unreachable"},
-      {"status_changed", "Status changed"},
-      {"step_changed", "Step changed"},
-      {"struct_transfer_done", "Schema transfer done"},
-      {"full_transfer_done", "Full transfer done"},
-      {"alarm_level_changed", "Alarm level changed"},
+      {event_kind::project_failed, "Project failed"},
+      {event_kind::project_suspended, "Project suspended"},
+      {event_kind::incr_stalled, "Incremental sync stalled"},
+      {event_kind::incr_lagging, "Incremental sync lagging"},
+      {event_kind::reverse_incr_stalled, "Reverse incremental sync stalled"},
+      {event_kind::project_unavailable, "Project unavailable"},
+      {event_kind::oms_unreachable, "OMS unreachable"},
+      {event_kind::status_changed, "Status changed"},
+      {event_kind::step_changed, "Step changed"},
+      {event_kind::struct_transfer_done, "Schema transfer done"},
+      {event_kind::full_transfer_done, "Full transfer done"},
+      {event_kind::alarm_level_changed, "Alarm level changed"},
+      {event_kind::project_removed, "Project removed"},
   };
   if (auto it = kTitles.find(kind); it != kTitles.end()) return std::string(it->second);
   // A kind of a newer detector: its name in words.
@@ -235,9 +237,9 @@ EventView view_of(const Event& e) {
 
   // A notice of a change says from what to what, in place of the plain fact.
   std::string changed;
-  if (e.kind == "status_changed") changed = "Status";
-  if (e.kind == "step_changed") changed = "Step";
-  if (e.kind == "alarm_level_changed") changed = "Alarm level";
+  if (e.kind == event_kind::status_changed) changed = "Status";
+  if (e.kind == event_kind::step_changed) changed = "Step";
+  if (e.kind == event_kind::alarm_level_changed) changed = "Alarm level";
   std::string from = text(details, "from"), to = text(details, "to");
   if (from.empty() && to.empty()) changed.clear();
   if (changed != "Alarm level") add("Alarm level", valid_utf8(e.alarm_level));

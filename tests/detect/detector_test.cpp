@@ -1,4 +1,5 @@
-#include "daemon/detector.h"
+#include "daemon/detect/detector.h"
+#include "daemon/detect/state_json.h"
 
 #include <gtest/gtest.h>
 

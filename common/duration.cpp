@@ -1,11 +1,11 @@
-#include "config/duration.h"
+#include "common/duration.h"
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
 
-namespace omswatch::config {
+namespace omswatch {
 
 namespace {
 
@@ -41,7 +41,7 @@ std::optional<std::size_t> match_unit(std::string_view text, std::size_t& length
 
 }  // namespace
 
-std::optional<Duration> parse_duration(std::string_view text) {
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
   if (text.empty()) return std::nullopt;
   std::int64_t total = 0;
@@ -74,10 +74,10 @@ std::optional<Duration> parse_duration(std::string_view text) {
     if (total > kMax - term) return std::nullopt;
     total += term;
   }
-  return Duration(total);
+  return std::chrono::milliseconds(total);
 }
 
-std::string format_duration(Duration d) {
+std::string format_duration(std::chrono::milliseconds d) {
   constexpr std::uint64_t kExactBelow = 10'000;  // ms; from here on, no milliseconds
   constexpr std::uint64_t kSecond = 1'000;
   const std::int64_t ms = d.count();
@@ -110,4 +110,4 @@ std::string format_duration(Duration d) {
   return out;
 }
 
-}  // namespace omswatch::config
+}  // namespace omswatch

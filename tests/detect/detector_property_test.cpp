@@ -8,7 +8,8 @@
 
 #include <boost/json.hpp>
 
-#include "daemon/detector.h"
+#include "daemon/detect/detector.h"
+#include "daemon/detect/state_json.h"
 
 namespace omswatch::daemon {
 namespace {

@@ -1,4 +1,4 @@
-#include "daemon/json_text.h"
+#include "daemon/detect/json_text.h"
 
 namespace omswatch::daemon {
 

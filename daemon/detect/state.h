@@ -1,18 +1,16 @@
 #pragma once
-// The detector: pure rules that turn one observation of a project (or of an
-// OMS) into events. No I/O and no clock of its own: the caller passes `now`,
-// the previous state, and gets back the new state and the events, which it
-// stores in one transaction (DESIGN.md, "Flow of one poll", step 3).
+// What the detector reads and keeps: one observation of a project, the
+// thresholds that apply to it, the state carried from one poll to the next
+// and the findings (events before they get an id). Plain values.
 
+#include <boost/json/object.hpp>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <boost/json/object.hpp>
-
-#include "common/expected.h"
 #include "common/severity.h"
 #include "oms/model.h"
 
@@ -28,8 +26,8 @@ struct Observation {
     failed,       // no usable reply: network, HTTP error, unparseable
   };
   Outcome outcome = Outcome::failed;
-  oms::ProjectProgress progress;  // when ok
-  std::string error;              // when unavailable ("CODE: message") or failed
+  oms::ProjectProgress progress;         // when ok
+  std::string error;                     // when unavailable ("CODE: message") or failed
   std::optional<TimePoint> server_time;  // OMS's own clock (the reply's Date header)
   // The failing step, fetched from DescribeProjectSteps when the project
   // enters FAILED; empty when that call failed or found none.
@@ -86,40 +84,5 @@ struct Finding {
   std::string summary;
   boost::json::object details;
 };
-
-struct ProjectDetection {
-  ProjectState state;
-  std::vector<Finding> findings;
-};
-
-ProjectDetection detect(const ProjectState& state, const std::string& project_id,
-                        const Observation& observation, TimePoint now,
-                        const DetectThresholds& thresholds);
-
-// One poll of an OMS, successful or not (a success:false reply counts as a
-// success here: OMS answered). The OMS is unreachable once every watched
-// project's poll failed `unreachable_after` times in a row, that is after
-// unreachable_after x watched_projects failed polls with no success between.
-struct OmsDetection {
-  OmsState state;
-  std::vector<Finding> findings;
-};
-OmsDetection detect_oms(const OmsState& state, const std::string& oms_name, bool poll_succeeded,
-                        const std::string& error, std::size_t watched_projects, TimePoint now,
-                        const DetectThresholds& thresholds);
-
-// True when the status counts as running for incremental sync.
-bool is_running_status(std::string_view status);
-// True for steps of the incremental phase (INCR_SYNC, INCR_TRANSFER, ...).
-bool is_incremental_step(std::string_view step);
-
-// Persistence of the states (JSON text in project_state / oms_state).
-std::string to_json(const ProjectState& state);
-Expected<ProjectState> project_state_from_json(std::string_view text);
-std::string to_json(const OmsState& state);
-Expected<OmsState> oms_state_from_json(std::string_view text);
-
-// The progress as the JSON object of DESIGN.md's payload (camelCase keys, as OMS sends them).
-boost::json::object progress_to_json(const oms::ProjectProgress& progress);
 
 }  // namespace omswatch::daemon

@@ -5,7 +5,7 @@
 
 #include <boost/json.hpp>
 
-#include "daemon/detector.h"
+#include "daemon/detect/state_json.h"
 
 namespace omswatch::daemon {
 namespace {
