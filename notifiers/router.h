@@ -1,5 +1,5 @@
 #pragma once
-// Routing by alarm level (DESIGN.md, "Routing contract").
+// Routing by alarm level (docs/configuration.md, "[routes.LEVEL]").
 
 #include <string>
 #include <string_view>

@@ -73,7 +73,7 @@ class Sender {
 Expected<std::unique_ptr<Sender>> make_sender(const config::Receiver& receiver,
                                               const SenderContext& context);
 
-// The generic webhook body (DESIGN.md, "Generic webhook payload contract").
+// The generic webhook body (docs/webhook.md).
 std::string render_webhook_payload(const std::string& receiver, const std::vector<Event>& events);
 
 // Each platform's message for a group of events, as its sender posts it

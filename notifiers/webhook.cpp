@@ -1,4 +1,4 @@
-// The generic `webhook` receiver: DESIGN.md's payload, signed per Standard Webhooks.
+// The generic `webhook` receiver: the payload of docs/webhook.md, signed per Standard Webhooks.
 
 #include <boost/json.hpp>
 
