@@ -14,6 +14,7 @@
 #include <optional>
 #include <string_view>
 
+#include "common/percent.h"
 #include "common/severity.h"
 #include "config/duration.h"
 #include "daemon/loop_end.h"
@@ -83,36 +84,6 @@ struct BadRequest {
   std::string parameter;
 };
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX escapes (and '+' as a space in query strings). A truncated or non-hex
-// escape, or a decoded NUL, is an error.
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi * 16 + lo);
-      if (c == '\0') return std::nullopt;
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      c = ' ';
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
 struct Target {
   std::string raw_path;
   std::vector<std::string> segments;  // decoded, between the slashes
@@ -135,7 +106,7 @@ std::optional<Target> parse_path(std::string_view target, BadRequest& error) {
   path.remove_prefix(1);
   for (;;) {
     const std::size_t slash = path.find('/');
-    auto segment = percent_decode(path.substr(0, slash), false);
+    auto segment = percent_decode_strict(path.substr(0, slash), false);
     if (!segment) {
       error = {"the path has an invalid percent-encoding", ""};
       return std::nullopt;
@@ -161,8 +132,9 @@ std::optional<Params> parse_query(std::string_view query,
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (pair.empty()) continue;
     const std::size_t eq = pair.find('=');
-    auto name = percent_decode(pair.substr(0, eq), true);
-    auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    auto name = percent_decode_strict(pair.substr(0, eq), true);
+    auto value =
+        percent_decode_strict(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
     if (!name) {
       error = {"a query parameter name has an invalid percent-encoding", ""};
       return std::nullopt;

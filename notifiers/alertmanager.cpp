@@ -21,6 +21,7 @@
 #include <map>
 
 #include "common/time.h"
+#include "common/percent.h"
 #include "net/http_client.h"
 #include "notifiers/http_outcome.h"
 #include "notifiers/render.h"
@@ -39,26 +40,6 @@ constexpr std::string_view kTestAlertName = "omswatch_test";
 
 bool is_test(const Event& e) { return e.kind == "test"; }
 bool is_sent(const Event& e) { return e.state == "firing" || e.state == "resolved" || is_test(e); }
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
 
 struct Endpoint {
   std::string url;            // {base}/api/v2/alerts, without user info

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "common/percent.h"
 #include "net/http_server.h"
 #include "oms/basic_auth.h"
 #include "oms/http_date.h"
@@ -41,26 +42,6 @@ struct Decision {
   std::string date;
 };
 
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  return out;
-}
-
 // The value of `name` in the query of `target` ("/api/v2?Action=X&..."), or nullopt.
 std::optional<std::string> query_param(std::string_view target, std::string_view name) {
   auto q = target.find('?');
@@ -70,8 +51,8 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
     auto amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
     auto eq = pair.find('=');
-    if (percent_decode(pair.substr(0, eq)) == name) {
-      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    if (percent_decode(pair.substr(0, eq), true) == name) {
+      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
