@@ -6,6 +6,54 @@ namespace omswatch::storage {
 
 namespace {
 
+// Joins string literals at compile time (a migration's text is a constant).
+template <std::size_t... N>
+constexpr auto join(const char (&... parts)[N]) {
+  std::array<char, (N + ...) - sizeof...(N) + 1> out{};
+  std::size_t at = 0;
+  auto append = [&](const char* part, std::size_t size) {
+    for (std::size_t i = 0; i + 1 < size; ++i) out[at++] = part[i];
+  };
+  (append(parts, N), ...);
+  return out;
+}
+
+template <std::size_t N>
+constexpr std::string_view text_of(const std::array<char, N>& joined) {
+  return std::string_view(joined.data(), N - 1);
+}
+
+// The columns of a sample after its project key, as sample_rows (version 2)
+// and latest_sample_rows (version 4) declare them: written once, so that the
+// latest sample of a project has the columns of its history.
+constexpr char kSampleRowColumns[] = R"sql(  observed_at        INTEGER NOT NULL,
+  outcome            INTEGER NOT NULL CHECK (outcome IN (0, 1, 2)),
+  status             INTEGER,
+  alarm_level        INTEGER,
+  current_step       INTEGER,
+  struct_progress    INTEGER,
+  full_progress      INTEGER,
+  incr_checkpoint,
+  incr_lag_s         INTEGER,
+  reverse_checkpoint,
+  reverse_lag_s      INTEGER,
+  latency_us         INTEGER NOT NULL,
+  error              TEXT)sql";
+
+// The decoded columns of a sample, as the samples view (version 2) and the
+// latest_samples view (versions 2 and 4) show them.
+constexpr char kDecodedSampleColumns[] = R"sql(SELECT p.oms, p.project_id, r.observed_at,
+       strftime('%Y-%m-%dT%H:%M:%fZ', r.observed_at / 1000.0, 'unixepoch') AS observed_utc,
+       CASE r.outcome WHEN 0 THEN 'ok' WHEN 1 THEN 'unavailable' ELSE 'error' END AS outcome,
+       st.text AS status, al.text AS alarm_level, cs.text AS current_step,
+       r.struct_progress, r.full_progress,
+       CAST(r.incr_checkpoint AS TEXT) AS incr_checkpoint, r.incr_lag_s,
+       CAST(r.reverse_checkpoint AS TEXT) AS reverse_checkpoint, r.reverse_lag_s,
+       r.latency_us, r.error)sql";
+constexpr char kLastPolledAtColumn[] = R"sql(,
+       max(r.observed_at, coalesce(ps.updated_at, r.observed_at)) AS last_polled_at
+)sql";
+
 // Version 1. Conventions (docs/schema.md): `*_at` columns are Unix
 // milliseconds (UTC); views add `*_utc` text for people; a value that is
 // absent is NULL, never "".
@@ -169,7 +217,7 @@ SELECT o.id, o.event_id, o.receiver, o.status, o.attempts,
 // `latest_samples` become views with the columns version 1 had (less `id`);
 // status_intervals and lag_per_hour are new. The history of version 1 is
 // carried over as it is.
-constexpr std::string_view kSchemaV2 = R"sql(
+constexpr char kSchemaV2Head[] = R"sql(
 CREATE TABLE sample_projects (
   id         INTEGER PRIMARY KEY,
   oms        TEXT    NOT NULL CHECK (oms <> ''),
@@ -186,19 +234,8 @@ CREATE TABLE sample_texts (
 -- INTEGER (4 bytes instead of 10), anything else as the TEXT OMS sent.
 CREATE TABLE sample_rows (
   project            INTEGER NOT NULL,
-  observed_at        INTEGER NOT NULL,
-  outcome            INTEGER NOT NULL CHECK (outcome IN (0, 1, 2)),
-  status             INTEGER,
-  alarm_level        INTEGER,
-  current_step       INTEGER,
-  struct_progress    INTEGER,
-  full_progress      INTEGER,
-  incr_checkpoint,
-  incr_lag_s         INTEGER,
-  reverse_checkpoint,
-  reverse_lag_s      INTEGER,
-  latency_us         INTEGER NOT NULL,
-  error              TEXT,
+)sql";
+constexpr char kSchemaV2Tail[] = R"sql(,
   PRIMARY KEY (project, observed_at)
 ) WITHOUT ROWID;
 
@@ -233,14 +270,8 @@ DROP TABLE samples;
 
 -- Every stored sample, decoded: the columns of version 1's table.
 CREATE VIEW samples AS
-SELECT p.oms, p.project_id, r.observed_at,
-       strftime('%Y-%m-%dT%H:%M:%fZ', r.observed_at / 1000.0, 'unixepoch') AS observed_utc,
-       CASE r.outcome WHEN 0 THEN 'ok' WHEN 1 THEN 'unavailable' ELSE 'error' END AS outcome,
-       st.text AS status, al.text AS alarm_level, cs.text AS current_step,
-       r.struct_progress, r.full_progress,
-       CAST(r.incr_checkpoint AS TEXT) AS incr_checkpoint, r.incr_lag_s,
-       CAST(r.reverse_checkpoint AS TEXT) AS reverse_checkpoint, r.reverse_lag_s,
-       r.latency_us, r.error
+)sql";
+constexpr char kSchemaV2Samples[] = R"sql(
   FROM sample_rows AS r
   JOIN sample_projects AS p ON p.id = r.project
   LEFT JOIN sample_texts AS st ON st.id = r.status
@@ -251,16 +282,8 @@ SELECT p.oms, p.project_id, r.observed_at,
 -- poll that changed nothing stores no sample, so last_polled_at (the detector
 -- state is saved with every poll) tells when the project was last polled.
 CREATE VIEW latest_samples AS
-SELECT p.oms, p.project_id, r.observed_at,
-       strftime('%Y-%m-%dT%H:%M:%fZ', r.observed_at / 1000.0, 'unixepoch') AS observed_utc,
-       CASE r.outcome WHEN 0 THEN 'ok' WHEN 1 THEN 'unavailable' ELSE 'error' END AS outcome,
-       st.text AS status, al.text AS alarm_level, cs.text AS current_step,
-       r.struct_progress, r.full_progress,
-       CAST(r.incr_checkpoint AS TEXT) AS incr_checkpoint, r.incr_lag_s,
-       CAST(r.reverse_checkpoint AS TEXT) AS reverse_checkpoint, r.reverse_lag_s,
-       r.latency_us, r.error,
-       max(r.observed_at, coalesce(ps.updated_at, r.observed_at)) AS last_polled_at
-  FROM sample_projects AS p
+)sql";
+constexpr char kSchemaV2TailRest[] = R"sql(  FROM sample_projects AS p
   JOIN sample_rows AS r
     ON r.project = p.id
    AND r.observed_at = (SELECT max(x.observed_at) FROM sample_rows AS x WHERE x.project = p.id)
@@ -315,6 +338,10 @@ SELECT p.oms, p.project_id,
  WHERE r.incr_lag_s IS NOT NULL OR r.reverse_lag_s IS NOT NULL
  GROUP BY p.oms, p.project_id, hour_at;
 )sql";
+constexpr auto kSchemaV2Text =
+    join(kSchemaV2Head, kSampleRowColumns, kSchemaV2Tail, kDecodedSampleColumns, kSchemaV2Samples,
+         kDecodedSampleColumns, kLastPolledAtColumn, kSchemaV2TailRest);
+constexpr std::string_view kSchemaV2 = text_of(kSchemaV2Text);
 
 // Version 3: silences (`omswatch silence ...`), which suppress matching
 // deliveries; a suppressed delivery is recorded as 'silenced' in the outbox.
@@ -342,22 +369,11 @@ CREATE INDEX silences_ends ON silences (ends_at);
 // The triggers cost a poll nothing unless it stores a sample (one more row
 // written then); a deletion or update of a latest sample (by hand: prune
 // never deletes one) puts the project's next latest in its place.
-constexpr std::string_view kSchemaV4 = R"sql(
+constexpr char kSchemaV4Head[] = R"sql(
 CREATE TABLE latest_sample_rows (
   project            INTEGER PRIMARY KEY,
-  observed_at        INTEGER NOT NULL,
-  outcome            INTEGER NOT NULL CHECK (outcome IN (0, 1, 2)),
-  status             INTEGER,
-  alarm_level        INTEGER,
-  current_step       INTEGER,
-  struct_progress    INTEGER,
-  full_progress      INTEGER,
-  incr_checkpoint,
-  incr_lag_s         INTEGER,
-  reverse_checkpoint,
-  reverse_lag_s      INTEGER,
-  latency_us         INTEGER NOT NULL,
-  error              TEXT
+)sql";
+constexpr char kSchemaV4Tail[] = R"sql(
 );
 
 -- `omswatch status` lists projects by (oms, project_id): this index gives
@@ -416,22 +432,17 @@ DROP VIEW latest_samples;
 -- that changed nothing stores no sample, so last_polled_at (the detector
 -- state is saved with every poll) tells when the project was last polled.
 CREATE VIEW latest_samples AS
-SELECT p.oms, p.project_id, r.observed_at,
-       strftime('%Y-%m-%dT%H:%M:%fZ', r.observed_at / 1000.0, 'unixepoch') AS observed_utc,
-       CASE r.outcome WHEN 0 THEN 'ok' WHEN 1 THEN 'unavailable' ELSE 'error' END AS outcome,
-       st.text AS status, al.text AS alarm_level, cs.text AS current_step,
-       r.struct_progress, r.full_progress,
-       CAST(r.incr_checkpoint AS TEXT) AS incr_checkpoint, r.incr_lag_s,
-       CAST(r.reverse_checkpoint AS TEXT) AS reverse_checkpoint, r.reverse_lag_s,
-       r.latency_us, r.error,
-       max(r.observed_at, coalesce(ps.updated_at, r.observed_at)) AS last_polled_at
-  FROM latest_sample_rows AS r
+)sql";
+constexpr char kSchemaV4TailRest[] = R"sql(  FROM latest_sample_rows AS r
   JOIN sample_projects AS p ON p.id = r.project
   LEFT JOIN sample_texts AS st ON st.id = r.status
   LEFT JOIN sample_texts AS al ON al.id = r.alarm_level
   LEFT JOIN sample_texts AS cs ON cs.id = r.current_step
   LEFT JOIN project_state AS ps ON ps.oms = p.oms AND ps.project_id = p.project_id;
 )sql";
+constexpr auto kSchemaV4Text = join(kSchemaV4Head, kSampleRowColumns, kSchemaV4Tail,
+                                    kDecodedSampleColumns, kLastPolledAtColumn, kSchemaV4TailRest);
+constexpr std::string_view kSchemaV4 = text_of(kSchemaV4Text);
 
 constexpr std::array kMigrations = {
     Migration{1, kSchemaV1},
