@@ -14,21 +14,12 @@ bool is_escaped_code_point(char32_t cp) {
 }
 
 void append_byte_escape(std::string& out, unsigned char c) {
-  switch (c) {
-    case '\n':
-      out += "\\n";
-      return;
-    case '\r':
-      out += "\\r";
-      return;
-    case '\t':
-      out += "\\t";
-      return;
-    default:
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
+  if (const char* e = short_escape(c)) {
+    out += e;
+    return;
   }
+  out += "\\x";
+  append_hex2(out, c);
 }
 
 void append_code_point_escape(std::string& out, char32_t cp) {
@@ -44,6 +35,24 @@ void append_code_point_escape(std::string& out, char32_t cp) {
 }
 
 }  // namespace
+
+const char* short_escape(unsigned char c) {
+  switch (c) {
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    default:
+      return nullptr;
+  }
+}
+
+void append_hex2(std::string& out, unsigned char c) {
+  out += kHex[c >> 4];
+  out += kHex[c & 0xF];
+}
 
 bool needs_escaping(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {

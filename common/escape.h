@@ -23,4 +23,11 @@ std::string escape_controls(std::string_view text);
 // Whether escape_controls(text) would change `text` (cheaper than comparing).
 bool needs_escaping(std::string_view text);
 
+// "\n", "\r" or "\t" for those bytes, else nullptr: the short escapes that
+// escape_controls() and JSON strings (common/json_text.h) share.
+const char* short_escape(unsigned char c);
+
+// Appends `c` as two lower-case hex digits ("1b").
+void append_hex2(std::string& out, unsigned char c);
+
 }  // namespace omswatch

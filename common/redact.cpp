@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.h"
 #include "common/base64.h"
+#include "common/json_text.h"
 #include "common/percent.h"
 
 namespace omswatch {
@@ -33,46 +35,13 @@ std::size_t match_at(std::string_view text, std::size_t at, std::string_view nee
 
 // The text of `s` inside a JSON string as the common encoders write it.
 std::string json_escaped(std::string_view s, bool escape_slash) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '/':
-        out += escape_slash ? "\\/" : "/";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
+  append_json_escaped(out, s, escape_slash);
   return out;
 }
 
 bool names_a_credential(std::string_view key) {
-  std::string lower;
-  for (char c : key)
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  const std::string lower = ascii_lower(key);
   for (std::string_view word : {"token", "key", "secret", "sig", "pass", "auth", "code", "cred"}) {
     if (lower.find(word) != std::string::npos) return true;
   }

@@ -45,14 +45,23 @@ inline std::optional<SystemTime> checked_before(SystemTime now, std::chrono::mil
   return checked_from_unix_ms(to_unix_ms(now) - ago.count());
 }
 
-// "2026-11-29T04:41:09Z" (UTC, whole seconds).
-inline std::string format_rfc3339(SystemTime t) {
+// `t` in whole seconds through strftime's `format` (at most 63 bytes of
+// output), in UTC or in the local time zone.
+enum class TimeZone { utc, local };
+inline std::string format_time(SystemTime t, const char* format, TimeZone zone = TimeZone::utc) {
   std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (zone == TimeZone::utc) {
+    gmtime_r(&secs, &tm);
+  } else {
+    localtime_r(&secs, &tm);
+  }
+  char buf[64];
+  std::size_t n = std::strftime(buf, sizeof buf, format, &tm);
   return std::string(buf, n);
 }
+
+// "2026-11-29T04:41:09Z" (UTC, whole seconds).
+inline std::string format_rfc3339(SystemTime t) { return format_time(t, "%Y-%m-%dT%H:%M:%SZ"); }
 
 }  // namespace omswatch

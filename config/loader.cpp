@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "common/ascii.h"
 #include "config/expand.h"
 #include "config/file_reader.h"
 #include "net/listen_address.h"
@@ -141,8 +142,6 @@ std::string printable(std::string_view text, bool quote_marks, std::size_t max_s
 std::string shown(std::string_view text) { return "\"" + printable(text, true) + "\""; }
 std::string shown_key(std::string_view path) { return "'" + printable(path, false) + "'"; }
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
 // Levenshtein distance, ignoring case: "Database" and "databse" are both
 // close to "database".
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -153,20 +152,13 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t above = row[j];
-      const std::size_t substitution = diagonal + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+      const std::size_t substitution =
+          diagonal + (ascii_lower(a[i - 1]) == ascii_lower(b[j - 1]) ? 0 : 1);
       row[j] = std::min({above + 1, row[j - 1] + 1, substitution});
       diagonal = above;
     }
   }
   return row[b.size()];
-}
-
-bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
-  if (prefix.size() > text.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (lower(text[i]) != lower(prefix[i])) return false;
-  }
-  return true;
 }
 
 // " (did you mean 'x'?)" when a candidate is within two edits of `word`, or
@@ -180,8 +172,7 @@ std::string did_you_mean(std::string_view word, std::span<const std::string_view
   for (auto candidate : candidates) {
     std::size_t d = edit_distance(word, candidate);
     if (std::min(word.size(), candidate.size()) >= kMinPrefix &&
-        (starts_with_ignoring_case(word, candidate) ||
-         starts_with_ignoring_case(candidate, word))) {
+        (istarts_with(word, candidate) || istarts_with(candidate, word))) {
       d = std::min<std::size_t>(d, kMaxDistance);
     }
     if (d < best_distance && d < std::max(word.size(), candidate.size())) {

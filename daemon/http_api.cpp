@@ -14,6 +14,7 @@
 #include <optional>
 #include <string_view>
 
+#include "common/ascii.h"
 #include "common/percent.h"
 #include "common/severity.h"
 #include "config/duration.h"
@@ -42,19 +43,6 @@ Digest sha256(std::string_view text) {
   Digest d{};
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), d.data());
   return d;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // --- responses
@@ -326,12 +314,12 @@ struct HttpApi::Impl {
   // so neither a prefix nor the length of the token shows in the timing.
   bool authorized(const ServerRequest& request) const {
     if (options.bearer_token.empty()) return true;
-    std::string_view value = trim(request.header("Authorization"));
+    std::string_view value = trim_blanks(request.header("Authorization"));
     const std::size_t space = value.find_first_of(" \t");
     if (space == std::string_view::npos || !iequals(value.substr(0, space), "Bearer")) {
       return false;
     }
-    const Digest presented = sha256(trim(value.substr(space + 1)));
+    const Digest presented = sha256(trim_blanks(value.substr(space + 1)));
     return CRYPTO_memcmp(presented.data(), token_digest.data(), presented.size()) == 0;
   }
 

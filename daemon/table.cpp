@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 
+#include "common/ascii.h"
 #include "common/escape.h"
 #include "common/time.h"
 #include "storage/store.h"
@@ -132,12 +133,7 @@ void write_table(std::ostream& out, const Table& table, OutputFormat format) {
         out << line << '\n';
       };
       std::vector<std::string> header;
-      for (const auto& c : table.columns) {
-        std::string h = c;
-        std::transform(h.begin(), h.end(), h.begin(),
-                       [](unsigned char ch) { return std::toupper(ch); });
-        header.push_back(h);
-      }
+      for (const auto& c : table.columns) header.push_back(ascii_upper(c));
       emit(header);
       for (const auto& line : text) emit(line);
       return;
@@ -356,12 +352,7 @@ void write_status(std::ostream& out, storage::Store& store, OutputFormat format)
         buffer += '\n';
         flush_if_full(out, buffer);
       };
-      emit([&](std::size_t i) {
-        std::string h = kStatusColumns[i];
-        std::transform(h.begin(), h.end(), h.begin(),
-                       [](unsigned char ch) { return std::toupper(ch); });
-        return h;
-      });
+      emit([&](std::size_t i) { return ascii_upper(kStatusColumns[i]); });
       for (const auto& row : rows) {
         const auto cells = status_cells(row);
         emit([&](std::size_t i) { return shown(cells[i]); });

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/detect/json_text.h"
+#include "common/json_text.h"
 
 namespace omswatch::storage {
 class Store;

@@ -3,17 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.h"
 #include "common/redact.h"
 
 namespace omswatch::net {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 class NetCategory : public boost::system::error_category {
  public:
@@ -69,9 +63,7 @@ std::string redact_url(std::string_view url) {
                                   std::all_of(url.begin(), url.begin() + sep, [](unsigned char c) {
                                     return std::isalpha(c) != 0;
                                   })) {
-    for (char c : url.substr(0, sep)) {
-      out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    }
+    out += ascii_lower(url.substr(0, sep));
     out += "://";
     rest = url.substr(sep + 3);
   }

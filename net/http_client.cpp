@@ -21,49 +21,23 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.h"
+#include "net/internal.h"
 #include "net/url.h"
 
 namespace omswatch::net {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using namespace io;  // NOLINT(google-build-using-namespace): net's own names
 using Clock = std::chrono::steady_clock;
-using boost::system::error_code;
-
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // A proxy's answer to CONNECT is a status line and a few headers.
 constexpr std::uint32_t kMaxConnectReplyBytes = 16 * 1024;
 // Interim (1xx) responses tolerated before the real one; more is a broken server.
 constexpr int kMaxInterimResponses = 8;
 
-std::uint32_t clamp_limit(std::size_t n) {
-  return static_cast<std::uint32_t>(
-      std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
-}
-
-// RFC 9110 token characters: what a method or a header name may consist of.
-bool is_token(std::string_view s) {
-  static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) ||
-           kSpecials.find(c) != std::string_view::npos;
-  });
-}
-
 bool is_field_value(std::string_view s) {
   return std::none_of(s.begin(), s.end(),
                       [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // One connection to an origin (or to the proxy that tunnels to it). Exactly one

@@ -21,43 +21,19 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.h"
+#include "net/internal.h"
+
 namespace omswatch::net {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
-
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+using namespace io;  // NOLINT(google-build-using-namespace): net's own names
 
 // After refusing a request the server still reads (and discards) what the
 // client keeps sending, for a short while, so that closing the socket does
 // not reset the connection before the client has read the refusal.
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::size_t kLingerBytes = 4 * 1024 * 1024;
-
-std::uint32_t clamp_limit(std::size_t n) {
-  return static_cast<std::uint32_t>(
-      std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-bool is_token(std::string_view s) {
-  static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) ||
-           kSpecials.find(c) != std::string_view::npos;
-  });
-}
 
 // A request that does not parse (as opposed to one cut short by EOF, a reset
 // or the read timeout) deserves a 400 before the connection is closed.

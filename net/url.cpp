@@ -4,6 +4,7 @@
 #include <boost/asio/ip/address_v6.hpp>
 #include <cctype>
 
+#include "common/ascii.h"
 #include "common/base64.h"
 #include "common/percent.h"
 #include "net/http.h"
@@ -18,13 +19,6 @@ constexpr std::size_t kMaxUrlLength = 8192;
 bool is_host_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
          c == '~';
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 }  // namespace
@@ -97,8 +91,7 @@ boost::system::result<Url> parse_url(std::string_view text) {
     if (host.empty() || !std::all_of(host.begin(), host.end(), is_host_char)) return bad;
     url.host = std::string(host);
   }
-  std::transform(url.host.begin(), url.host.end(), url.host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  url.host = ascii_lower(url.host);
 
   url.port = url.tls ? 443 : 80;
   if (has_port && !port_text.empty()) {

@@ -4,18 +4,14 @@
 #include <ctime>
 
 #include "common/escape.h"
+#include "common/time.h"
 #include "notifiers/sender.h"
 
 namespace omswatch::notifiers {
 namespace {
 
 std::string local_clock(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  localtime_r(&secs, &tm);
-  char buf[16];
-  std::size_t n = std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return std::string(buf, n);
+  return format_time(t, "%H:%M:%S", TimeZone::local);
 }
 
 std::string pad(std::string_view s, std::size_t width) {
@@ -29,8 +25,7 @@ class ConsoleSender final : public Sender {
   ConsoleSender(const config::Receiver& r, const SenderContext& ctx)
       : Sender(r.name), out_(ctx.console) {}
 
-  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events,
-                                               std::string) override {
+  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
     for (const auto& e : events) {
       std::string severity(to_string(e.severity));
       for (auto& c : severity) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -5,14 +5,10 @@
 #include <charconv>
 #include <optional>
 
+#include "common/ascii.h"
+
 namespace omswatch::notifiers {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 struct HostPort {
   std::string host;  // lower case; IPv6 without brackets
@@ -35,7 +31,7 @@ std::optional<std::pair<std::string, std::optional<std::uint16_t>>> split_host_p
   if (text.starts_with('[')) {
     auto close = text.find(']');
     if (close == std::string_view::npos) return std::nullopt;
-    std::string host = lower(text.substr(1, close - 1));
+    std::string host = ascii_lower(text.substr(1, close - 1));
     auto rest = text.substr(close + 1);
     if (rest.empty()) return std::pair{host, std::optional<std::uint16_t>()};
     if (!rest.starts_with(':')) return std::nullopt;
@@ -45,19 +41,19 @@ std::optional<std::pair<std::string, std::optional<std::uint16_t>>> split_host_p
   }
   auto colon = text.find(':');
   if (colon == std::string_view::npos)
-    return std::pair{lower(text), std::optional<std::uint16_t>()};
+    return std::pair{ascii_lower(text), std::optional<std::uint16_t>()};
   if (text.find(':', colon + 1) != std::string_view::npos) {
     // A bare IPv6 address (NO_PROXY entries may be written that way).
-    return std::pair{lower(text), std::optional<std::uint16_t>()};
+    return std::pair{ascii_lower(text), std::optional<std::uint16_t>()};
   }
   auto port = parse_port(text.substr(colon + 1));
   if (!port) return std::nullopt;
-  return std::pair{lower(text.substr(0, colon)), std::optional(*port)};
+  return std::pair{ascii_lower(text.substr(0, colon)), std::optional(*port)};
 }
 
 std::optional<HostPort> read_url(std::string_view url) {
   HostPort out;
-  std::string head = lower(url.substr(0, 8));
+  std::string head = ascii_lower(url.substr(0, 8));
   if (head.starts_with("https://")) {
     out.tls = true;
     url.remove_prefix(8);
@@ -95,7 +91,7 @@ std::optional<std::string> first_set(const config::EnvLookup& env,
 }  // namespace
 
 bool no_proxy_matches(std::string_view no_proxy, std::string_view host, std::uint16_t port) {
-  const std::string h = lower(host);
+  const std::string h = ascii_lower(host);
   std::size_t pos = 0;
   while (pos < no_proxy.size()) {
     auto end = no_proxy.find_first_of(", \t", pos);

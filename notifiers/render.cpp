@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 
+#include "common/time.h"
 #include "common/utf8.h"
 #include "config/duration.h"
 #include "daemon/detect/event_kind.h"
@@ -138,12 +139,7 @@ std::string human_duration_s(std::int64_t seconds) {
 }
 
 std::string human_time(std::chrono::system_clock::time_point t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return std::string(buf, n);
+  return format_time(t, "%Y-%m-%d %H:%M:%S UTC");
 }
 
 // A checkpoint in unix seconds also as a time; other forms (Sybase

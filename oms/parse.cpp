@@ -12,6 +12,7 @@
 #include <string>
 #include <system_error>
 
+#include "common/ascii.h"
 #include "common/time.h"
 
 namespace omswatch::oms {
@@ -43,29 +44,6 @@ const char* kind_name(json::kind k) {
       return "an object";
   }
   return "a value";
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 // The value of `key` in `o`, matched case-insensitively (an exact match is
@@ -164,7 +142,7 @@ std::optional<double> number_of(const json::value* v) {
       d = v->get_double();
       break;
     case json::kind::string: {
-      std::string_view s = trim(v->get_string());
+      std::string_view s = trim_space(v->get_string());
       if (s.empty()) return std::nullopt;
       auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
       if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
@@ -189,7 +167,7 @@ std::optional<std::int64_t> int64_of(const json::value* v) {
     return static_cast<std::int64_t>(v->get_uint64());
   }
   if (v->is_string()) {
-    std::string_view s = trim(v->get_string());
+    std::string_view s = trim_space(v->get_string());
     std::int64_t n = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
     if (!s.empty() && ec == std::errc() && end == s.data() + s.size()) return n;
@@ -222,7 +200,7 @@ std::optional<bool> bool_of(const json::value* v) {
   if (v->is_int64() && (v->get_int64() == 0 || v->get_int64() == 1)) return v->get_int64() == 1;
   if (v->is_uint64() && v->get_uint64() <= 1) return v->get_uint64() == 1;
   if (v->is_string()) {
-    std::string_view s = trim(v->get_string());
+    std::string_view s = trim_space(v->get_string());
     if (iequals(s, "true") || s == "1") return true;
     if (iequals(s, "false") || s == "0") return false;
   }
@@ -251,7 +229,7 @@ Checkpoint checkpoint_of(const json::value* v) {
   Checkpoint cp;
   if (!v) return cp;
   if (v->is_string()) {
-    std::string_view s = trim(v->get_string());
+    std::string_view s = trim_space(v->get_string());
     if (s.empty()) return cp;
     cp.raw = clean_text(s);
     if (all_digits(s)) {
@@ -278,7 +256,7 @@ Checkpoint checkpoint_of(const json::value* v) {
 // The values live in `storage` (the default heap when null).
 Expected<json::value> parse_json(std::string_view text, std::string_view what,
                                  json::storage_ptr storage = {}) {
-  if (trim(text).empty()) return make_error(std::string(what) + " is empty, expected JSON");
+  if (trim_space(text).empty()) return make_error(std::string(what) + " is empty, expected JSON");
   json::parse_options options;
   options.max_depth = kMaxDepth;
   // OMS error messages come from many sources; one stray byte should not hide
@@ -335,7 +313,7 @@ ApiError api_error_from(const json::object& env, const json::value* detail) {
 Expected<const json::value*> data_of(const json::object& env, json::value& embedded) {
   const json::value* data = field(env, "data");
   if (!data || !data->is_string()) return data;
-  std::string_view inner = trim(data->get_string());
+  std::string_view inner = trim_space(data->get_string());
   if (inner.empty()) return static_cast<const json::value*>(nullptr);
   Expected<json::value> parsed = parse_json(inner, "data", embedded.storage());
   if (!parsed) return make_error("data is a string that is not JSON: " + parsed.error());

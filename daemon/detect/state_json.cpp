@@ -3,7 +3,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 
-#include "daemon/detect/json_text.h"
+#include "common/json_text.h"
 
 namespace omswatch::daemon {
 namespace json = boost::json;

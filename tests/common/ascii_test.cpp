@@ -1,0 +1,53 @@
+// ASCII case folding and trimming for protocol words: only A-Z and a-z fold,
+// other bytes (UTF-8 included) compare as they are.
+
+#include "common/ascii.h"
+
+#include <gtest/gtest.h>
+
+namespace omswatch {
+namespace {
+
+TEST(AsciiCase, IequalsIgnoresTheCaseOfLettersOnly) {
+  EXPECT_TRUE(iequals("Content-Length", "content-length"));
+  EXPECT_TRUE(iequals("GMT", "gmt"));
+  EXPECT_TRUE(iequals("", ""));
+  EXPECT_FALSE(iequals("Bearer", "Bearer "));
+  EXPECT_FALSE(iequals("close", "clos"));
+  // '@' (0x40) and '`' (0x60) differ from each other by the case bit; they are not letters.
+  EXPECT_FALSE(iequals("@", "`"));
+  EXPECT_FALSE(iequals("[", "{"));
+  // UTF-8 bytes are compared as they are: "É" and "é" differ.
+  EXPECT_FALSE(iequals("\xC3\x89", "\xC3\xA9"));
+}
+
+TEST(AsciiCase, IstartsWithComparesThePrefixIgnoringCase) {
+  EXPECT_TRUE(istarts_with("HTTPS://example", "https://"));
+  EXPECT_TRUE(istarts_with("anything", ""));
+  EXPECT_FALSE(istarts_with("http", "https"));
+  EXPECT_FALSE(istarts_with("xhttps", "https"));
+}
+
+TEST(AsciiCase, LowerAndUpperFoldLettersOnly) {
+  EXPECT_EQ(ascii_lower("Proxy.Example.COM:8080"), "proxy.example.com:8080");
+  EXPECT_EQ(ascii_upper("project_id"), "PROJECT_ID");
+  EXPECT_EQ(ascii_lower("\xC3\x89T\xC3\x89"), "\xC3\x89t\xC3\x89");
+  EXPECT_EQ(ascii_lower('Z'), 'z');
+  EXPECT_EQ(ascii_upper('@'), '@');
+}
+
+TEST(AsciiTrim, TrimBlanksRemovesSpacesAndTabsOnly) {
+  EXPECT_EQ(trim_blanks(" \t value \t"), "value");
+  EXPECT_EQ(trim_blanks("a b"), "a b");
+  EXPECT_EQ(trim_blanks(" \t "), "");
+  EXPECT_EQ(trim_blanks(""), "");
+  EXPECT_EQ(trim_blanks("\r\nv\r\n"), "\r\nv\r\n");
+}
+
+TEST(AsciiTrim, TrimSpaceAlsoRemovesLineEnds) {
+  EXPECT_EQ(trim_space("\r\n\t v \n"), "v");
+  EXPECT_EQ(trim_space("\n"), "");
+}
+
+}  // namespace
+}  // namespace omswatch
