@@ -5,6 +5,9 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include "common/expected.h"
 
 namespace omswatch {
 
@@ -63,5 +66,22 @@ inline std::string format_time(SystemTime t, const char* format, TimeZone zone =
 
 // "2026-11-29T04:41:09Z" (UTC, whole seconds).
 inline std::string format_rfc3339(SystemTime t) { return format_time(t, "%Y-%m-%dT%H:%M:%SZ"); }
+
+// The instants people give omswatch: the CLI's --since, --until and
+// --starts and the HTTP API's since= and until=, with one grammar:
+//   - a duration as in common/duration.h ("90m", "2h", "7d", "1h30m"):
+//     that long before `now`;
+//   - an RFC 3339 time: "2026-11-29T04:00:00Z", "2026-11-29T12:00:00.5+08:00"
+//     (seconds required; 'T', 't' or a space between date and time; a
+//     fraction of 1 to 9 digits, kept to the millisecond; the offset "Z",
+//     "z" or "+hh:mm"/"-hh:mm" required: a time without one is refused
+//     rather than guessed to be UTC or local);
+//   - a date alone, "2026-11-29": midnight UTC.
+// Refused, with the end of a sentence that starts with the text ("is
+// neither a duration ..."): anything else (words such as "yesterday",
+// fractions of units, a time without seconds or offset, invalid dates and
+// clock times such as "2026-02-30" or "24:00:00", trailing text), and
+// instants outside the range above ("is out of range: ...").
+Expected<SystemTime> parse_time_text(std::string_view text, SystemTime now);
 
 }  // namespace omswatch

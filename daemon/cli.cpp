@@ -44,9 +44,10 @@ Commands:
   version                                  print the version
 
 -c defaults to /etc/omswatch/omswatch.toml. Query commands read the database
-read-only: they never block the running daemon. TIME is 2026-11-29T04:00:00Z,
-"2026-11-29 04:00:00" (UTC) or 2026-11-29, from 1970-01-01 to 2199-12-31; a
-duration such as 24h means that long ago. silence add --for is at most 366d.
+read-only: they never block the running daemon. TIME is an RFC 3339 time
+with its offset (2026-11-29T04:00:00Z, 2026-11-29T12:00:00+08:00) or a date
+(2026-11-29, midnight UTC), from 1970-01-01 to 2199-12-31; a duration such
+as 90m, 24h or 7d means that long ago. silence add --for is at most 366d.
 )";
 
 struct Args {
@@ -174,7 +175,7 @@ std::optional<int> prepare_query(const Args& a, QueryContext& q, int default_lim
   const auto now = std::chrono::system_clock::now();
   for (auto [name, target] : {std::pair{"since", &q.since_ms}, std::pair{"until", &q.until_ms}}) {
     if (auto text = option(a, name); !text.empty()) {
-      auto t = parse_time_argument(text, now);
+      auto t = parse_time_text(text, now);
       if (!t) return usage_error(std::string("--") + name + " '" + text + "' " + t.error());
       *target = to_unix_ms(*t);
     }
@@ -321,28 +322,6 @@ int cmd_run(const Args& a) {
 }
 
 }  // namespace
-
-Expected<TimePoint> parse_time_argument(std::string_view text, TimePoint now) {
-  const std::string out_of_range = std::string("is out of range: times run ") + kTimeRangeText;
-  if (auto d = config::parse_duration(text)) {
-    if (auto t = checked_before(now, *d)) return *t;
-    return make_error(out_of_range);
-  }
-  std::string s(text);
-  std::tm tm{};
-  const char* formats[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                           "%Y-%m-%d"};
-  for (const char* f : formats) {
-    tm = {};
-    const char* end = strptime(s.c_str(), f, &tm);
-    if (!end || *end != '\0') continue;
-    // Checked in seconds first, so that the milliseconds cannot overflow.
-    const std::time_t secs = timegm(&tm);
-    if (secs < kFirstUnixMs / 1000 || secs >= kEndUnixMs / 1000) return make_error(out_of_range);
-    return from_unix_ms(static_cast<std::int64_t>(secs) * 1000);
-  }
-  return make_error("is neither a duration (24h) nor a time (2026-11-29T04:00:00Z)");
-}
 
 int run_cli(int argc, char** argv) {
   std::string error;

@@ -24,12 +24,6 @@ inline constexpr int kExitConfig = 78;
 // The whole command line of `omswatch`.
 int run_cli(int argc, char** argv);
 
-// "24h" (that long before now), "2026-11-29T04:00:00Z", "2026-11-29 04:00:00"
-// (UTC) or "2026-11-29". Fails, with the end of a sentence that starts with
-// the argument, when it is none of these or falls outside the times omswatch
-// accepts (common/time.h: 1970 to 2199).
-Expected<TimePoint> parse_time_argument(std::string_view text, TimePoint now);
-
 // `omswatch demo`.
 int run_demo(std::ostream& out);
 

@@ -151,70 +151,6 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-int number(std::string_view s) {
-  int v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-// RFC 3339 ("2026-11-29T04:41:09Z", "2026-11-29T12:41:09.5+08:00"; 't', 'z'
-// and a space for 'T' allowed), or a date alone ("2026-11-29", midnight UTC);
-// nullopt outside the times omswatch accepts (common/time.h: 1970 to 2199).
-std::optional<SystemTime> parse_rfc3339(std::string_view s) {
-  using namespace std::chrono;
-  auto digits_at = [&](std::size_t pos, std::size_t n) {
-    return pos + n <= s.size() && all_digits(s.substr(pos, n));
-  };
-  if (!digits_at(0, 4) || s.size() < 10 || s[4] != '-' || !digits_at(5, 2) || s[7] != '-' ||
-      !digits_at(8, 2)) {
-    return std::nullopt;
-  }
-  const year_month_day date{year{number(s.substr(0, 4))},
-                            month{static_cast<unsigned>(number(s.substr(5, 2)))},
-                            day{static_cast<unsigned>(number(s.substr(8, 2)))}};
-  if (!date.ok()) return std::nullopt;
-  sys_time<milliseconds> t = sys_days(date);
-  if (s.size() == 10) return checked_from_unix_ms(t.time_since_epoch().count());
-
-  if (s.size() < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits_at(11, 2) ||
-      s[13] != ':' || !digits_at(14, 2) || s[16] != ':' || !digits_at(17, 2)) {
-    return std::nullopt;
-  }
-  const int hh = number(s.substr(11, 2)), mm = number(s.substr(14, 2));
-  int ss = number(s.substr(17, 2));
-  if (hh > 23 || mm > 59 || ss > 60) return std::nullopt;
-  ss = std::min(ss, 59);  // a leap second is the last second of its minute here
-  t += hours(hh) + minutes(mm) + seconds(ss);
-  std::size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
-    const std::size_t start = ++pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-    if (pos == start || pos - start > 9) return std::nullopt;
-    std::string_view fraction = s.substr(start, pos - start);
-    std::string ms(fraction.substr(0, 3));
-    ms.resize(3, '0');
-    t += milliseconds(number(ms));
-  }
-  if (pos >= s.size()) return std::nullopt;  // the offset is required
-  if ((s[pos] == 'Z' || s[pos] == 'z') && pos + 1 == s.size())
-    return checked_from_unix_ms(t.time_since_epoch().count());
-  if ((s[pos] == '+' || s[pos] == '-') && pos + 6 == s.size() && digits_at(pos + 1, 2) &&
-      s[pos + 3] == ':' && digits_at(pos + 4, 2)) {
-    const int oh = number(s.substr(pos + 1, 2)), om = number(s.substr(pos + 4, 2));
-    if (oh > 23 || om > 59) return std::nullopt;
-    const minutes offset = hours(oh) + minutes(om);
-    // Local time = UTC + offset.
-    t += s[pos] == '+' ? -offset : offset;
-    return checked_from_unix_ms(t.time_since_epoch().count());
-  }
-  return std::nullopt;
-}
-
-std::optional<SystemTime> parse_time(std::string_view text, SystemTime now) {
-  if (auto d = config::parse_duration(text)) return checked_before(now, *d);
-  return parse_rfc3339(text);
-}
-
 // --- JSON rows (the CLI's --format json field names)
 
 json::value text_or_null(const std::string& s) {
@@ -424,12 +360,9 @@ struct HttpApi::Impl {
     for (auto [name, bound] : {std::pair{"since", &w.since}, std::pair{"until", &w.until}}) {
       auto it = params.find(std::string_view(name));
       if (it == params.end()) continue;
-      auto t = parse_time(it->second, now);
+      auto t = parse_time_text(it->second, now);
       if (!t) {
-        bad = {
-            "neither a duration (24h, 30m) nor an RFC 3339 time (2026-11-29T04:00:00Z) "
-            "from 1970 to 2199",
-            name};
+        bad = {t.error(), name};
         return std::nullopt;
       }
       *bound = to_unix_ms(*t);

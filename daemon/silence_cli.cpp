@@ -110,7 +110,7 @@ int run_silence(const std::string& database, const SilenceArgs& a, std::ostream&
   x.created_at = to_unix_ms(now);
   x.starts_at = x.created_at;
   if (!a.starts.empty()) {
-    auto starts = parse_time_argument(a.starts, now);
+    auto starts = parse_time_text(a.starts, now);
     if (!starts) return usage("--starts '" + a.starts + "' " + starts.error());
     x.starts_at = to_unix_ms(*starts);
   }

@@ -381,8 +381,12 @@ TEST_F(CliQueryTest, TimesAndDurationsOutOfRangeAreUsageErrors) {
   auto o = omswatch({"events", "--db", db_, "--until", "2200-01-01"});
   EXPECT_EQ(o.code, kExitUsage);
   EXPECT_THAT(o.err, HasSubstr("--until '2200-01-01' is out of range"));
-  o = omswatch({"events", "--db", db_, "--since", "1970-01-01", "--until", "2199-12-31 23:59:59"});
+  o = omswatch({"events", "--db", db_, "--since", "1970-01-01", "--until", "2199-12-31 23:59:59Z"});
   EXPECT_EQ(o.code, kExitOk) << o.err;
+  // A time without an offset is refused, as by the API, rather than read as UTC.
+  o = omswatch({"events", "--db", db_, "--until", "2199-12-31 23:59:59"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("--until '2199-12-31 23:59:59' has no UTC offset: add Z"));
 
   // A silence that would end in 1989 (200000d from now, wrapped) is refused, and so is one
   // that would end after 2199.
