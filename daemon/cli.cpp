@@ -11,6 +11,7 @@
 #include "common/time.h"
 #include "config/config.h"
 #include "config/purpose.h"
+#include "daemon/rows.h"
 #include "daemon/service.h"
 #include "daemon/table.h"
 #include "storage/store.h"
@@ -214,11 +215,6 @@ int cmd_status(const Args& a) {
   return kExitOk;
 }
 
-Cell text_or_null(const std::string& s) { return s.empty() ? Cell{} : Cell::of(s); }
-Cell int_or_null(const std::optional<int>& v) {
-  return v ? Cell::of(static_cast<std::int64_t>(*v)) : Cell{};
-}
-
 // The status intervals that overlap the window, each with its real bounds.
 int print_timeline(const std::string& project_id, QueryContext& q) {
   Table t{{"from", "to", "oms", "status", "duration", "duration_s", "ongoing"}, {}};
@@ -248,18 +244,9 @@ int cmd_history(const Args& a) {
     if (q.until_ms && *q.until_ms < *q.since_ms) q.since_ms = *q.until_ms - 24 * 3'600'000;
   }
   if (timeline) return print_timeline(a.positional[0], q);
-  Table t{{"observed_at", "oms", "project_id", "outcome", "status", "step", "alarm_level",
-           "struct_progress", "full_progress", "incr_checkpoint", "incr_lag_s",
-           "reverse_checkpoint", "reverse_lag_s", "latency_ms", "error"},
-          {}};
+  Table t = sample_table();
   for (const auto& s : q.store->history(a.positional[0], q.since_ms, q.until_ms, q.limit)) {
-    t.rows.push_back({Cell::of(time_text(s.observed_at)), Cell::of(s.oms), Cell::of(s.project_id),
-                      Cell::of(s.outcome), text_or_null(s.status), text_or_null(s.current_step),
-                      text_or_null(s.alarm_level), int_or_null(s.struct_progress),
-                      int_or_null(s.full_progress), text_or_null(s.incr_checkpoint),
-                      Cell::of(s.incr_lag_s), text_or_null(s.reverse_checkpoint),
-                      Cell::of(s.reverse_lag_s), Cell::of(s.latency_us / 1000),
-                      text_or_null(s.error)});
+    t.rows.push_back(sample_cells(s));
   }
   write_table(std::cout, t, q.format);
   return kExitOk;
@@ -278,21 +265,8 @@ int cmd_events(const Args& a) {
   f.since = q.since_ms;
   f.until = q.until_ms;
   f.limit = q.limit;
-  Table t{{"observed_at", "oms", "project_id", "kind", "state", "severity", "alarm_level",
-           "summary", "deliveries", "id"},
-          {}};
-  for (const auto& e : q.store->events(f)) {
-    std::string deliveries;
-    for (const auto& d : e.deliveries) {
-      if (!deliveries.empty()) deliveries += ", ";
-      deliveries += d.receiver + ":" + d.status;
-    }
-    t.rows.push_back({Cell::of(time_text(e.event.observed_at)), Cell::of(e.event.oms),
-                      text_or_null(e.event.project_id), Cell::of(e.event.kind),
-                      Cell::of(e.event.state), Cell::of(e.event.severity),
-                      text_or_null(e.event.alarm_level), Cell::of(e.event.summary),
-                      text_or_null(deliveries), Cell::of(e.event.id)});
-  }
+  Table t = event_table();
+  for (const auto& e : q.store->events(f)) t.rows.push_back(event_cells(e));
   write_table(std::cout, t, q.format);
   return kExitOk;
 }

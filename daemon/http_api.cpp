@@ -20,6 +20,7 @@
 #include "config/duration.h"
 #include "daemon/loop_end.h"
 #include "daemon/metrics.h"
+#include "daemon/rows.h"
 #include "daemon/table.h"
 #include "net/listen_address.h"
 #include "storage/store.h"
@@ -47,11 +48,17 @@ Digest sha256(std::string_view text) {
 
 // --- responses
 
-ServerResponse json_response(unsigned status, const json::value& body) {
+// A 200 JSON response whose body the caller writes.
+ServerResponse json_text_response(unsigned status = 200) {
   ServerResponse r;
   r.status = status;
   r.content_type = "application/json";
   r.headers.push_back({"Cache-Control", "no-store"});
+  return r;
+}
+
+ServerResponse json_response(unsigned status, const json::value& body) {
+  ServerResponse r = json_text_response(status);
   r.body = json::serialize(body);
   r.body += '\n';
   return r;
@@ -151,74 +158,7 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// --- JSON rows (the CLI's --format json field names)
-
-json::value text_or_null(const std::string& s) {
-  return s.empty() ? json::value(nullptr) : json::value(s);
-}
-
-template <class T>
-json::value optional_number(const std::optional<T>& v) {
-  return v ? json::value(static_cast<std::int64_t>(*v)) : json::value(nullptr);
-}
-
 std::string time_text(storage::TimeMs ms) { return format_rfc3339(from_unix_ms(ms)); }
-
-json::object sample_row(const storage::Sample& s) {
-  json::object o;
-  o["observed_at"] = time_text(s.observed_at);
-  o["oms"] = s.oms;
-  o["project_id"] = s.project_id;
-  o["outcome"] = s.outcome;
-  o["status"] = text_or_null(s.status);
-  o["step"] = text_or_null(s.current_step);
-  o["alarm_level"] = text_or_null(s.alarm_level);
-  o["struct_progress"] = optional_number(s.struct_progress);
-  o["full_progress"] = optional_number(s.full_progress);
-  o["incr_checkpoint"] = text_or_null(s.incr_checkpoint);
-  o["incr_lag_s"] = optional_number(s.incr_lag_s);
-  o["reverse_checkpoint"] = text_or_null(s.reverse_checkpoint);
-  o["reverse_lag_s"] = optional_number(s.reverse_lag_s);
-  o["latency_ms"] = s.latency_us / 1000;
-  o["error"] = text_or_null(s.error);
-  return o;
-}
-
-// A stored JSON object as an object; the text as a string if it does not parse.
-json::value embedded_object(const std::string& text) {
-  if (text.empty()) return json::object();
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return json::value(text);
-  return v;
-}
-
-json::object event_row(const storage::EventWithDeliveries& e) {
-  const storage::EventRecord& r = e.event;
-  json::object o;
-  o["observed_at"] = time_text(r.observed_at);
-  o["oms"] = r.oms;
-  o["project_id"] = text_or_null(r.project_id);
-  o["kind"] = r.kind;
-  o["state"] = r.state;
-  o["severity"] = r.severity;
-  o["alarm_level"] = text_or_null(r.alarm_level);
-  o["summary"] = r.summary;
-  o["details"] = embedded_object(r.details_json);
-  json::array deliveries;
-  for (const auto& d : e.deliveries) {
-    json::object x;
-    x["receiver"] = d.receiver;
-    x["status"] = d.status;
-    x["attempts"] = d.attempts;
-    x["last_error"] = text_or_null(d.last_error);
-    x["delivered_at"] = d.delivered_at ? json::value(time_text(*d.delivered_at)) : nullptr;
-    deliveries.emplace_back(std::move(x));
-  }
-  o["deliveries"] = std::move(deliveries);
-  o["id"] = r.id;
-  return o;
-}
 
 }  // namespace
 
@@ -333,10 +273,7 @@ struct HttpApi::Impl {
     // Written directly (the same bytes as json_response() of json::objects): building 10,000
     // json::objects first costs more than the query.
     const auto rows = store.latest_status();
-    ServerResponse r;
-    r.status = 200;
-    r.content_type = "application/json";
-    r.headers.push_back({"Cache-Control", "no-store"});
+    ServerResponse r = json_text_response();
     r.body.reserve(64 + rows.size() * 300);
     r.body += "{\"projects\":[";
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -401,17 +338,27 @@ struct HttpApi::Impl {
     // One more than asked tells whether older samples were left out.
     auto samples = store.history(project_id, w->since, w->until, w->limit + 1);
     const bool truncated = samples.size() > static_cast<std::size_t>(w->limit);
-    json::array rows;
-    for (std::size_t i = truncated ? 1 : 0; i < samples.size(); ++i) {
-      rows.emplace_back(sample_row(samples[i]));
+    // Rows written as `omswatch history --format json` writes them (daemon/rows.h).
+    ServerResponse r = json_text_response();
+    r.body += "{\"project_id\":";
+    append_json_string(r.body, project_id);
+    r.body += ",\"since\":";
+    append_json_string(r.body, time_text(*w->since));
+    r.body += ",\"until\":";
+    if (w->until) {
+      append_json_string(r.body, time_text(*w->until));
+    } else {
+      r.body += "null";
     }
-    json::object o;
-    o["project_id"] = project_id;
-    o["since"] = time_text(*w->since);
-    o["until"] = w->until ? json::value(time_text(*w->until)) : nullptr;
-    o["truncated"] = truncated;
-    o["samples"] = std::move(rows);
-    return json_response(200, o);
+    r.body += truncated ? ",\"truncated\":true" : ",\"truncated\":false";
+    r.body += ",\"samples\":[";
+    const Table shape = sample_table();
+    for (std::size_t i = truncated ? 1 : 0; i < samples.size(); ++i) {
+      if (r.body.back() != '[') r.body += ',';
+      append_json_row(r.body, shape.columns, sample_cells(samples[i]));
+    }
+    r.body += "]}\n";
+    return r;
   }
 
   ServerResponse events(std::string_view query) {
@@ -439,12 +386,17 @@ struct HttpApi::Impl {
     auto found = store.events(f);
     const bool truncated = found.size() > static_cast<std::size_t>(w->limit);
     if (truncated) found.resize(static_cast<std::size_t>(w->limit));
-    json::array rows;
-    for (const auto& e : found) rows.emplace_back(event_row(e));
-    json::object o;
-    o["truncated"] = truncated;
-    o["events"] = std::move(rows);
-    return json_response(200, o);
+    // Rows written as `omswatch events --format json` writes them (daemon/rows.h).
+    ServerResponse r = json_text_response();
+    r.body += truncated ? "{\"truncated\":true" : "{\"truncated\":false";
+    r.body += ",\"events\":[";
+    const Table shape = event_table();
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      if (i) r.body += ',';
+      append_json_row(r.body, shape.columns, event_cells(found[i]));
+    }
+    r.body += "]}\n";
+    return r;
   }
 
   Expected<void> start() {

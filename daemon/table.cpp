@@ -28,6 +28,8 @@ std::string plain(const Cell& c) {
       return std::to_string(c.integer);
     case Cell::Type::null:
       return "";
+    case Cell::Type::json:
+      return c.shown;
   }
   return "";
 }
@@ -52,12 +54,19 @@ std::string csv_field(const std::string& s) {
 // Controls in text are escaped as in a table (a CSV file is read in
 // terminals too), so a field never spans lines.
 std::string csv_cell(const Cell& c) {
-  if (c.type != Cell::Type::text) return csv_field(plain(c));
-  std::string text = escape_controls(c.text);
+  if (c.type != Cell::Type::text && c.type != Cell::Type::json) return csv_field(plain(c));
+  std::string text = escape_controls(plain(c));
   if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string::npos) {
     text.insert(0, 1, '\'');
   }
   return csv_field(text);
+}
+
+// A cell as a table shows it: "-" for null and for an empty list.
+std::string table_text(const Cell& c) {
+  const std::string s = plain(c);
+  if (c.type == Cell::Type::null || (c.type == Cell::Type::json && s.empty())) return "-";
+  return one_line(s);
 }
 
 std::size_t display_width(const std::string& s) {
@@ -75,26 +84,8 @@ void write_table(std::ostream& out, const Table& table, OutputFormat format) {
       // array of objects, without building them first.
       std::string buffer = "[";
       for (std::size_t r = 0; r < table.rows.size(); ++r) {
-        const auto& row = table.rows[r];
-        buffer += r ? ",{" : "{";
-        for (std::size_t i = 0; i < table.columns.size() && i < row.size(); ++i) {
-          if (i) buffer += ',';
-          append_json_string(buffer, table.columns[i]);
-          buffer += ':';
-          const Cell& c = row[i];
-          switch (c.type) {
-            case Cell::Type::text:
-              append_json_string(buffer, c.text);
-              break;
-            case Cell::Type::integer:
-              buffer += std::to_string(c.integer);
-              break;
-            case Cell::Type::null:
-              buffer += "null";
-              break;
-          }
-        }
-        buffer += '}';
+        if (r) buffer += ',';
+        append_json_row(buffer, table.columns, table.rows[r]);
       }
       buffer += "]\n";
       out << buffer;
@@ -112,16 +103,23 @@ void write_table(std::ostream& out, const Table& table, OutputFormat format) {
       return;
     }
     case OutputFormat::table: {
+      std::vector<std::size_t> shown;  // the indexes of the columns shown
+      for (std::size_t i = 0; i < table.columns.size(); ++i) {
+        if (std::find(table.not_in_table.begin(), table.not_in_table.end(), i) ==
+            table.not_in_table.end()) {
+          shown.push_back(i);
+        }
+      }
       std::vector<std::vector<std::string>> text;
-      std::vector<std::size_t> width(table.columns.size());
-      for (std::size_t i = 0; i < table.columns.size(); ++i)
-        width[i] = display_width(table.columns[i]);
+      std::vector<std::size_t> width(shown.size());
+      for (std::size_t k = 0; k < shown.size(); ++k)
+        width[k] = display_width(table.columns[shown[k]]);
       for (const auto& row : table.rows) {
         auto& line = text.emplace_back();
-        for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) {
-          std::string s = row[i].type == Cell::Type::null ? "-" : one_line(plain(row[i]));
-          width[i] = std::max(width[i], display_width(s));
-          line.push_back(std::move(s));
+        for (std::size_t k = 0; k < shown.size() && shown[k] < row.size(); ++k) {
+          std::string cell = table_text(row[shown[k]]);
+          width[k] = std::max(width[k], display_width(cell));
+          line.push_back(std::move(cell));
         }
       }
       auto emit = [&](const std::vector<std::string>& cells) {
@@ -133,12 +131,41 @@ void write_table(std::ostream& out, const Table& table, OutputFormat format) {
         out << line << '\n';
       };
       std::vector<std::string> header;
-      for (const auto& c : table.columns) header.push_back(ascii_upper(c));
+      for (std::size_t i : shown) header.push_back(ascii_upper(table.columns[i]));
       emit(header);
       for (const auto& line : text) emit(line);
       return;
     }
   }
+}
+
+void append_json_row(std::string& out, std::span<const std::string> columns,
+                     std::span<const Cell> cells) {
+  out += '{';
+  for (std::size_t i = 0; i < columns.size() && i < cells.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, columns[i]);
+    out += ':';
+    const Cell& c = cells[i];
+    switch (c.type) {
+      case Cell::Type::text:
+        append_json_string(out, c.text);
+        break;
+      case Cell::Type::integer: {
+        char buf[24];
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, c.integer);
+        out.append(buf, end);
+        break;
+      }
+      case Cell::Type::null:
+        out += "null";
+        break;
+      case Cell::Type::json:
+        out += c.text;
+        break;
+    }
+  }
+  out += '}';
 }
 
 void append_rfc3339(std::string& out, std::int64_t unix_ms) {
@@ -184,29 +211,6 @@ void append_rfc3339(std::string& out, std::int64_t unix_ms) {
 }
 
 namespace {
-
-void append_int(std::string& out, std::int64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
-
-template <class T>
-void append_optional_int(std::string& out, const std::optional<T>& v) {
-  if (v) {
-    append_int(out, static_cast<std::int64_t>(*v));
-  } else {
-    out += "null";
-  }
-}
-
-void append_text_or_null(std::string& out, const std::string& text) {
-  if (text.empty()) {
-    out += "null";
-  } else {
-    append_json_string(out, text);
-  }
-}
 
 const std::vector<std::string> kStatusColumns = {
     "oms",           "project_id",     "status",
@@ -255,44 +259,8 @@ void flush_if_full(std::ostream& out, std::string& buffer, bool force = false) {
 
 }  // namespace
 
-namespace {
-
-// One project's status as a JSON object; absent texts are null.
-void append_status_object(std::string& out, const storage::ProjectStatus& s) {
-  auto text = [&](const std::string& v) { append_text_or_null(out, v); };
-  out += "{\"oms\":";
-  append_json_string(out, s.oms);
-  out += ",\"project_id\":";
-  append_json_string(out, s.project_id);
-  out += ",\"status\":";
-  text(s.status);
-  out += ",\"step\":";
-  text(s.current_step);
-  out += ",\"alarm_level\":";
-  text(s.alarm_level);
-  out += ",\"struct_progress\":";
-  append_optional_int(out, s.struct_progress);
-  out += ",\"full_progress\":";
-  append_optional_int(out, s.full_progress);
-  out += ",\"incr_lag_s\":";
-  append_optional_int(out, s.incr_lag_s);
-  out += ",\"open_conditions\":";
-  append_int(out, s.open_conditions);
-  out += ",\"observed_at\":\"";
-  append_rfc3339(out, s.observed_at);
-  out += "\",\"last_polled_at\":\"";
-  append_rfc3339(out, s.last_polled_at);
-  out += "\",\"outcome\":";
-  append_json_string(out, s.outcome);
-  out += ",\"error\":";
-  append_text_or_null(out, s.error);
-  out += '}';
-}
-
-}  // namespace
-
 void append_status_json(std::string& out, const storage::ProjectStatus& s) {
-  append_status_object(out, s);
+  append_json_row(out, kStatusColumns, status_cells(s));
 }
 
 void write_status(std::ostream& out, storage::Store& store, OutputFormat format) {
@@ -304,7 +272,7 @@ void write_status(std::ostream& out, storage::Store& store, OutputFormat format)
       buffer += '[';
       for (std::size_t i = 0; i < rows.size(); ++i) {
         if (i > 0) buffer += ',';
-        append_status_object(buffer, rows[i]);
+        append_status_json(buffer, rows[i]);
         flush_if_full(out, buffer);
       }
       buffer += "]\n";
@@ -332,15 +300,12 @@ void write_status(std::ostream& out, storage::Store& store, OutputFormat format)
     case OutputFormat::table: {
       // Widths first, then the lines: each row is formatted twice, which
       // costs less than keeping 13 strings per row.
-      auto shown = [](const Cell& c) {
-        return c.type == Cell::Type::null ? std::string("-") : one_line(plain(c));
-      };
       std::vector<std::size_t> width(kStatusColumns.size());
       for (std::size_t i = 0; i < width.size(); ++i) width[i] = kStatusColumns[i].size();
       for (const auto& row : rows) {
         const auto cells = status_cells(row);
         for (std::size_t i = 0; i < cells.size(); ++i) {
-          width[i] = std::max(width[i], display_width(shown(cells[i])));
+          width[i] = std::max(width[i], display_width(table_text(cells[i])));
         }
       }
       auto emit = [&](auto&& text_of) {
@@ -355,7 +320,7 @@ void write_status(std::ostream& out, storage::Store& store, OutputFormat format)
       emit([&](std::size_t i) { return ascii_upper(kStatusColumns[i]); });
       for (const auto& row : rows) {
         const auto cells = status_cells(row);
-        emit([&](std::size_t i) { return shown(cells[i]); });
+        emit([&](std::size_t i) { return table_text(cells[i]); });
       }
       flush_if_full(out, buffer, true);
       return;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,13 +22,21 @@ namespace omswatch::daemon {
 enum class OutputFormat { table, json, csv };
 std::optional<OutputFormat> parse_output_format(std::string_view text);
 
+// One value of a row. Absent values are null: JSON null, "-" in a table, an
+// empty CSV field.
 struct Cell {
-  enum class Type { text, integer, null };
+  // json: `text` is JSON (an object or an array) written as it is in JSON
+  // output; `shown` stands for it in tables and CSV.
+  enum class Type { text, integer, null, json };
   Type type = Type::null;
   std::string text;
   std::int64_t integer = 0;
-  static Cell of(std::string s) { return {Type::text, std::move(s), 0}; }
-  static Cell of(std::int64_t v) { return {Type::integer, {}, v}; }
+  std::string shown;
+  static Cell of(std::string s) { return {Type::text, std::move(s), 0, {}}; }
+  static Cell of(std::int64_t v) { return {Type::integer, {}, v, {}}; }
+  static Cell json(std::string json_text, std::string shown) {
+    return {Type::json, std::move(json_text), 0, std::move(shown)};
+  }
   template <class T>
   static Cell of(const std::optional<T>& v) {
     return v ? of(*v) : Cell{};
@@ -37,11 +46,18 @@ struct Cell {
 struct Table {
   std::vector<std::string> columns;
   std::vector<std::vector<Cell>> rows;
+  // Indexes of columns too wide for the aligned table (JSON and CSV have them).
+  std::vector<std::size_t> not_in_table;
 };
 
 // table: aligned columns, "-" for null; json: an array of objects (nulls as
 // null, integers as numbers); csv: RFC 4180 with a header row.
 void write_table(std::ostream& out, const Table& table, OutputFormat format);
+
+// Appends one row as a JSON object: {"column": value, ...} in column order,
+// as write_table's JSON and the HTTP API write rows.
+void append_json_row(std::string& out, std::span<const std::string> columns,
+                     std::span<const Cell> cells);
 
 // `omswatch status`: the latest state of every project, read from `store`
 // (ordered by OMS and project id) and written in `format`; JSON rows are

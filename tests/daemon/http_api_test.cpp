@@ -13,6 +13,7 @@
 
 #include "daemon/metrics.h"
 #include "net/http_client.h"
+#include "tests/daemon/cli_runner.h"
 #include "tests/storage/storage_test_support.h"
 #include "tests/support/host_name.h"
 #include "tests/support/io.h"
@@ -228,6 +229,68 @@ TEST_F(HttpApiTest, EventsNewestFirstWithFiltersAndDeliveries) {
   // The empty values of a form left blank filter nothing.
   EXPECT_EQ(
       get_json(port, "/api/v1/events?project=&kind=&severity=").at("events").as_array().size(), 3u);
+}
+
+// `omswatch history/events --format json` and the API serve the same rows:
+// the same fields, in the same order, with the same values, null for what is
+// absent (a failed poll's status, an OMS-level event's project), never "".
+TEST_F(HttpApiTest, CliJsonAndApiJsonAreTheSameRows) {
+  storage::ObservationWrite oms_level;
+  oms_level.oms = "prod";
+  oms_level.now = kT0 - 4 * kMinute;
+  oms_level.oms_state_json = "{}";
+  auto unreachable =
+      make_event("evt_oms", "", "oms_unreachable", "firing", "critical", kT0 - 4 * kMinute);
+  unreachable.alarm_level.clear();
+  unreachable.details_json.clear();
+  oms_level.events = {unreachable};
+  oms_level.deliveries.push_back({"evt_oms", "ops"});
+  OMSWATCH_RECORD(*store_, oms_level);
+  auto api = start(options());
+  const std::string db = dir_.file("omswatch.db");
+
+  auto keys = [](const json::value& rows) {
+    std::vector<std::vector<std::string>> out;
+    for (const auto& row : rows.as_array()) {
+      auto& names = out.emplace_back();
+      for (const auto& field : row.as_object()) names.emplace_back(field.key());
+    }
+    return out;
+  };
+  auto compare = [&](const std::vector<std::string>& cli_args, const std::string& target,
+                     const char* field) {
+    const Output cli = omswatch(cli_args);
+    ASSERT_EQ(cli.code, kExitOk) << cli.err;
+    const json::value from_cli = json::parse(cli.out);
+    const json::value from_api = get_json(api->port(), target).at(field);
+    ASSERT_FALSE(from_cli.as_array().empty()) << cli.out;
+    EXPECT_EQ(keys(from_cli), keys(from_api)) << target;
+    EXPECT_EQ(from_cli, from_api) << target << "\nCLI: " << from_cli << "\nAPI: " << from_api;
+  };
+  const std::string since = "2026-11-27T00:00:00Z", until = "2026-11-30T00:00:00Z";
+  const std::string window = "since=" + since + "&until=" + until;
+  compare({"history", "np_2", "--db", db, "--since", since, "--until", until, "--format", "json"},
+          "/api/v1/projects/np_2/history?" + window, "samples");
+  compare({"history", "np_1", "--db", db, "--since", since, "--until", until, "--format", "json"},
+          "/api/v1/projects/np_1/history?" + window, "samples");
+  compare({"events", "--db", db, "--since", since, "--until", until, "--format", "json"},
+          "/api/v1/events?" + window, "events");
+
+  // The absent values are null in both.
+  const json::value events = get_json(api->port(), "/api/v1/events?" + window).at("events");
+  const json::value& oms_event = events.as_array().at(0);
+  ASSERT_EQ(oms_event.at("id"), "evt_oms");
+  EXPECT_TRUE(oms_event.at("project_id").is_null());
+  EXPECT_TRUE(oms_event.at("alarm_level").is_null());
+  EXPECT_EQ(oms_event.at("details"), json::object());
+  const json::value samples =
+      get_json(api->port(), "/api/v1/projects/np_2/history?" + window).at("samples");
+  const json::value& failed_poll = samples.as_array().back();
+  ASSERT_EQ(failed_poll.at("outcome"), "error");
+  for (const char* absent : {"status", "step", "alarm_level", "struct_progress", "incr_checkpoint",
+                             "incr_lag_s", "reverse_checkpoint"}) {
+    EXPECT_TRUE(failed_poll.at(absent).is_null()) << absent;
+  }
 }
 
 TEST_F(HttpApiTest, BadParametersAre400NamingTheParameter) {
