@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/defaults.h"
 #include "common/severity.h"
 #include "config/duration.h"
 
@@ -32,10 +33,10 @@ class Secret {
 };
 
 struct Thresholds {
-  Duration stall_after = 5min;
-  Duration max_lag = 10min;
-  int unreachable_after = 3;
-  int unavailable_after = 3;
+  Duration stall_after = defaults::kStallAfter;
+  Duration max_lag = defaults::kMaxLag;
+  int unreachable_after = defaults::kUnreachableAfter;
+  int unavailable_after = defaults::kUnavailableAfter;
   friend bool operator==(const Thresholds&, const Thresholds&) = default;
 };
 
@@ -53,7 +54,7 @@ inline constexpr std::string_view kAlarmLevels[] = {"HIGH", "MEDIUM", "LOW", "IG
 struct Route {
   std::vector<std::string> receivers;  // names from [[receivers]]
   Severity min_severity = Severity::info;
-  Duration repeat = 4h;  // HIGH: 1h
+  Duration repeat = defaults::kRepeat;  // HIGH: 1h
   Duration group_wait = 10s;
   ThresholdOverrides overrides;
   friend bool operator==(const Route&, const Route&) = default;
@@ -88,17 +89,18 @@ struct Receiver {
 
 struct DaemonSettings {
   std::string database = "/var/lib/omswatch/omswatch.db";
-  std::string listen = "127.0.0.1:9187";  // "" turns the HTTP endpoint off
-  std::string log_level = "info";         // trace, debug, info, warn, error, critical, off
+  std::string listen = defaults::kListen;  // "" turns the HTTP endpoint off
+  std::string log_level = "info";          // trace, debug, info, warn, error, critical, off
   Secret api_token;  // bearer token of the HTTP endpoint; required when it listens beyond loopback
   friend bool operator==(const DaemonSettings&, const DaemonSettings&) = default;
 };
 
 // [delivery]: how the outbox retries a receiver that does not take a message.
 struct DeliverySettings {
-  Duration first_retry = 5s;  // doubled after each failed attempt, with jitter
-  Duration max_retry = 10min;
-  Duration max_age = 24h;     // then the delivery is given up and recorded as failed
+  Duration first_retry = defaults::kFirstRetry;  // doubled after each failed attempt, with jitter
+  Duration max_retry = defaults::kMaxRetry;
+  // Then the delivery is given up and recorded as failed.
+  Duration max_age = defaults::kMaxDeliveryAge;
   friend bool operator==(const DeliverySettings&, const DeliverySettings&) = default;
 };
 
@@ -108,9 +110,11 @@ struct StorageSettings {
   // A sample that differs from the previous one only in its checkpoints and
   // lags is stored at most this often; every other change is always stored.
   // 0 stores every poll.
-  Duration sample_every = 1min;
-  Duration keep_samples = 30 * 24h;  // older samples are pruned (each project's latest is kept)
-  Duration keep_events = 365 * 24h;  // older events without a pending delivery are pruned
+  Duration sample_every = defaults::kSampleEvery;
+  // Older samples are pruned (each project's latest is kept), and older
+  // events without a pending delivery.
+  Duration keep_samples = defaults::kKeepSamples;
+  Duration keep_events = defaults::kKeepEvents;
   friend bool operator==(const StorageSettings&, const StorageSettings&) = default;
 };
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "common/defaults.h"
 #include "daemon/watcher.h"
 #include "notifiers/sender.h"
 
@@ -26,9 +27,9 @@ class Metrics;
 class WriteBackoff;
 
 struct RetryPolicy {
-  std::chrono::milliseconds first_delay{5'000};
-  std::chrono::milliseconds max_delay{10 * 60'000};
-  std::chrono::milliseconds max_age{24 * 3600'000};
+  std::chrono::milliseconds first_delay{defaults::kFirstRetry};
+  std::chrono::milliseconds max_delay{defaults::kMaxRetry};
+  std::chrono::milliseconds max_age{defaults::kMaxDeliveryAge};
   int max_events_per_message = 50;
 };
 

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "common/defaults.h"
 #include "common/expected.h"
 #include "common/time.h"
 #include "config/config.h"
@@ -51,7 +52,7 @@ using HealthCheck = std::function<HealthReport()>;
 struct HttpApiOptions {
   // "host:port" or "[v6]:port"; port 0 picks a free one. A host name is
   // resolved once, at start().
-  std::string listen = "127.0.0.1:9187";
+  std::string listen = defaults::kListen;
   // Empty: no authentication, and start() refuses any address that is not
   // loopback. Printable ASCII without spaces (a header must carry it).
   config::Secret bearer_token;

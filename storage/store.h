@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/defaults.h"
 #include "common/expected.h"
 
 namespace omswatch::storage {
@@ -108,12 +109,12 @@ struct StoreOptions {
   // One that differs only in its checkpoints and lags is stored when at least
   // sample_every has passed since the previous stored sample (or the clock went
   // back). An identical one is not stored. Zero stores every sample.
-  std::chrono::milliseconds sample_every = std::chrono::minutes(1);
+  std::chrono::milliseconds sample_every = defaults::kSampleEvery;
   // prune() removes samples older than keep_samples, except each project's
   // latest, and events older than keep_events that have no pending delivery,
   // with their deliveries. Zero keeps them forever.
-  std::chrono::milliseconds keep_samples = std::chrono::days(30);
-  std::chrono::milliseconds keep_events = std::chrono::days(365);
+  std::chrono::milliseconds keep_samples = defaults::kKeepSamples;
+  std::chrono::milliseconds keep_events = defaults::kKeepEvents;
   // Group commit. Zero: every record() commits its own transaction. Above
   // zero: a quiet write (a record() without events or deliveries, which is
   // almost every poll) joins one open transaction, committed once it is

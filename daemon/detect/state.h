@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/defaults.h"
 #include "common/severity.h"
 #include "oms/model.h"
 
@@ -35,11 +36,11 @@ struct Observation {
 };
 
 struct DetectThresholds {
-  Duration stall_after = std::chrono::minutes(5);
-  Duration max_lag = std::chrono::minutes(10);
-  int unavailable_after = 3;
-  int unreachable_after = 3;
-  Duration repeat = std::chrono::hours(4);
+  Duration stall_after = defaults::kStallAfter;
+  Duration max_lag = defaults::kMaxLag;
+  int unavailable_after = defaults::kUnavailableAfter;
+  int unreachable_after = defaults::kUnreachableAfter;
+  Duration repeat = defaults::kRepeat;
 };
 
 // A condition that holds now.
