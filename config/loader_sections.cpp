@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/file_reader.h"
 #include "config/loader_impl.h"
 #include "net/listen_address.h"
 
