@@ -217,7 +217,7 @@ int cmd_status(const Args& a) {
 
 // The status intervals that overlap the window, each with its real bounds.
 int print_timeline(const std::string& project_id, QueryContext& q) {
-  Table t{{"from", "to", "oms", "status", "duration", "duration_s", "ongoing"}, {}};
+  Table t{{"from", "to", "oms", "status", "duration", "duration_s", "ongoing"}, {}, {}};
   for (const auto& i : q.store->status_timeline(project_id, q.since_ms, q.until_ms)) {
     // A failed poll has no status: what OMS did then is unknown.
     const std::string status = i.outcome == "ok" ? i.status : "(" + i.outcome + ")";

@@ -25,7 +25,8 @@ std::string who() {
 }
 
 Table silence_table(const std::vector<storage::Silence>& list) {
-  Table t{{"id", "oms", "project_id", "kind", "starts_at", "ends_at", "comment", "created_by"}, {}};
+  Table t{
+      {"id", "oms", "project_id", "kind", "starts_at", "ends_at", "comment", "created_by"}, {}, {}};
   auto text_or_null = [](const std::string& s) { return s.empty() ? Cell{} : Cell::of(s); };
   for (const auto& x : list) {
     t.rows.push_back({Cell::of(x.id), text_or_null(x.oms), text_or_null(x.project_id),

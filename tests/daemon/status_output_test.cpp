@@ -93,6 +93,7 @@ Table status_table(const std::vector<storage::ProjectStatus>& rows) {
   auto time_text = [](TimeMs ms) { return format_rfc3339(from_unix_ms(ms)); };
   Table t{{"oms", "project_id", "status", "step", "alarm_level", "struct_progress", "full_progress",
            "incr_lag_s", "open_conditions", "observed_at", "last_polled_at", "outcome", "error"},
+          {},
           {}};
   for (const auto& s : rows) {
     t.rows.push_back(
@@ -214,6 +215,9 @@ TEST_F(StatusOutputStore, EveryFormatWritesWhatWriteTableWrites) {
           break;
         case Cell::Type::null:
           o[table.columns[i]] = nullptr;
+          break;
+        case Cell::Type::json:
+          o[table.columns[i]] = json::parse(c.text);
           break;
       }
     }
