@@ -36,17 +36,20 @@ TEST(AsciiCase, LowerAndUpperFoldLettersOnly) {
   EXPECT_EQ(ascii_upper('@'), '@');
 }
 
-TEST(AsciiTrim, TrimBlanksRemovesSpacesAndTabsOnly) {
-  EXPECT_EQ(trim_blanks(" \t value \t"), "value");
-  EXPECT_EQ(trim_blanks("a b"), "a b");
-  EXPECT_EQ(trim_blanks(" \t "), "");
-  EXPECT_EQ(trim_blanks(""), "");
-  EXPECT_EQ(trim_blanks("\r\nv\r\n"), "\r\nv\r\n");
-}
-
-TEST(AsciiTrim, TrimSpaceAlsoRemovesLineEnds) {
-  EXPECT_EQ(trim_space("\r\n\t v \n"), "v");
-  EXPECT_EQ(trim_space("\n"), "");
+TEST(AsciiTrim, TrimBlanksRemovesSpacesAndTabsTrimSpaceAlsoLineEnds) {
+  struct Case {
+    std::string_view text, blanks_trimmed, space_trimmed;
+  };
+  const Case cases[] = {{" \t value \t", "value", "value"},
+                        {"a b", "a b", "a b"},
+                        {" \t ", "", ""},
+                        {"", "", ""},
+                        {"\r\nv\r\n", "\r\nv\r\n", "v"},
+                        {"\r\n\t v \n", "\r\n\t v \n", "v"}};
+  for (const auto& c : cases) {
+    EXPECT_EQ(trim_blanks(c.text), c.blanks_trimmed) << c.text;
+    EXPECT_EQ(trim_space(c.text), c.space_trimmed) << c.text;
+  }
 }
 
 }  // namespace
