@@ -24,6 +24,14 @@ std::string ascii_upper(std::string_view text) {
   return out;
 }
 
+bool all_digits(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!is_ascii_digit(c)) return false;
+  }
+  return true;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && istarts_with(a, b);
 }

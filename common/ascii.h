@@ -21,6 +21,12 @@ constexpr char ascii_upper(char c) {
 std::string ascii_lower(std::string_view text);
 std::string ascii_upper(std::string_view text);
 
+// Whether `c` is one of 0-9.
+constexpr bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Whether `text` is not empty and holds only 0-9.
+bool all_digits(std::string_view text);
+
 // Whether `a` and `b` are the same text ignoring the case of ASCII letters.
 bool iequals(std::string_view a, std::string_view b);
 

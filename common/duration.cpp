@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "common/ascii.h"
+
 namespace omswatch {
 
 namespace {
@@ -23,8 +25,6 @@ constexpr std::array<Unit, 5> kUnits = {{
     {"s", 1'000},
     {"ms", 1},
 }};
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Index into kUnits of the unit that starts `text`, and its length; the
 // longest suffix wins so that "ms" is not read as "m" followed by garbage.
@@ -53,9 +53,9 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
       while (pos < text.size() && text[pos] == ' ') ++pos;
       if (pos == text.size()) return std::nullopt;  // trailing space
     }
-    if (!is_digit(text[pos])) return std::nullopt;
+    if (!is_ascii_digit(text[pos])) return std::nullopt;
     std::int64_t number = 0;
-    while (pos < text.size() && is_digit(text[pos])) {
+    while (pos < text.size() && is_ascii_digit(text[pos])) {
       const int digit = text[pos] - '0';
       if (number > (kMax - digit) / 10) return std::nullopt;
       number = number * 10 + digit;

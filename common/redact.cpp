@@ -52,8 +52,8 @@ bool names_a_credential(std::string_view key) {
 
 bool looks_like_token(std::string_view segment) {
   if (segment.size() >= 16) return true;
-  return segment.size() >= 8 && std::any_of(segment.begin(), segment.end(),
-                                            [](unsigned char c) { return std::isdigit(c) != 0; });
+  return segment.size() >= 8 &&
+         std::any_of(segment.begin(), segment.end(), [](char c) { return is_ascii_digit(c); });
 }
 
 std::vector<std::string> url_secrets(std::string_view url) {

@@ -2,15 +2,14 @@
 
 #include <algorithm>
 
+#include "common/ascii.h"
 #include "common/duration.h"
 
 namespace omswatch {
 namespace {
 
 bool digits_at(std::string_view s, std::size_t pos, std::size_t n) {
-  return pos + n <= s.size() && std::all_of(s.begin() + static_cast<std::ptrdiff_t>(pos),
-                                            s.begin() + static_cast<std::ptrdiff_t>(pos + n),
-                                            [](char c) { return c >= '0' && c <= '9'; });
+  return pos + n <= s.size() && all_digits(s.substr(pos, n));
 }
 
 int number(std::string_view s, std::size_t pos, std::size_t n) {
@@ -52,7 +51,7 @@ Absolute parse_absolute(std::string_view s) {
   std::size_t pos = 19;
   if (pos < s.size() && s[pos] == '.') {
     const std::size_t start = ++pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+    while (pos < s.size() && is_ascii_digit(s[pos])) ++pos;
     if (pos == start || pos - start > 9) return bad;
     std::string millis(s.substr(start, std::min<std::size_t>(pos - start, 3)));
     millis.resize(3, '0');

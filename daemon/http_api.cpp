@@ -154,10 +154,6 @@ std::optional<Params> parse_query(std::string_view query,
   return params;
 }
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 std::string time_text(storage::TimeMs ms) { return format_rfc3339(from_unix_ms(ms)); }
 
 }  // namespace

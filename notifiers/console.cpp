@@ -3,6 +3,7 @@
 
 #include <ctime>
 
+#include "common/ascii.h"
 #include "common/escape.h"
 #include "common/time.h"
 #include "notifiers/sender.h"
@@ -27,8 +28,7 @@ class ConsoleSender final : public Sender {
 
   boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
     for (const auto& e : events) {
-      std::string severity(to_string(e.severity));
-      for (auto& c : severity) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      const std::string severity = ascii_upper(to_string(e.severity));
       // The summary carries OMS's text: its controls are shown, not acted on.
       std::string line = local_clock(e.observed_at) + "  " + pad(severity, 8) + "  " +
                          pad(escape_controls(e.state), 8) + "  " +

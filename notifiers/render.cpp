@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 
+#include "common/ascii.h"
 #include "common/time.h"
 #include "common/utf8.h"
 #include "config/duration.h"
@@ -155,11 +156,6 @@ std::string checkpoint_text(std::string_view raw) {
   return std::string(raw);
 }
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view severity_mark(Severity s) {
   switch (s) {
@@ -194,7 +190,7 @@ std::string kind_title(std::string_view kind) {
   // A kind of a newer detector: its name in words.
   std::string out = truncate_chars(valid_utf8(kind), 60);
   std::replace(out.begin(), out.end(), '_', ' ');
-  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  if (!out.empty()) out[0] = ascii_upper(out[0]);
   return out;
 }
 
@@ -210,7 +206,7 @@ EventView view_of(const Event& e) {
   v.state = e.state;
   const bool resolved = e.state == "resolved";
   v.mark = std::string(resolved ? kResolvedMark : severity_mark(e.severity));
-  v.label = resolved ? "RESOLVED" : upper(to_string(e.severity));
+  v.label = resolved ? "RESOLVED" : ascii_upper(to_string(e.severity));
   v.title = kind_title(e.kind);
   v.summary = truncate_chars(valid_utf8(e.summary), kMaxSummaryChars);
   if (v.summary.empty()) {
@@ -423,15 +419,11 @@ std::string escape_html(std::string_view text) {
 
 std::string break_links_and_mentions(std::string_view text) {
   static constexpr std::string_view kZeroWidthSpace = "\xE2\x80\x8B";
-  auto lower = [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  };
   std::string out;
   out.reserve(text.size() + 8);
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    if (i + 4 <= text.size() && lower(c) == 'w' && lower(text[i + 1]) == 'w' &&
-        lower(text[i + 2]) == 'w' && text[i + 3] == '.') {
+    if (istarts_with(text.substr(i), "www.")) {
       out.append(text.substr(i, 3));
       out += kZeroWidthSpace;
       out += '.';

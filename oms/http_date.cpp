@@ -18,14 +18,6 @@ constexpr std::array<std::string_view, 7> kWeekdays = {"Sun", "Mon", "Tue", "Wed
 constexpr std::array<std::string_view, 7> kLongWeekdays = {
     "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
 
-bool is_digits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
 int to_int(std::string_view digits) {
   int n = 0;
   for (char c : digits) n = n * 10 + (c - '0');
@@ -69,7 +61,7 @@ int days_in_month(int year, int month) {
 std::optional<int> time_of_day(std::string_view s) {
   if (s.size() != 8 || s[2] != ':' || s[5] != ':') return std::nullopt;
   auto h = s.substr(0, 2), m = s.substr(3, 2), sec = s.substr(6, 2);
-  if (!is_digits(h) || !is_digits(m) || !is_digits(sec)) return std::nullopt;
+  if (!all_digits(h) || !all_digits(m) || !all_digits(sec)) return std::nullopt;
   int hh = to_int(h), mm = to_int(m), ss = to_int(sec);
   if (hh > 23 || mm > 59 || ss > 60) return std::nullopt;
   return hh * 3600 + mm * 60 + std::min(ss, 59);  // a leap second reads as :59
@@ -97,7 +89,7 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
   if (t.size() == 6 && t[0].size() > 1 && t[0].back() == ',' &&
       is_weekday(t[0].substr(0, t[0].size() - 1)) && iequals(t[5], "GMT")) {
     // IMF-fixdate: "Sun," "06" "Nov" "1994" "08:49:37" "GMT"
-    if (t[1].size() != 2 || !is_digits(t[1]) || t[3].size() != 4 || !is_digits(t[3])) {
+    if (t[1].size() != 2 || !all_digits(t[1]) || t[3].size() != 4 || !all_digits(t[3])) {
       return std::nullopt;
     }
     day = to_int(t[1]);
@@ -108,8 +100,8 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
              is_weekday(t[0].substr(0, t[0].size() - 1)) && iequals(t[3], "GMT")) {
     // RFC 850: "Sunday," "06-Nov-94" "08:49:37" "GMT"
     std::vector<std::string_view> d = split(t[1], "-");
-    if (d.size() != 3 || d[0].size() != 2 || !is_digits(d[0]) || d[2].size() != 2 ||
-        !is_digits(d[2]) || t[1].size() != 9) {
+    if (d.size() != 3 || d[0].size() != 2 || !all_digits(d[0]) || d[2].size() != 2 ||
+        !all_digits(d[2]) || t[1].size() != 9) {
       return std::nullopt;
     }
     day = to_int(d[0]);
@@ -119,7 +111,7 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
     seconds = time_of_day(t[2]);
   } else if (t.size() == 5 && is_weekday(t[0])) {
     // asctime: "Sun" "Nov" "6" "08:49:37" "1994"
-    if (t[2].size() > 2 || !is_digits(t[2]) || t[4].size() != 4 || !is_digits(t[4])) {
+    if (t[2].size() > 2 || !all_digits(t[2]) || t[4].size() != 4 || !all_digits(t[4])) {
       return std::nullopt;
     }
     month = month_of(t[1]);

@@ -207,9 +207,10 @@ std::optional<bool> bool_of(const json::value* v) {
   return std::nullopt;
 }
 
-bool all_digits(std::string_view s) {
+// A whole number in decimal, with an optional leading '-'.
+bool is_decimal_integer(std::string_view s) {
   if (!s.empty() && s.front() == '-') s.remove_prefix(1);
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return all_digits(s);
 }
 
 // Seconds from a numeric checkpoint. Zero and negative values are kept raw but
@@ -232,7 +233,7 @@ Checkpoint checkpoint_of(const json::value* v) {
     std::string_view s = trim_space(v->get_string());
     if (s.empty()) return cp;
     cp.raw = clean_text(s);
-    if (all_digits(s)) {
+    if (is_decimal_integer(s)) {
       std::int64_t n = 0;
       auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
       if (ec == std::errc() && end == s.data() + s.size()) cp.unix_seconds = checkpoint_seconds(n);

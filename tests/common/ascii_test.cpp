@@ -36,6 +36,16 @@ TEST(AsciiCase, LowerAndUpperFoldLettersOnly) {
   EXPECT_EQ(ascii_upper('@'), '@');
 }
 
+TEST(AsciiDigits, AllDigitsWantsOneOrMoreOfZeroToNine) {
+  EXPECT_TRUE(all_digits("0"));
+  EXPECT_TRUE(all_digits("20261129"));
+  for (std::string_view text : {"", "-1", "+1", "1.0", " 1", "1 ", "\xd9\xa3", "1e3", "0x1"}) {
+    EXPECT_FALSE(all_digits(text)) << text;
+  }
+  EXPECT_TRUE(is_ascii_digit('9'));
+  EXPECT_FALSE(is_ascii_digit('a'));
+}
+
 TEST(AsciiTrim, TrimBlanksRemovesSpacesAndTabsTrimSpaceAlsoLineEnds) {
   struct Case {
     std::string_view text, blanks_trimmed, space_trimmed;
