@@ -32,6 +32,12 @@ bool all_digits(std::string_view text) {
   return true;
 }
 
+int digits_value(std::string_view digits) {
+  int value = 0;
+  for (char c : digits) value = value * 10 + (c - '0');
+  return value;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && istarts_with(a, b);
 }

@@ -27,6 +27,10 @@ constexpr bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
 // Whether `text` is not empty and holds only 0-9.
 bool all_digits(std::string_view text);
 
+// The value of a short run of digits ("08" is 8).
+// REQUIRES: all_digits(digits), at most 9 of them.
+int digits_value(std::string_view digits);
+
 // Whether `a` and `b` are the same text ignoring the case of ASCII letters.
 bool iequals(std::string_view a, std::string_view b);
 

@@ -13,9 +13,7 @@ bool digits_at(std::string_view s, std::size_t pos, std::size_t n) {
 }
 
 int number(std::string_view s, std::size_t pos, std::size_t n) {
-  int v = 0;
-  for (char c : s.substr(pos, n)) v = v * 10 + (c - '0');
-  return v;
+  return digits_value(s.substr(pos, n));
 }
 
 enum class Shape { ok, malformed, no_offset };

@@ -18,12 +18,6 @@ constexpr std::array<std::string_view, 7> kWeekdays = {"Sun", "Mon", "Tue", "Wed
 constexpr std::array<std::string_view, 7> kLongWeekdays = {
     "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
 
-int to_int(std::string_view digits) {
-  int n = 0;
-  for (char c : digits) n = n * 10 + (c - '0');
-  return n;
-}
-
 bool is_weekday(std::string_view s) {
   for (auto d : kWeekdays) {
     if (iequals(s, d)) return true;
@@ -62,7 +56,7 @@ std::optional<int> time_of_day(std::string_view s) {
   if (s.size() != 8 || s[2] != ':' || s[5] != ':') return std::nullopt;
   auto h = s.substr(0, 2), m = s.substr(3, 2), sec = s.substr(6, 2);
   if (!all_digits(h) || !all_digits(m) || !all_digits(sec)) return std::nullopt;
-  int hh = to_int(h), mm = to_int(m), ss = to_int(sec);
+  int hh = digits_value(h), mm = digits_value(m), ss = digits_value(sec);
   if (hh > 23 || mm > 59 || ss > 60) return std::nullopt;
   return hh * 3600 + mm * 60 + std::min(ss, 59);  // a leap second reads as :59
 }
@@ -92,9 +86,9 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
     if (t[1].size() != 2 || !all_digits(t[1]) || t[3].size() != 4 || !all_digits(t[3])) {
       return std::nullopt;
     }
-    day = to_int(t[1]);
+    day = digits_value(t[1]);
     month = month_of(t[2]);
-    year = to_int(t[3]);
+    year = digits_value(t[3]);
     seconds = time_of_day(t[4]);
   } else if (t.size() == 4 && t[0].size() > 1 && t[0].back() == ',' &&
              is_weekday(t[0].substr(0, t[0].size() - 1)) && iequals(t[3], "GMT")) {
@@ -104,9 +98,9 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
         !all_digits(d[2]) || t[1].size() != 9) {
       return std::nullopt;
     }
-    day = to_int(d[0]);
+    day = digits_value(d[0]);
     month = month_of(d[1]);
-    const int yy = to_int(d[2]);
+    const int yy = digits_value(d[2]);
     year = yy >= 70 ? 1900 + yy : 2000 + yy;
     seconds = time_of_day(t[2]);
   } else if (t.size() == 5 && is_weekday(t[0])) {
@@ -115,9 +109,9 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
       return std::nullopt;
     }
     month = month_of(t[1]);
-    day = to_int(t[2]);
+    day = digits_value(t[2]);
     seconds = time_of_day(t[3]);
-    year = to_int(t[4]);
+    year = digits_value(t[4]);
   } else {
     return std::nullopt;
   }

@@ -42,6 +42,9 @@ TEST(AsciiDigits, AllDigitsWantsOneOrMoreOfZeroToNine) {
   for (std::string_view text : {"", "-1", "+1", "1.0", " 1", "1 ", "\xd9\xa3", "1e3", "0x1"}) {
     EXPECT_FALSE(all_digits(text)) << text;
   }
+  EXPECT_EQ(digits_value("08"), 8);
+  EXPECT_EQ(digits_value("2026"), 2026);
+  EXPECT_EQ(digits_value("999999999"), 999'999'999);
   EXPECT_TRUE(is_ascii_digit('9'));
   EXPECT_FALSE(is_ascii_digit('a'));
 }
