@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_stats.h"
 #include "config/duration.h"
 #include "storage/store.h"
 
@@ -303,7 +304,10 @@ int main(int argc, char** argv) {
     if (round >= next_dispatch) {  // the dispatcher delivers what is due
       next_dispatch += 60000;
       std::vector<std::int64_t> ids;
-      for (const auto& d : store->due_deliveries(round, 1000)) ids.push_back(d.id);
+      for (const auto& d :
+           bench::value_or_exit("history_fill", store->due_deliveries(round, 1000))) {
+        ids.push_back(d.id);
+      }
       if (auto marked = store->mark_delivered(ids, round); !marked) {
         std::fprintf(stderr, "history_fill: %s\n", marked.error().c_str());
         return 1;

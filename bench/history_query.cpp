@@ -27,6 +27,12 @@ using bench::median;
 using bench::ms_since;
 using storage::TimeMs;
 
+// The value of a read that must succeed.
+template <class T>
+T read_ok(Expected<T> value) {
+  return bench::value_or_exit("history_query", std::move(value));
+}
+
 // Runs `query` `runs` times and prints the median time and the rows it read.
 void time_query(const char* what, int runs, const std::function<std::size_t()>& query) {
   std::vector<double> times;
@@ -87,7 +93,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     auto& store = **opened;
-    const auto latest = store.latest_status();
+    const auto latest = read_ok(store.latest_status());
     TimeMs end = 0;
     for (const auto& s : latest) end = std::max(end, s.last_polled_at);
     const TimeMs since = end - 7LL * 24 * 3600 * 1000;
@@ -95,16 +101,17 @@ int main(int argc, char** argv) {
                 db.c_str(), latest.size(), project.c_str());
 
     time_query("history ID --since 7d (every stored sample)", runs,
-               [&] { return store.history(project, since, std::nullopt, 0).size(); });
+               [&] { return read_ok(store.history(project, since, std::nullopt, 0)).size(); });
     time_query("history ID --since 7d --limit 10000 (the CLI)", runs,
-               [&] { return store.history(project, since, std::nullopt, 10000).size(); });
+               [&] { return read_ok(store.history(project, since, std::nullopt, 10000)).size(); });
     time_query("history ID --since 7d --timeline", runs,
-               [&] { return store.status_timeline(project, since, std::nullopt).size(); });
-    time_query("status (every project)", runs, [&] { return store.latest_status().size(); });
+               [&] { return read_ok(store.status_timeline(project, since, std::nullopt)).size(); });
+    time_query("status (every project)", runs,
+               [&] { return read_ok(store.latest_status()).size(); });
     time_query("events --since 7d (at most 1000)", runs, [&] {
       storage::EventFilter f;
       f.since = since;
-      return store.events(f).size();
+      return read_ok(store.events(f)).size();
     });
   }
 
@@ -121,7 +128,7 @@ int main(int argc, char** argv) {
     }
     auto& store = **opened;
     TimeMs now = 0;
-    for (const auto& s : store.latest_status()) now = std::max(now, s.last_polled_at);
+    for (const auto& s : read_ok(store.latest_status())) now = std::max(now, s.last_polled_at);
     std::vector<double> times;
     std::int64_t removed = 0;
     const auto t0 = Clock::now();

@@ -44,6 +44,12 @@ using bench::median;
 using bench::ms_since;
 using storage::TimeMs;
 
+// The value of a read that must succeed.
+template <class T>
+T read_ok(Expected<T> value) {
+  return bench::value_or_exit("status_query", std::move(value));
+}
+
 constexpr TimeMs kStart = 1'795'924'800'000;  // 2026-11-29T04:00:00Z
 constexpr TimeMs kInterval = 10'000;
 
@@ -225,16 +231,20 @@ int main(int argc, char** argv) {
     }
     auto& store = **opened;
     std::printf("%s: %zu projects (budget: query and output within 50 ms)\n", db.c_str(),
-                store.latest_status().size());
+                read_ok(store.latest_status()).size());
 
     time_it(
-        "query (Store::latest_status)", runs, [&] { return store.latest_status().size(); }, "rows");
+        "query (Store::latest_status)", runs, [&] { return read_ok(store.latest_status()).size(); },
+        "rows");
     for (auto [name, format] : {std::pair{"table", daemon::OutputFormat::table},
                                 std::pair{"json", daemon::OutputFormat::json},
                                 std::pair{"csv", daemon::OutputFormat::csv}}) {
       time_it(std::string("status --format ") + name + " (query and output)", runs, [&] {
         std::ostringstream out;
-        daemon::write_status(out, store, format);
+        if (auto written = daemon::write_status(out, store, format); !written) {
+          std::fprintf(stderr, "status_query: %s\n", written.error().c_str());
+          std::exit(1);
+        }
         return out.str().size();
       });
     }

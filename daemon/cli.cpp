@@ -203,6 +203,13 @@ std::optional<int> prepare_query(const Args& a, QueryContext& q, int default_lim
   return std::nullopt;
 }
 
+// A query whose database read failed: its message, as for any command that
+// fails.
+int read_failed(std::string_view command, const std::string& error) {
+  std::cerr << "omswatch " << command << ": " << error << '\n';
+  return kExitFailure;
+}
+
 int cmd_status(const Args& a) {
   if (!option(a, "since").empty() || !option(a, "until").empty()) {
     return usage_error(
@@ -211,14 +218,18 @@ int cmd_status(const Args& a) {
   }
   QueryContext q;
   if (auto code = prepare_query(a, q, 0)) return *code;
-  write_status(std::cout, *q.store, q.format);
+  if (auto written = write_status(std::cout, *q.store, q.format); !written) {
+    return read_failed("status", written.error());
+  }
   return kExitOk;
 }
 
 // The status intervals that overlap the window, each with its real bounds.
 int print_timeline(const std::string& project_id, QueryContext& q) {
   Table t{{"from", "to", "oms", "status", "duration", "duration_s", "ongoing"}, {}, {}};
-  for (const auto& i : q.store->status_timeline(project_id, q.since_ms, q.until_ms)) {
+  auto intervals = q.store->status_timeline(project_id, q.since_ms, q.until_ms);
+  if (!intervals) return read_failed("history", intervals.error());
+  for (const auto& i : *intervals) {
     // A failed poll has no status: what OMS did then is unknown.
     const std::string status = i.outcome == "ok" ? i.status : "(" + i.outcome + ")";
     const auto duration = std::chrono::milliseconds(i.to - i.from);
@@ -245,7 +256,9 @@ int cmd_history(const Args& a) {
   }
   if (timeline) return print_timeline(a.positional[0], q);
   Table t = sample_table();
-  for (const auto& s : q.store->history(a.positional[0], q.since_ms, q.until_ms, q.limit)) {
+  auto samples = q.store->history(a.positional[0], q.since_ms, q.until_ms, q.limit);
+  if (!samples) return read_failed("history", samples.error());
+  for (const auto& s : *samples) {
     t.rows.push_back(sample_cells(s));
   }
   write_table(std::cout, t, q.format);
@@ -266,7 +279,9 @@ int cmd_events(const Args& a) {
   f.until = q.until_ms;
   f.limit = q.limit;
   Table t = event_table();
-  for (const auto& e : q.store->events(f)) t.rows.push_back(event_cells(e));
+  auto events = q.store->events(f);
+  if (!events) return read_failed("events", events.error());
+  for (const auto& e : *events) t.rows.push_back(event_cells(e));
   write_table(std::cout, t, q.format);
   return kExitOk;
 }

@@ -231,13 +231,13 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   static asio::awaitable<void> resend_loop(std::shared_ptr<Impl> self, std::string name,
                                            std::shared_ptr<Worker> worker) {
     Worker& w = *worker;
-    try {
-      for (const auto& r : self->store.open_conditions_delivered_to(name)) {
+    if (auto open = self->store.open_conditions_delivered_to(name)) {
+      for (const auto& r : *open) {
         auto e = to_event(r, self->config.get());
         w.open[condition_key(e)] = e;
       }
-    } catch (const std::exception& e) {
-      spdlog::error("receiver {}: cannot read the open conditions: {}", name, e.what());
+    } else {
+      spdlog::error("receiver {}: cannot read the open conditions: {}", name, open.error());
     }
     asio::steady_timer timer(self->executor);
     const auto every = *w.sender->resend_firing_every();
@@ -330,12 +330,15 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     while (!self->stopped) {
       auto now_ms = to_unix_ms(self->clock());
       std::optional<storage::TimeMs> next;
-      try {
-        self->fail_orphans(self->store.due_deliveries(now_ms, 1000));
-        next = self->store.next_due_at();
+      auto due = self->store.due_deliveries(now_ms, 1000);
+      if (due) self->fail_orphans(*due);
+      auto next_due = due ? self->store.next_due_at()
+                          : Expected<std::optional<storage::TimeMs>>(make_error(due.error()));
+      if (next_due) {
+        next = *next_due;
         self->read_succeeded();
-      } catch (const std::exception& e) {
-        self->read_failed("cannot read the outbox", e.what());
+      } else {
+        self->read_failed("cannot read the outbox", next_due.error());
         next = now_ms + 5000;
       }
       if (next && *next <= now_ms) {
@@ -360,13 +363,22 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     Worker& w = *worker;
     while (!w.retired) {
       bool sent = false;
+      std::string failure;
       try {
-        sent = co_await self->deliver_due(name, w);
-        self->read_succeeded();
+        auto delivered = co_await self->deliver_due(name, w);
+        if (delivered) {
+          sent = *delivered;
+          self->read_succeeded();
+        } else {
+          failure = delivered.error();
+        }
       } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      if (!failure.empty()) {
         // The database failed under us (an I/O error): the rows stay pending
         // and are tried again when the next commit or retry wakes us.
-        self->read_failed("receiver " + name + ": cannot read the outbox", e.what());
+        self->read_failed("receiver " + name + ": cannot read the outbox", failure);
         w.not_before = std::chrono::steady_clock::now() + std::chrono::seconds(5);
       }
       if (w.retired) co_return;
@@ -384,8 +396,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Sends one message of this receiver's due rows (and of those falling due
-  // within its group window); false when none were due.
-  asio::awaitable<bool> deliver_due(const std::string& name, Worker& w) {
+  // within its group window); false when none were due, an error when the
+  // outbox cannot be read.
+  asio::awaitable<Expected<bool>> deliver_due(const std::string& name, Worker& w) {
     if (std::chrono::steady_clock::now() < w.not_before) co_return false;
     const auto now_ms = to_unix_ms(clock());
     if (!record_unrecorded(w, now_ms)) {
@@ -394,7 +407,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     }
     std::vector<storage::PendingDelivery> mine;
     bool any_due = false;
-    for (auto& d : store.due_deliveries(now_ms + group_window_ms(name), 1000)) {
+    auto due = store.due_deliveries(now_ms + group_window_ms(name), 1000);
+    if (!due) co_return make_error(due.error());
+    for (auto& d : *due) {
       if (d.receiver != name || w.unrecorded.count(d.id)) continue;
       any_due = any_due || d.next_attempt_at <= now_ms;
       mine.push_back(std::move(d));
@@ -403,7 +418,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     if (!any_due) co_return false;
 
     // Silenced rows are recorded as such and not sent.
-    const auto silences = store.silences(now_ms);
+    const auto active = store.silences(now_ms);
+    if (!active) co_return make_error(active.error());
+    const std::vector<storage::Silence>& silences = *active;
     if (!silences.empty()) {
       std::map<std::int64_t, std::vector<std::int64_t>> silenced;  // by silence id
       std::erase_if(mine, [&](const storage::PendingDelivery& d) {

@@ -223,6 +223,13 @@ struct HttpApi::Impl {
       r.headers.push_back({"Allow", "GET, HEAD"});
       return r;
     }
+    // A database that cannot be read answers 503, whichever endpoint read it.
+    auto answer = [&](Expected<ServerResponse> r) {
+      if (r) return std::move(*r);
+      spdlog::warn("HTTP API: {} {}: database error: {}", request.method, target->raw_path,
+                   r.error());
+      return error_response(503, "the database cannot be read now: " + r.error());
+    };
     try {
       switch (route) {
         case Route::metrics: {
@@ -234,18 +241,14 @@ struct HttpApi::Impl {
         case Route::healthz:
           return healthz();
         case Route::projects:
-          return projects(target->query);
+          return answer(projects(target->query));
         case Route::history:
-          return history(seg[3], target->query);
+          return answer(history(seg[3], target->query));
         case Route::events:
-          return events(target->query);
+          return answer(events(target->query));
         case Route::none:
           break;
       }
-    } catch (const storage::StorageError& e) {
-      spdlog::warn("HTTP API: {} {}: database error: {}", request.method, target->raw_path,
-                   e.what());
-      return error_response(503, std::string("the database cannot be read now: ") + e.what());
     } catch (const std::exception& e) {
       spdlog::error("HTTP API: {} {} failed: {}", request.method, target->raw_path, e.what());
       return error_response(500, "internal error");
@@ -263,12 +266,15 @@ struct HttpApi::Impl {
     return json_response(report.ok ? 200 : 503, o);
   }
 
-  ServerResponse projects(std::string_view query) {
+  // projects, history and events: an error when the database cannot be read.
+  Expected<ServerResponse> projects(std::string_view query) {
     BadRequest bad;
     if (!parse_query(query, {}, bad)) return error_response(400, bad.message, bad.parameter);
     // Written directly (the same bytes as json_response() of json::objects): building 10,000
     // json::objects first costs more than the query.
-    const auto rows = store.latest_status();
+    const auto read = store.latest_status();
+    if (!read) return make_error(read.error());
+    const std::vector<storage::ProjectStatus>& rows = *read;
     ServerResponse r = json_text_response();
     r.body.reserve(64 + rows.size() * 300);
     r.body += "{\"projects\":[";
@@ -318,7 +324,7 @@ struct HttpApi::Impl {
     return w;
   }
 
-  ServerResponse history(const std::string& project_id, std::string_view query) {
+  Expected<ServerResponse> history(const std::string& project_id, std::string_view query) {
     BadRequest bad;
     auto params = parse_query(query, {"since", "until", "limit"}, bad);
     if (!params) return error_response(400, bad.message, bad.parameter);
@@ -332,7 +338,9 @@ struct HttpApi::Impl {
       }
     }
     // One more than asked tells whether older samples were left out.
-    auto samples = store.history(project_id, w->since, w->until, w->limit + 1);
+    auto read = store.history(project_id, w->since, w->until, w->limit + 1);
+    if (!read) return make_error(read.error());
+    const std::vector<storage::Sample>& samples = *read;
     const bool truncated = samples.size() > static_cast<std::size_t>(w->limit);
     // Rows written as `omswatch history --format json` writes them (daemon/rows.h).
     ServerResponse r = json_text_response();
@@ -357,7 +365,7 @@ struct HttpApi::Impl {
     return r;
   }
 
-  ServerResponse events(std::string_view query) {
+  Expected<ServerResponse> events(std::string_view query) {
     BadRequest bad;
     auto params =
         parse_query(query, {"project", "kind", "severity", "since", "until", "limit"}, bad);
@@ -379,7 +387,9 @@ struct HttpApi::Impl {
     f.since = w->since;
     f.until = w->until;
     f.limit = w->limit + 1;
-    auto found = store.events(f);
+    auto read = store.events(f);
+    if (!read) return make_error(read.error());
+    std::vector<storage::EventWithDeliveries>& found = *read;
     const bool truncated = found.size() > static_cast<std::size_t>(w->limit);
     if (truncated) found.resize(static_cast<std::size_t>(w->limit));
     // Rows written as `omswatch events --format json` writes them (daemon/rows.h).

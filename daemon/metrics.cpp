@@ -151,16 +151,17 @@ class Exposition {
 // A scrape-time gauge; left out when it has no source or its source fails
 // (a locked database must not cost the whole scrape).
 void scrape_gauge(Exposition& x, std::string_view name, std::string_view help,
-                  const std::function<std::int64_t()>& source) {
+                  const ScrapeGauges::Source& source) {
   if (!source) return;
-  std::int64_t value = 0;
+  std::optional<std::int64_t> value;
   try {
     value = source();
   } catch (const std::exception&) {
     return;
   }
+  if (!value) return;
   x.family(name, "gauge", help);
-  x.sample(name, {}, value);
+  x.sample(name, {}, *value);
 }
 
 }  // namespace

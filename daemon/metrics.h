@@ -32,12 +32,14 @@ enum class PollResult { ok, unavailable, error };
 enum class DeliveryResult { delivered, retry, failed, silenced };
 
 // Gauges read when /metrics is scraped. An empty function leaves its gauge
-// out; a function that throws leaves it out of that scrape only.
+// out; a function that returns no value (it could not read it) or throws
+// leaves it out of that scrape only.
 struct ScrapeGauges {
-  std::function<std::int64_t()> outbox_pending;       // pending outbox rows
-  std::function<std::int64_t()> database_size_bytes;  // see database_disk_bytes()
-  std::function<std::int64_t()> watched_projects;
-  std::function<std::int64_t()> conditions_firing;  // conditions that hold now
+  using Source = std::function<std::optional<std::int64_t>()>;
+  Source outbox_pending;       // pending outbox rows
+  Source database_size_bytes;  // see database_disk_bytes()
+  Source watched_projects;
+  Source conditions_firing;  // conditions that hold now
 };
 
 class Metrics {

@@ -217,7 +217,11 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
                                             *impl->http, std::move(watcher_options));
 
   ScrapeGauges gauges;
-  gauges.outbox_pending = [s = impl->store.get()] { return s->pending_count(); };
+  gauges.outbox_pending = [s = impl->store.get()]() -> std::optional<std::int64_t> {
+    auto pending = s->pending_count();
+    if (!pending) return std::nullopt;
+    return *pending;
+  };
   gauges.database_size_bytes = [p = cfg.daemon.database] { return database_disk_bytes(p); };
   gauges.watched_projects = [w = impl->watcher.get()] {
     return static_cast<std::int64_t>(w->watched_projects());
@@ -316,12 +320,8 @@ namespace {
 
 // `systemctl status` shows this line, refreshed while running.
 std::string status_text(Service& service) {
-  std::string outbox;
-  try {
-    outbox = std::to_string(service.store().pending_count());
-  } catch (const storage::StorageError&) {
-    outbox = "unknown";
-  }
+  const auto pending = service.store().pending_count();
+  const std::string outbox = pending ? std::to_string(*pending) : "unknown";
   return "watching " + std::to_string(service.watcher().watched_projects()) + " projects on " +
          std::to_string(service.config().oms.size()) + " OMS; " +
          std::to_string(service.watcher().conditions_firing()) + " conditions firing; outbox " +

@@ -65,9 +65,12 @@ int run_silence(const std::string& database, const SilenceArgs& a, std::ostream&
 
   if (verb == "list") {
     if (a.positional.size() != 1) return usage("list takes no arguments");
-    write_table(out, silence_table((*store)->silences(
-                         a.all ? std::nullopt : std::optional(to_unix_ms(now)))),
-                a.format);
+    auto silences = (*store)->silences(a.all ? std::nullopt : std::optional(to_unix_ms(now)));
+    if (!silences) {
+      err << "omswatch silence: " << silences.error() << '\n';
+      return kExitFailure;
+    }
+    write_table(out, silence_table(*silences), a.format);
     return kExitOk;
   }
   if (verb == "expire") {

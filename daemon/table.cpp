@@ -263,8 +263,10 @@ void append_status_json(std::string& out, const storage::ProjectStatus& s) {
   append_json_row(out, kStatusColumns, status_cells(s));
 }
 
-void write_status(std::ostream& out, storage::Store& store, OutputFormat format) {
-  const std::vector<storage::ProjectStatus> rows = store.latest_status();
+namespace {
+
+void write_status_rows(std::ostream& out, const std::vector<storage::ProjectStatus>& rows,
+                       OutputFormat format) {
   std::string buffer;
   buffer.reserve(kFlushBytes + 4096);
   switch (format) {
@@ -326,6 +328,15 @@ void write_status(std::ostream& out, storage::Store& store, OutputFormat format)
       return;
     }
   }
+}
+
+}  // namespace
+
+Expected<void> write_status(std::ostream& out, storage::Store& store, OutputFormat format) {
+  auto rows = store.latest_status();
+  if (!rows) return make_error(rows.error());
+  write_status_rows(out, *rows, format);
+  return {};
 }
 
 }  // namespace omswatch::daemon

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/expected.h"
 #include "common/json_text.h"
 
 namespace omswatch::storage {
@@ -61,9 +62,9 @@ void append_json_row(std::string& out, std::span<const std::string> columns,
 
 // `omswatch status`: the latest state of every project, read from `store`
 // (ordered by OMS and project id) and written in `format`; JSON rows are
-// those of status_json_row(). Throws storage::StorageError when the database
-// cannot be read.
-void write_status(std::ostream& out, storage::Store& store, OutputFormat format);
+// those of status_json_row(). Writes nothing and returns the error when the
+// database cannot be read.
+Expected<void> write_status(std::ostream& out, storage::Store& store, OutputFormat format);
 
 // Appends one project's status as a JSON object (the fields of `omswatch
 // status --format json` and of /api/v1/projects, in that order).

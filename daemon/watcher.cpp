@@ -41,7 +41,11 @@ std::string console_link(const std::string& console_url, const std::string& proj
 }
 
 void Watcher::Impl::start() {
-  for (auto& row : store.load_project_states()) {
+  auto rows = store.load_project_states();
+  // The saved states are read once, at start: a database that cannot be read
+  // then fails the start, as one that cannot be opened does.
+  if (!rows) throw storage::StorageError(rows.error());
+  for (auto& row : *rows) {
     auto parsed = project_state_from_json(row.state_json);
     if (!parsed) {
       spdlog::warn("ignoring the saved state of project {} on {}: {}", row.project_id, row.oms,
@@ -64,7 +68,9 @@ void Watcher::Impl::add_oms(const config::OmsDeployment& d) {
   o->config = d;
   o->client = make_oms_client(http, d);
   o->slots = std::make_shared<Slots>(executor, d.max_in_flight);
-  if (auto json = store.load_oms_state(d.name)) {
+  auto saved_json = store.load_oms_state(d.name);
+  if (!saved_json) throw storage::StorageError(saved_json.error());
+  if (const auto& json = *saved_json) {
     if (auto parsed = oms_state_from_json(*json)) {
       o->state = std::move(*parsed);
       o->state_json = *json;

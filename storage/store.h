@@ -7,6 +7,11 @@
 // block the daemon's writes (WAL), and the daemon's writes wait up to the busy
 // timeout for a reader's lock instead of failing.
 //
+// Errors: every call that can fail (reads included) returns Expected, whose
+// error names what failed and SQLite's message. A Store call never throws for
+// a database failure; events() throws std::invalid_argument only for a filter
+// that breaks its precondition, a bug in the caller.
+//
 // History is kept compact (docs/schema.md, "How samples are kept"): record()
 // stores a sample only when it shows a change, and prune() drops what is older
 // than the retention.
@@ -25,9 +30,10 @@
 
 namespace omswatch::storage {
 
-// Thrown by the methods that return plain values (loads, queries, the outbox
-// reads) when SQLite fails underneath them: an I/O error, a corrupt file, a
-// lock held past the busy timeout. Methods that return Expected never throw it.
+// Thrown inside storage/ by the SQLite wrappers (storage/sqlite.h) when SQLite
+// fails underneath a read: an I/O error, a corrupt file, a lock held past the
+// busy timeout. Store never lets it out: every Store call that can fail
+// returns Expected, with the message as the error.
 class StorageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -281,16 +287,16 @@ class Store {
   // pass. vacuum_step(0) only reports free_pages and page_count.
   Expected<VacuumResult> vacuum_step(int pages);
 
-  std::vector<ProjectState> load_project_states();
-  std::optional<std::string> load_oms_state(const std::string& oms);
+  Expected<std::vector<ProjectState>> load_project_states();
+  Expected<std::optional<std::string>> load_oms_state(const std::string& oms);
 
   // --- outbox
   // Pending rows with next_attempt_at <= now, ordered by (next_attempt_at,
   // id), at most `limit` (none when limit <= 0).
-  std::vector<PendingDelivery> due_deliveries(TimeMs now, int limit);
+  Expected<std::vector<PendingDelivery>> due_deliveries(TimeMs now, int limit);
   // The earliest next_attempt_at of a pending row.
-  std::optional<TimeMs> next_due_at();
-  std::int64_t pending_count();
+  Expected<std::optional<TimeMs>> next_due_at();
+  Expected<std::int64_t> pending_count();
   // The mark_* calls change only rows that are still pending (a repeated or
   // late mark leaves a finished row as it is; unknown ids are ignored), all
   // ids in one transaction. delivered and retry count one attempt each.
@@ -305,36 +311,36 @@ class Store {
   // The latest firing event of every condition still open that was routed to
   // `receiver`, oldest first (for receivers that must be reminded of what
   // holds, such as Alertmanager).
-  std::vector<EventRecord> open_conditions_delivered_to(const std::string& receiver);
+  Expected<std::vector<EventRecord>> open_conditions_delivered_to(const std::string& receiver);
 
   // --- silences
   // Stores a new silence and returns its id; an error when it matches
   // everything or ends before it starts.
   Expected<std::int64_t> add_silence(const Silence& silence);
   // Active at `at` (nullopt: all, expired ones included), newest first.
-  std::vector<Silence> silences(std::optional<TimeMs> active_at);
+  Expected<std::vector<Silence>> silences(std::optional<TimeMs> active_at);
   // Ends a silence now; false when no active silence has that id.
   Expected<bool> expire_silence(std::int64_t id, TimeMs now);
 
   // --- queries
   // Time windows are since <= observed_at < until; an absent bound is open.
   // Ordered by (oms, project_id).
-  std::vector<ProjectStatus> latest_status();
+  Expected<std::vector<ProjectStatus>> latest_status();
   // Oldest first. When more than `limit` samples match, the most recent
   // `limit` of them; limit <= 0 returns all.
-  std::vector<Sample> history(const std::string& project_id, std::optional<TimeMs> since,
-                              std::optional<TimeMs> until, int limit);
+  Expected<std::vector<Sample>> history(const std::string& project_id, std::optional<TimeMs> since,
+                                        std::optional<TimeMs> until, int limit);
   // The project's status intervals that overlap [since, until), oldest first
   // (by from, then oms). Intervals keep their real bounds: the first may start
   // before `since`, the last end after `until`. The status_intervals view
   // gives the same intervals.
-  std::vector<StatusInterval> status_timeline(const std::string& project_id,
-                                              std::optional<TimeMs> since,
-                                              std::optional<TimeMs> until);
+  Expected<std::vector<StatusInterval>> status_timeline(const std::string& project_id,
+                                                        std::optional<TimeMs> since,
+                                                        std::optional<TimeMs> until);
   // Newest first, at most filter.limit (limit <= 0: all), each with its
   // deliveries ordered by receiver. REQUIRES: min_severity is "", "info",
   // "warning" or "critical" (anything else throws std::invalid_argument).
-  std::vector<EventWithDeliveries> events(const EventFilter& filter);
+  Expected<std::vector<EventWithDeliveries>> events(const EventFilter& filter);
 
  private:
   struct Impl;

@@ -55,6 +55,30 @@ inline std::int64_t sql_limit(int limit) { return limit > 0 ? limit : -1; }  // 
 std::optional<int> outcome_code(std::string_view outcome);
 std::string outcome_text(std::int64_t code);
 
+// What a Store call returns for a body returning T: Expected<T>, or the
+// body's own Expected.
+template <class T>
+struct AsExpected {
+  using type = Expected<T>;
+};
+template <class T>
+struct AsExpected<Expected<T>> {
+  using type = Expected<T>;
+};
+
+// Runs the body of a Store call; a StorageError from underneath (SQLite
+// failed, sqlite.h) becomes the error, its message unchanged. Every Store
+// call that reads or writes goes through it or catches StorageError itself,
+// so that none throws one.
+template <class Body>
+auto guarded(Body body) -> typename AsExpected<decltype(body())>::type {
+  try {
+    return body();
+  } catch (const StorageError& e) {
+    return make_error(e.what());
+  }
+}
+
 // Resets a cached query statement when the reading is done or abandoned, so
 // it holds no read snapshot between calls.
 class ResetOnExit {
@@ -115,7 +139,7 @@ struct Store::Impl {
   // caches may name rows the file does not have: they are emptied, to be read
   // again from the file.
   Expected<void> commit_group();
-  // For the calls that return plain values (and throw StorageError).
+  // For the reads: throws StorageError, which guarded() returns.
   void commit_group_or_throw();
 
   // The text of a key, "" for NULL. Keys are never reused, so a read-only

@@ -43,6 +43,14 @@ UPDATE outbox SET status = ?2, last_error = ?3, finished_at = ?4
 
 }  // namespace
 
+// The latest firing event of each open condition routed to receiver ?1.
+constexpr std::string_view kOpenConditionsDeliveredTo = R"sql(
+SELECT e.id, e.oms, e.project_id, e.kind, e.state, e.severity, e.alarm_level, e.summary,
+       e.details_json, e.progress_json, e.observed_at, e.project_name
+  FROM open_conditions AS c JOIN events AS e ON e.id = c.event_id
+ WHERE EXISTS (SELECT 1 FROM outbox AS o WHERE o.event_id = e.id AND o.receiver = ?1)
+ ORDER BY e.observed_at)sql";
+
 OutboxStatements::OutboxStatements(Database& db)
     : due_deliveries(db, kDueDeliveries),
       next_due_at(db, kNextDueAt),
@@ -81,37 +89,43 @@ Expected<void> Store::Impl::update_each(Statement& st, const std::vector<std::in
   }
 }
 
-std::vector<PendingDelivery> Store::due_deliveries(TimeMs now, int limit) {
-  if (limit <= 0) return {};
-  Statement& st = impl_->outbox.due_deliveries;
-  ResetOnExit done(st);
-  st.bind(1, now);
-  st.bind(2, limit);
-  std::vector<PendingDelivery> out;
-  while (st.step()) {
-    PendingDelivery d;
-    d.id = st.column_int64(0);
-    d.receiver = st.column_string(1);
-    d.attempts = st.column_int(2);
-    d.created_at = st.column_int64(3);
-    d.next_attempt_at = st.column_int64(4);
-    d.event = detail::read_event(st, 5);
-    out.push_back(std::move(d));
-  }
-  return out;
+Expected<std::vector<PendingDelivery>> Store::due_deliveries(TimeMs now, int limit) {
+  return detail::guarded([&]() -> std::vector<PendingDelivery> {
+    if (limit <= 0) return {};
+    Statement& st = impl_->outbox.due_deliveries;
+    ResetOnExit done(st);
+    st.bind(1, now);
+    st.bind(2, limit);
+    std::vector<PendingDelivery> out;
+    while (st.step()) {
+      PendingDelivery d;
+      d.id = st.column_int64(0);
+      d.receiver = st.column_string(1);
+      d.attempts = st.column_int(2);
+      d.created_at = st.column_int64(3);
+      d.next_attempt_at = st.column_int64(4);
+      d.event = detail::read_event(st, 5);
+      out.push_back(std::move(d));
+    }
+    return out;
+  });
 }
 
-std::optional<TimeMs> Store::next_due_at() {
-  Statement& st = impl_->outbox.next_due_at;
-  ResetOnExit done(st);
-  if (!st.step()) return std::nullopt;
-  return st.column_optional_int64(0);
+Expected<std::optional<TimeMs>> Store::next_due_at() {
+  return detail::guarded([&]() -> std::optional<TimeMs> {
+    Statement& st = impl_->outbox.next_due_at;
+    ResetOnExit done(st);
+    if (!st.step()) return std::nullopt;
+    return st.column_optional_int64(0);
+  });
 }
 
-std::int64_t Store::pending_count() {
-  Statement& st = impl_->outbox.pending_count;
-  ResetOnExit done(st);
-  return st.step() ? st.column_int64(0) : 0;
+Expected<std::int64_t> Store::pending_count() {
+  return detail::guarded([&]() -> std::int64_t {
+    Statement& st = impl_->outbox.pending_count;
+    ResetOnExit done(st);
+    return st.step() ? st.column_int64(0) : 0;
+  });
 }
 
 Expected<void> Store::mark_delivered(const std::vector<std::int64_t>& ids, TimeMs now) {
@@ -142,18 +156,16 @@ Expected<void> Store::mark_final(const std::vector<std::int64_t>& ids, const std
                             });
 }
 
-std::vector<EventRecord> Store::open_conditions_delivered_to(const std::string& receiver) {
-  // Rare (a daemon start): prepared per call rather than cached.
-  Statement st(impl_->db, R"sql(
-SELECT e.id, e.oms, e.project_id, e.kind, e.state, e.severity, e.alarm_level, e.summary,
-       e.details_json, e.progress_json, e.observed_at, e.project_name
-  FROM open_conditions AS c JOIN events AS e ON e.id = c.event_id
- WHERE EXISTS (SELECT 1 FROM outbox AS o WHERE o.event_id = e.id AND o.receiver = ?1)
- ORDER BY e.observed_at)sql");
-  st.bind(1, receiver);
-  std::vector<EventRecord> out;
-  while (st.step()) out.push_back(detail::read_event(st, 0));
-  return out;
+Expected<std::vector<EventRecord>> Store::open_conditions_delivered_to(
+    const std::string& receiver) {
+  return detail::guarded([&]() -> std::vector<EventRecord> {
+    // Rare (a daemon start): prepared per call rather than cached.
+    Statement st(impl_->db, detail::kOpenConditionsDeliveredTo);
+    st.bind(1, receiver);
+    std::vector<EventRecord> out;
+    while (st.step()) out.push_back(detail::read_event(st, 0));
+    return out;
+  });
 }
 
 }  // namespace omswatch::storage

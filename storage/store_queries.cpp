@@ -166,245 +166,258 @@ std::vector<std::pair<std::int64_t, std::string>> Store::Impl::keys_of(
   return keys;
 }
 
-std::vector<ProjectState> Store::load_project_states() {
-  Statement& st = impl_->query.load_project_states;
-  ResetOnExit done(st);
-  std::vector<ProjectState> out;
-  while (st.step()) {
-    out.push_back(ProjectState{st.column_string(0), st.column_string(1), st.column_string(2),
-                               st.column_int64(3)});
-  }
-  return out;
-}
-
-std::optional<std::string> Store::load_oms_state(const std::string& oms) {
-  Statement& st = impl_->query.load_oms_state;
-  ResetOnExit done(st);
-  st.bind(1, oms);
-  if (!st.step()) return std::nullopt;
-  return st.column_string(0);
-}
-
-std::vector<ProjectStatus> Store::latest_status() {
-  Impl& s = *impl_;
-  // One snapshot for the three reads. The daemon's store may hold a group of
-  // quiet writes open: its connection then reads them, consistently, already.
-  std::optional<Transaction> tx;
-  if (!s.db.in_transaction()) {
-    auto begun = Transaction::begin(s.db, Transaction::Mode::deferred);
-    if (!begun) throw StorageError("cannot read the latest status: " + begun.error());
-    tx.emplace(std::move(*begun));
-  }
-  std::vector<ProjectStatus> out;
-  {
-    Statement& st = s.query.latest_rows;
+Expected<std::vector<ProjectState>> Store::load_project_states() {
+  return detail::guarded([&]() -> std::vector<ProjectState> {
+    Statement& st = impl_->query.load_project_states;
     ResetOnExit done(st);
+    std::vector<ProjectState> out;
     while (st.step()) {
-      Sample x = s.read_sample_row(st, 2);
-      x.oms = st.column_string(0);
-      x.project_id = st.column_string(1);
-      out.push_back(status_of(std::move(x)));
+      out.push_back(ProjectState{st.column_string(0), st.column_string(1), st.column_string(2),
+                                 st.column_int64(3)});
     }
-  }
-  // Walks `st`'s rows, ordered by (oms, project_id) in columns 0 and 1, along
-  // `out`, calling `apply` for each project both have.
-  auto merge = [&](Statement& st, auto apply) {
-    ResetOnExit done(st);
-    auto it = out.begin();
-    while (it != out.end() && st.step()) {
-      const std::string_view oms = st.column_text(0);
-      const std::string_view project_id = st.column_text(1);
-      auto before = [&](const ProjectStatus& p) {
-        const int c = std::string_view(p.oms).compare(oms);
-        return c != 0 ? c < 0 : std::string_view(p.project_id) < project_id;
-      };
-      while (it != out.end() && before(*it)) ++it;
-      if (it != out.end() && it->oms == oms && it->project_id == project_id) apply(*it, st);
-    }
-  };
-  merge(s.query.polled_at, [](ProjectStatus& p, const Statement& st) {
-    p.last_polled_at = std::max(p.observed_at, st.column_int64(2));
+    return out;
   });
-  merge(s.query.open_condition_counts,
-        [](ProjectStatus& p, const Statement& st) { p.open_conditions = st.column_int64(2); });
-  return out;
 }
 
-std::vector<Sample> Store::history(const std::string& project_id, std::optional<TimeMs> since,
-                                   std::optional<TimeMs> until, int limit) {
-  Impl& s = *impl_;
-  s.commit_group_or_throw();
-  auto tx = Transaction::begin(s.db, Transaction::Mode::deferred);
-  if (!tx) throw StorageError("cannot read the history: " + tx.error());
-  std::vector<Sample> out;
-  for (const auto& [key, oms] : s.keys_of(project_id)) {
-    Statement& st = s.query.history_of_key;
+Expected<std::optional<std::string>> Store::load_oms_state(const std::string& oms) {
+  return detail::guarded([&]() -> std::optional<std::string> {
+    Statement& st = impl_->query.load_oms_state;
     ResetOnExit done(st);
-    st.bind(1, key);
-    st.bind(2, since.value_or(detail::kMinTime));
-    st.bind(3, until.value_or(detail::kMaxTime));
-    st.bind(4, detail::sql_limit(limit));
-    while (st.step()) {
-      Sample& x = out.emplace_back(s.read_sample_row(st, 0));
-      x.oms = oms;
-      x.project_id = project_id;
-    }
-  }
-  // Oldest first, by time then OMS; of several OMS, the most recent `limit`.
-  std::sort(out.begin(), out.end(), [](const Sample& a, const Sample& b) {
-    return a.observed_at != b.observed_at ? a.observed_at < b.observed_at : a.oms < b.oms;
+    st.bind(1, oms);
+    if (!st.step()) return std::nullopt;
+    return st.column_string(0);
   });
-  if (limit > 0 && out.size() > static_cast<std::size_t>(limit)) {
-    out.erase(out.begin(), out.end() - limit);
-  }
-  return out;
 }
 
-std::vector<StatusInterval> Store::status_timeline(const std::string& project_id,
-                                                   std::optional<TimeMs> since,
-                                                   std::optional<TimeMs> until) {
-  Impl& s = *impl_;
-  s.commit_group_or_throw();
-  const TimeMs end = until.value_or(detail::kMaxTime);
-  // One snapshot for every statement below.
-  auto tx = Transaction::begin(s.db, Transaction::Mode::deferred);
-  if (!tx) throw StorageError("cannot read the status timeline: " + tx.error());
-
-  const auto keys = s.keys_of(project_id);
-  auto bind_run = [](Statement& st, std::int64_t outcome, std::optional<std::int64_t> status) {
-    st.bind(3, outcome);
-    st.bind(4, status);
-  };
-
-  std::vector<StatusInterval> out;
-  for (const auto& [key, oms] : keys) {
-    struct Run {
-      TimeMs from;
-      std::int64_t outcome;
-      std::optional<std::int64_t> status;
-    };
-    std::vector<Run> runs;
-    // The run in force at `since` keeps its real start.
-    TimeMs scan_from = since.value_or(detail::kMinTime);
-    if (since) {
-      ResetOnExit done(s.query.sample_at);
-      s.query.sample_at.bind(1, key);
-      s.query.sample_at.bind(2, *since);
-      if (s.query.sample_at.step()) {
-        const TimeMs at = s.query.sample_at.column_int64(0);
-        const std::int64_t outcome = s.query.sample_at.column_int64(1);
-        const auto status = s.query.sample_at.column_optional_int64(2);
-        ResetOnExit done_start(s.query.run_start);
-        s.query.run_start.bind(1, key);
-        s.query.run_start.bind(2, at);
-        bind_run(s.query.run_start, outcome, status);
-        if (s.query.run_start.step())
-          scan_from = s.query.run_start.column_optional_int64(0).value_or(at);
+Expected<std::vector<ProjectStatus>> Store::latest_status() {
+  return detail::guarded([&]() -> std::vector<ProjectStatus> {
+    Impl& s = *impl_;
+    // One snapshot for the three reads. The daemon's store may hold a group of
+    // quiet writes open: its connection then reads them, consistently, already.
+    std::optional<Transaction> tx;
+    if (!s.db.in_transaction()) {
+      auto begun = Transaction::begin(s.db, Transaction::Mode::deferred);
+      if (!begun) throw StorageError("cannot read the latest status: " + begun.error());
+      tx.emplace(std::move(*begun));
+    }
+    std::vector<ProjectStatus> out;
+    {
+      Statement& st = s.query.latest_rows;
+      ResetOnExit done(st);
+      while (st.step()) {
+        Sample x = s.read_sample_row(st, 2);
+        x.oms = st.column_string(0);
+        x.project_id = st.column_string(1);
+        out.push_back(status_of(std::move(x)));
       }
     }
-    {
-      ResetOnExit done(s.query.timeline_rows);
-      s.query.timeline_rows.bind(1, key);
-      s.query.timeline_rows.bind(2, scan_from);
-      s.query.timeline_rows.bind(3, end);
-      while (s.query.timeline_rows.step()) {
-        const std::int64_t outcome = s.query.timeline_rows.column_int64(1);
-        const auto status = s.query.timeline_rows.column_optional_int64(2);
-        if (runs.empty() || runs.back().outcome != outcome || runs.back().status != status) {
-          runs.push_back(Run{s.query.timeline_rows.column_int64(0), outcome, status});
+    // Walks `st`'s rows, ordered by (oms, project_id) in columns 0 and 1, along
+    // `out`, calling `apply` for each project both have.
+    auto merge = [&](Statement& st, auto apply) {
+      ResetOnExit done(st);
+      auto it = out.begin();
+      while (it != out.end() && st.step()) {
+        const std::string_view oms = st.column_text(0);
+        const std::string_view project_id = st.column_text(1);
+        auto before = [&](const ProjectStatus& p) {
+          const int c = std::string_view(p.oms).compare(oms);
+          return c != 0 ? c < 0 : std::string_view(p.project_id) < project_id;
+        };
+        while (it != out.end() && before(*it)) ++it;
+        if (it != out.end() && it->oms == oms && it->project_id == project_id) apply(*it, st);
+      }
+    };
+    merge(s.query.polled_at, [](ProjectStatus& p, const Statement& st) {
+      p.last_polled_at = std::max(p.observed_at, st.column_int64(2));
+    });
+    merge(s.query.open_condition_counts,
+          [](ProjectStatus& p, const Statement& st) { p.open_conditions = st.column_int64(2); });
+    return out;
+  });
+}
+
+Expected<std::vector<Sample>> Store::history(const std::string& project_id,
+                                             std::optional<TimeMs> since,
+                                             std::optional<TimeMs> until, int limit) {
+  return detail::guarded([&]() -> std::vector<Sample> {
+    Impl& s = *impl_;
+    s.commit_group_or_throw();
+    auto tx = Transaction::begin(s.db, Transaction::Mode::deferred);
+    if (!tx) throw StorageError("cannot read the history: " + tx.error());
+    std::vector<Sample> out;
+    for (const auto& [key, oms] : s.keys_of(project_id)) {
+      Statement& st = s.query.history_of_key;
+      ResetOnExit done(st);
+      st.bind(1, key);
+      st.bind(2, since.value_or(detail::kMinTime));
+      st.bind(3, until.value_or(detail::kMaxTime));
+      st.bind(4, detail::sql_limit(limit));
+      while (st.step()) {
+        Sample& x = out.emplace_back(s.read_sample_row(st, 0));
+        x.oms = oms;
+        x.project_id = project_id;
+      }
+    }
+    // Oldest first, by time then OMS; of several OMS, the most recent `limit`.
+    std::sort(out.begin(), out.end(), [](const Sample& a, const Sample& b) {
+      return a.observed_at != b.observed_at ? a.observed_at < b.observed_at : a.oms < b.oms;
+    });
+    if (limit > 0 && out.size() > static_cast<std::size_t>(limit)) {
+      out.erase(out.begin(), out.end() - limit);
+    }
+    return out;
+  });
+}
+
+Expected<std::vector<StatusInterval>> Store::status_timeline(const std::string& project_id,
+                                                             std::optional<TimeMs> since,
+                                                             std::optional<TimeMs> until) {
+  return detail::guarded([&]() -> std::vector<StatusInterval> {
+    Impl& s = *impl_;
+    s.commit_group_or_throw();
+    const TimeMs end = until.value_or(detail::kMaxTime);
+    // One snapshot for every statement below.
+    auto tx = Transaction::begin(s.db, Transaction::Mode::deferred);
+    if (!tx) throw StorageError("cannot read the status timeline: " + tx.error());
+
+    const auto keys = s.keys_of(project_id);
+    auto bind_run = [](Statement& st, std::int64_t outcome, std::optional<std::int64_t> status) {
+      st.bind(3, outcome);
+      st.bind(4, status);
+    };
+
+    std::vector<StatusInterval> out;
+    for (const auto& [key, oms] : keys) {
+      struct Run {
+        TimeMs from;
+        std::int64_t outcome;
+        std::optional<std::int64_t> status;
+      };
+      std::vector<Run> runs;
+      // The run in force at `since` keeps its real start.
+      TimeMs scan_from = since.value_or(detail::kMinTime);
+      if (since) {
+        ResetOnExit done(s.query.sample_at);
+        s.query.sample_at.bind(1, key);
+        s.query.sample_at.bind(2, *since);
+        if (s.query.sample_at.step()) {
+          const TimeMs at = s.query.sample_at.column_int64(0);
+          const std::int64_t outcome = s.query.sample_at.column_int64(1);
+          const auto status = s.query.sample_at.column_optional_int64(2);
+          ResetOnExit done_start(s.query.run_start);
+          s.query.run_start.bind(1, key);
+          s.query.run_start.bind(2, at);
+          bind_run(s.query.run_start, outcome, status);
+          if (s.query.run_start.step())
+            scan_from = s.query.run_start.column_optional_int64(0).value_or(at);
         }
       }
-    }
-    if (runs.empty()) continue;
-    // The last run ends where a different sample follows, at or after `until`;
-    // without one it lasts until the latest poll.
-    std::optional<TimeMs> last_end;
-    if (until) {
-      ResetOnExit done(s.query.run_end);
-      s.query.run_end.bind(1, key);
-      s.query.run_end.bind(2, *until);
-      bind_run(s.query.run_end, runs.back().outcome, runs.back().status);
-      if (s.query.run_end.step()) last_end = s.query.run_end.column_optional_int64(0);
-    }
-    TimeMs latest_poll = runs.back().from;
-    if (!last_end) {
-      ResetOnExit done(s.query.last_polled_at);
-      s.query.last_polled_at.bind(1, key);
-      s.query.last_polled_at.bind(2, oms);
-      s.query.last_polled_at.bind(3, project_id);
-      if (s.query.last_polled_at.step()) latest_poll = s.query.last_polled_at.column_int64(0);
-    }
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-      StatusInterval interval;
-      interval.oms = oms;
-      interval.project_id = project_id;
-      interval.outcome = detail::outcome_text(runs[i].outcome);
-      interval.status = s.text_of(runs[i].status);
-      interval.from = runs[i].from;
-      if (i + 1 < runs.size()) {
-        interval.to = runs[i + 1].from;
-      } else if (last_end) {
-        interval.to = *last_end;
-      } else {
-        interval.to = std::max(latest_poll, runs[i].from);
-        interval.ongoing = true;
+      {
+        ResetOnExit done(s.query.timeline_rows);
+        s.query.timeline_rows.bind(1, key);
+        s.query.timeline_rows.bind(2, scan_from);
+        s.query.timeline_rows.bind(3, end);
+        while (s.query.timeline_rows.step()) {
+          const std::int64_t outcome = s.query.timeline_rows.column_int64(1);
+          const auto status = s.query.timeline_rows.column_optional_int64(2);
+          if (runs.empty() || runs.back().outcome != outcome || runs.back().status != status) {
+            runs.push_back(Run{s.query.timeline_rows.column_int64(0), outcome, status});
+          }
+        }
       }
-      out.push_back(std::move(interval));
+      if (runs.empty()) continue;
+      // The last run ends where a different sample follows, at or after `until`;
+      // without one it lasts until the latest poll.
+      std::optional<TimeMs> last_end;
+      if (until) {
+        ResetOnExit done(s.query.run_end);
+        s.query.run_end.bind(1, key);
+        s.query.run_end.bind(2, *until);
+        bind_run(s.query.run_end, runs.back().outcome, runs.back().status);
+        if (s.query.run_end.step()) last_end = s.query.run_end.column_optional_int64(0);
+      }
+      TimeMs latest_poll = runs.back().from;
+      if (!last_end) {
+        ResetOnExit done(s.query.last_polled_at);
+        s.query.last_polled_at.bind(1, key);
+        s.query.last_polled_at.bind(2, oms);
+        s.query.last_polled_at.bind(3, project_id);
+        if (s.query.last_polled_at.step()) latest_poll = s.query.last_polled_at.column_int64(0);
+      }
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        StatusInterval interval;
+        interval.oms = oms;
+        interval.project_id = project_id;
+        interval.outcome = detail::outcome_text(runs[i].outcome);
+        interval.status = s.text_of(runs[i].status);
+        interval.from = runs[i].from;
+        if (i + 1 < runs.size()) {
+          interval.to = runs[i + 1].from;
+        } else if (last_end) {
+          interval.to = *last_end;
+        } else {
+          interval.to = std::max(latest_poll, runs[i].from);
+          interval.ongoing = true;
+        }
+        out.push_back(std::move(interval));
+      }
     }
-  }
-  std::stable_sort(out.begin(), out.end(), [](const StatusInterval& a, const StatusInterval& b) {
-    return a.from != b.from ? a.from < b.from : a.oms < b.oms;
+    std::stable_sort(out.begin(), out.end(), [](const StatusInterval& a, const StatusInterval& b) {
+      return a.from != b.from ? a.from < b.from : a.oms < b.oms;
+    });
+    return out;
   });
-  return out;
 }
 
-std::vector<EventWithDeliveries> Store::events(const EventFilter& filter) {
-  int min_rank = 0;
-  if (!filter.min_severity.empty()) {
-    auto severity = parse_severity(filter.min_severity);
-    if (!severity) {
-      throw std::invalid_argument("min_severity must be info, warning or critical, not '" +
-                                  filter.min_severity + "'");
+Expected<std::vector<EventWithDeliveries>> Store::events(const EventFilter& filter) {
+  return detail::guarded([&]() -> std::vector<EventWithDeliveries> {
+    int min_rank = 0;
+    if (!filter.min_severity.empty()) {
+      auto severity = parse_severity(filter.min_severity);
+      if (!severity) {
+        throw std::invalid_argument("min_severity must be info, warning or critical, not '" +
+                                    filter.min_severity + "'");
+      }
+      min_rank = static_cast<int>(*severity);
     }
-    min_rank = static_cast<int>(*severity);
-  }
-  Impl& s = *impl_;
-  s.commit_group_or_throw();
-  // One snapshot for the events and their deliveries.
-  auto tx = Transaction::begin(s.db, Transaction::Mode::deferred);
-  if (!tx) throw StorageError("cannot read events: " + tx.error());
+    Impl& s = *impl_;
+    s.commit_group_or_throw();
+    // One snapshot for the events and their deliveries.
+    auto tx = Transaction::begin(s.db, Transaction::Mode::deferred);
+    if (!tx) throw StorageError("cannot read events: " + tx.error());
 
-  std::vector<EventWithDeliveries> out;
-  {
-    Statement& st = filter.project_id.empty() ? s.query.events_of_all : s.query.events_of_project;
-    ResetOnExit done(st);
-    if (filter.project_id.empty()) {
-      st.bind_null(1);
-    } else {
-      st.bind(1, filter.project_id);
+    std::vector<EventWithDeliveries> out;
+    {
+      Statement& st = filter.project_id.empty() ? s.query.events_of_all : s.query.events_of_project;
+      ResetOnExit done(st);
+      if (filter.project_id.empty()) {
+        st.bind_null(1);
+      } else {
+        st.bind(1, filter.project_id);
+      }
+      if (filter.kind.empty()) {
+        st.bind_null(2);
+      } else {
+        st.bind(2, filter.kind);
+      }
+      st.bind(3, min_rank);
+      st.bind(4, filter.since.value_or(detail::kMinTime));
+      st.bind(5, filter.until.value_or(detail::kMaxTime));
+      st.bind(6, detail::sql_limit(filter.limit));
+      while (st.step()) out.push_back(EventWithDeliveries{detail::read_event(st, 0), {}});
     }
-    if (filter.kind.empty()) {
-      st.bind_null(2);
-    } else {
-      st.bind(2, filter.kind);
+    Statement& st = s.query.deliveries_of_event;
+    for (auto& e : out) {
+      ResetOnExit done(st);
+      st.bind(1, e.event.id);
+      while (st.step()) {
+        e.deliveries.push_back(EventWithDeliveries::Delivery{
+            st.column_string(0), st.column_string(1), st.column_int(2), st.column_string(3),
+            st.column_optional_int64(4)});
+      }
     }
-    st.bind(3, min_rank);
-    st.bind(4, filter.since.value_or(detail::kMinTime));
-    st.bind(5, filter.until.value_or(detail::kMaxTime));
-    st.bind(6, detail::sql_limit(filter.limit));
-    while (st.step()) out.push_back(EventWithDeliveries{detail::read_event(st, 0), {}});
-  }
-  Statement& st = s.query.deliveries_of_event;
-  for (auto& e : out) {
-    ResetOnExit done(st);
-    st.bind(1, e.event.id);
-    while (st.step()) {
-      e.deliveries.push_back(EventWithDeliveries::Delivery{st.column_string(0), st.column_string(1),
-                                                           st.column_int(2), st.column_string(3),
-                                                           st.column_optional_int64(4)});
-    }
-  }
-  return out;
+    return out;
+  });
 }
 
 }  // namespace omswatch::storage

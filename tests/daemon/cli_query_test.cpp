@@ -12,6 +12,7 @@
 #include "daemon/table.h"
 #include "storage/store.h"
 #include "tests/daemon/cli_runner.h"
+#include "tests/support/expected_value.h"
 #include "tests/support/temp_dir.h"
 
 namespace omswatch::daemon {
@@ -197,7 +198,7 @@ TEST_F(CliQueryTest, StatusJsonWritesNullForAbsentTextsAsTheApiDoes) {
   auto store = storage::Store::open(db_, storage::OpenMode::read_only, {});
   ASSERT_TRUE(store.has_value()) << store.error();
   std::string api = "[";
-  const auto latest = (*store)->latest_status();
+  const auto latest = omswatch::testing::value_of((*store)->latest_status());
   for (std::size_t i = 0; i < latest.size(); ++i) {
     if (i) api += ',';
     append_status_json(api, latest[i]);

@@ -222,6 +222,18 @@ TEST_F(MetricsTest, ScrapeGaugesAreReadAtEveryRender) {
   EXPECT_TRUE(has_line(text, "omswatch_outbox_pending 0")) << text;
 }
 
+TEST_F(MetricsTest, AGaugeThatCannotBeReadIsLeftOutOfThatScrapeOnly) {
+  std::optional<std::int64_t> pending;  // the outbox cannot be read
+  ScrapeGauges gauges;
+  gauges.outbox_pending = [&] { return pending; };
+  metrics_.set_scrape_gauges(gauges);
+  std::string text = metrics_.render();
+  EXPECT_EQ(text.find("omswatch_outbox_pending"), std::string::npos) << text;
+  pending = 7;
+  text = metrics_.render();
+  EXPECT_TRUE(has_line(text, "omswatch_outbox_pending 7")) << text;
+}
+
 // Everything a busy daemon shows at once.
 void populate(Metrics& m) {
   m.declare_oms("staging");

@@ -12,6 +12,7 @@
 #include "common/time.h"
 #include "daemon/table.h"
 #include "storage/store.h"
+#include "tests/support/expected_value.h"
 #include "tests/support/temp_dir.h"
 
 namespace omswatch::daemon {
@@ -188,13 +189,13 @@ class StatusOutputStore : public ::testing::Test {
 };
 
 TEST_F(StatusOutputStore, EveryFormatWritesWhatWriteTableWrites) {
-  const auto rows = store_->latest_status();
+  const auto rows = omswatch::testing::value_of(store_->latest_status());
   ASSERT_GT(rows.size(), 200u);
   ASSERT_TRUE(
       std::any_of(rows.begin(), rows.end(), [](const auto& r) { return r.open_conditions > 0; }));
   for (auto format : {OutputFormat::table, OutputFormat::json, OutputFormat::csv}) {
     std::ostringstream direct;
-    write_status(direct, *store_, format);
+    ASSERT_TRUE(write_status(direct, *store_, format));
     std::ostringstream generic;
     write_table(generic, status_table(rows), format);
     EXPECT_EQ(direct.str(), generic.str()) << "format " << static_cast<int>(format);
@@ -229,7 +230,7 @@ TEST_F(StatusOutputStore, EveryFormatWritesWhatWriteTableWrites) {
 }
 
 TEST_F(StatusOutputStore, ApiRowsAreWhatBoostJsonWrites) {
-  for (const auto& row : store_->latest_status()) {
+  for (const auto& row : omswatch::testing::value_of(store_->latest_status())) {
     std::string direct;
     append_status_json(direct, row);
     EXPECT_EQ(direct, json::serialize(status_object(row))) << row.project_id;
@@ -242,7 +243,7 @@ TEST(StatusOutput, NoProjectsIsAnEmptyArrayAndAHeader) {
   ASSERT_TRUE(opened.has_value()) << opened.error();
   for (auto format : {OutputFormat::table, OutputFormat::json, OutputFormat::csv}) {
     std::ostringstream direct;
-    write_status(direct, **opened, format);
+    ASSERT_TRUE(write_status(direct, **opened, format));
     std::ostringstream generic;
     write_table(generic, status_table({}), format);
     EXPECT_EQ(direct.str(), generic.str());

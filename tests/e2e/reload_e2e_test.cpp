@@ -12,6 +12,7 @@
 #include "oms/simulator.h"
 #include "storage/store.h"
 #include "tests/support/daemon_api.h"
+#include "tests/support/expected_value.h"
 #include "tests/support/io.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -201,7 +202,8 @@ TEST_F(Reload, ANewListenAddressIsRefusedAsNeedingARestart) {
 std::size_t stored_samples(const std::string& db, const std::string& project_id) {
   auto store = storage::Store::open(db, storage::OpenMode::read_only);
   if (!store) return 0;
-  return (*store)->history(project_id, std::nullopt, std::nullopt, 0).size();
+  return omswatch::testing::value_of((*store)->history(project_id, std::nullopt, std::nullopt, 0))
+      .size();
 }
 
 TEST_F(Reload, ANewSampleEveryIsAppliedNotPostponed) {
@@ -220,7 +222,8 @@ TEST_F(Reload, ANewSampleEveryIsAppliedNotPostponed) {
   daemon.signal(SIGTERM);
   ASSERT_EQ(daemon.wait(), 0);
   // Stopping commits what the group held back: at least the ten polls after the reload.
-  EXPECT_GE(stored_samples(dir_.file("r.db"), "np_r1"), 10u) << testing::read_file(dir_.file("log"));
+  EXPECT_GE(stored_samples(dir_.file("r.db"), "np_r1"), 10u)
+      << testing::read_file(dir_.file("log"));
   EXPECT_EQ(testing::read_file(dir_.file("log")).find("next restart"), std::string::npos);
 }
 

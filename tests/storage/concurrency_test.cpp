@@ -37,7 +37,7 @@ TEST_F(ConcurrencyTest, WriterCommitsWhileAReaderHoldsAReadTransaction) {
 
   auto e = make_event("evt_1", "np_1", "project_failed", "firing", "critical", kT0 + kMinute);
   OMSWATCH_RECORD(*writer_, poll_write(ok_sample("np_1", kT0 + kMinute), {e}, {"oncall"}));
-  auto due = writer_->due_deliveries(kT0 + kMinute, 10);
+  auto due = testing::value_of(writer_->due_deliveries(kT0 + kMinute, 10));
   ASSERT_EQ(due.size(), 1u);
   ASSERT_TRUE(writer_->mark_delivered({due[0].id}, kT0 + kMinute).has_value());
 
@@ -61,15 +61,15 @@ TEST_F(ConcurrencyTest, ReadOnlyStoreReadsWhileAWriteTransactionIsOpen) {
                   .has_value());
 
   // Not blocked, and not shown what is not committed.
-  auto status = reader->latest_status();
+  auto status = testing::value_of(reader->latest_status());
   ASSERT_EQ(status.size(), 1u);
   EXPECT_EQ(status[0].project_id, "np_1");
-  EXPECT_EQ(reader->history("np_1", std::nullopt, std::nullopt, 0).size(), 1u);
-  EXPECT_TRUE(reader->events({}).empty());
-  EXPECT_EQ(reader->pending_count(), 0);
+  EXPECT_EQ(testing::value_of(reader->history("np_1", std::nullopt, std::nullopt, 0)).size(), 1u);
+  EXPECT_TRUE(testing::value_of(reader->events({})).empty());
+  EXPECT_EQ(testing::value_of(reader->pending_count()), 0);
 
   ASSERT_TRUE(writing->commit().has_value());
-  EXPECT_EQ(reader->latest_status().size(), 2u);
+  EXPECT_EQ(testing::value_of(reader->latest_status()).size(), 2u);
 }
 
 // A query that left its statement un-reset would pin the reader's snapshot,
@@ -77,14 +77,14 @@ TEST_F(ConcurrencyTest, ReadOnlyStoreReadsWhileAWriteTransactionIsOpen) {
 // would grow without end while the CLI (or the daemon's own API) sits idle.
 TEST_F(ConcurrencyTest, QueriesReleaseTheirSnapshotSoTheWalCanBeCheckpointed) {
   auto reader = open_store(path_, OpenMode::read_only);
-  ASSERT_EQ(reader->latest_status().size(), 1u);
-  (void)reader->history("np_1", std::nullopt, std::nullopt, 1);
-  (void)reader->events({});
-  (void)reader->due_deliveries(kT0, 1);
-  (void)reader->next_due_at();
-  (void)reader->pending_count();
-  (void)reader->load_project_states();
-  (void)reader->load_oms_state("prod");
+  ASSERT_EQ(testing::value_of(reader->latest_status()).size(), 1u);
+  (void)testing::value_of(reader->history("np_1", std::nullopt, std::nullopt, 1));
+  (void)testing::value_of(reader->events({}));
+  (void)testing::value_of(reader->due_deliveries(kT0, 1));
+  (void)testing::value_of(reader->next_due_at());
+  (void)testing::value_of(reader->pending_count());
+  (void)testing::value_of(reader->load_project_states());
+  (void)testing::value_of(reader->load_oms_state("prod"));
 
   for (int i = 1; i <= 5; ++i) {
     OMSWATCH_RECORD(*writer_, poll_write(ok_sample("np_1", kT0 + i * kMinute)));

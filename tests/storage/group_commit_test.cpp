@@ -61,7 +61,7 @@ TEST_F(GroupCommitTest, QuietWritesAreHeldUntilFlush) {
   EXPECT_EQ(visible("samples"), 0);
   EXPECT_EQ(visible("project_state"), 0);
   // The store's own connection reads what it holds.
-  EXPECT_EQ(store_->history("np_1", std::nullopt, std::nullopt, 0).size(), 2u);
+  EXPECT_EQ(testing::value_of(store_->history("np_1", std::nullopt, std::nullopt, 0)).size(), 2u);
 
   auto flushed = store_->flush();
   ASSERT_TRUE(flushed.has_value()) << flushed.error();
@@ -98,7 +98,7 @@ TEST_F(GroupCommitTest, AFailedWriteLeavesTheGroupsEarlierWrites) {
   EXPECT_EQ(visible("samples"), 2);  // np_2's and np_1's
   EXPECT_EQ(visible("project_state"), 2);
   EXPECT_EQ(visible("events"), 1);
-  EXPECT_TRUE(store_->history("np_3", std::nullopt, std::nullopt, 0).empty());
+  EXPECT_TRUE(testing::value_of(store_->history("np_3", std::nullopt, std::nullopt, 0)).empty());
 }
 
 TEST_F(GroupCommitTest, OtherWritesAndTransactionsCommitTheGroupFirst) {
@@ -118,7 +118,7 @@ TEST_F(GroupCommitTest, OtherWritesAndTransactionsCommitTheGroupFirst) {
   EXPECT_EQ(visible("samples"), 2);
 
   OMSWATCH_RECORD(*store_, poll_write(ok_sample("np_1", kT0 + 2 * kSecond)));
-  EXPECT_EQ(store_->events({}).size(), 0u);
+  EXPECT_EQ(testing::value_of(store_->events({})).size(), 0u);
   EXPECT_EQ(visible("samples"), 3);
 }
 

@@ -85,7 +85,7 @@ TEST(LatestSamples, Version3IsMigratedWithEachProjectsLatestSample) {
 
   auto store = open_store(path);
   EXPECT_EQ(store->schema_version(), 4);
-  auto status = store->latest_status();
+  auto status = testing::value_of(store->latest_status());
   ASSERT_EQ(status.size(), 3u);
   EXPECT_EQ(status[0].oms, "prod");
   EXPECT_EQ(status[0].project_id, "np_1");
@@ -119,14 +119,14 @@ TEST(LatestSamples, RecordKeepsTheLatestAndAClockGoingBackDoesNotReplaceIt) {
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_2", kT0)));
   auto db = open_raw(path, sqlite::kOpenReadOnly);
   EXPECT_EQ(latest_observed_at(db, "np_1"), kT0 + kMinute);
-  EXPECT_EQ(store->latest_status()[0].outcome, "error");
+  EXPECT_EQ(testing::value_of(store->latest_status())[0].outcome, "error");
 
   // The clock went back: the sample is stored, but the latest stays.
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0 + 30 * 1000)));
   EXPECT_EQ(latest_observed_at(db, "np_1"), kT0 + kMinute);
   // A second sample at the latest's millisecond replaces it.
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0 + kMinute, 42)));
-  auto status = store->latest_status();
+  auto status = testing::value_of(store->latest_status());
   ASSERT_EQ(status.size(), 2u);
   EXPECT_EQ(status[0].outcome, "ok");
   EXPECT_EQ(status[0].incr_lag_s, 42);
@@ -201,7 +201,7 @@ TEST(LatestSamples, PruningKeepsEachProjectsLatest) {
   auto db = open_raw(path, sqlite::kOpenReadOnly);
   EXPECT_EQ(count_rows(db, "sample_rows"), 2);
   EXPECT_EQ(stale_latest_rows(db), 0);
-  auto status = store.latest_status();
+  auto status = testing::value_of(store.latest_status());
   ASSERT_EQ(status.size(), 2u);
   EXPECT_EQ(status[0].incr_lag_s, 9);
 }
@@ -217,7 +217,7 @@ TEST(LatestSamples, StatusCountsOpenConditionsPerProject) {
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_2", kT0)));
   auto resolved = make_event("e4", "np_1", "incr_lagging", "resolved", "warning", kT0 + kMinute);
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0 + kMinute), {resolved}, {}));
-  auto status = store->latest_status();
+  auto status = testing::value_of(store->latest_status());
   ASSERT_EQ(status.size(), 3u);
   EXPECT_EQ(status[0].project_id, "np_1");
   EXPECT_EQ(status[0].open_conditions, 1);  // project_failed; incr_lagging resolved

@@ -55,13 +55,14 @@ TEST(Migration, Version1HistoryIsCarriedOverWhole) {
   // The CLI does not migrate: it asks for the daemon.
   auto read_only = Store::open(path, OpenMode::read_only);
   ASSERT_FALSE(read_only.has_value());
-  EXPECT_THAT(read_only.error(), ::testing::HasSubstr("older than version " + std::to_string(latest_schema_version())));
+  EXPECT_THAT(read_only.error(), ::testing::HasSubstr("older than version " +
+                                                      std::to_string(latest_schema_version())));
 
   auto opened = Store::open(path, OpenMode::read_write, StoreOptions{});
   ASSERT_TRUE(opened.has_value()) << opened.error();
   auto store = std::move(*opened);
   EXPECT_EQ(store->schema_version(), latest_schema_version());
-  auto h = store->history("np_1", std::nullopt, std::nullopt, 0);
+  auto h = testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0));
   ASSERT_EQ(h.size(), 4u);
   EXPECT_EQ(h[0].oms, "prod");
   EXPECT_EQ(h[0].status, "RUNNING");
@@ -79,7 +80,7 @@ TEST(Migration, Version1HistoryIsCarriedOverWhole) {
   EXPECT_EQ(h[3].incr_checkpoint, "12,4096");
   EXPECT_EQ(h[3].reverse_checkpoint, "007");
 
-  auto status = store->latest_status();
+  auto status = testing::value_of(store->latest_status());
   ASSERT_EQ(status.size(), 3u);
   EXPECT_EQ(status[1].project_id, "np_2");
   EXPECT_EQ(status[1].full_progress, 87);
@@ -100,9 +101,9 @@ TEST(Migration, Version1HistoryIsCarriedOverWhole) {
   Sample repeat = h[3];
   repeat.observed_at += kMinute;
   OMSWATCH_RECORD(*store, poll_write(repeat));
-  EXPECT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 4u);
+  EXPECT_EQ(testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0)).size(), 4u);
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0 + 10 * kMinute)));
-  EXPECT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 5u);
+  EXPECT_EQ(testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0)).size(), 5u);
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ class OutboxTest : public ::testing::Test {
 
   std::vector<std::int64_t> due_ids(TimeMs now, int limit = 100) {
     std::vector<std::int64_t> ids;
-    for (const auto& d : store_->due_deliveries(now, limit)) ids.push_back(d.id);
+    for (const auto& d : testing::value_of(store_->due_deliveries(now, limit))) ids.push_back(d.id);
     return ids;
   }
 
@@ -83,7 +83,7 @@ TEST_F(OutboxTest, DueRowsComeOldestFirstAndOnlyWhenDue) {
   EXPECT_THAT(due_ids(kT0 + 10 * kSecond), ElementsAre(all[1], all[2], all[3], all[0]));
   EXPECT_THAT(due_ids(kT0 + 9 * kSecond), ElementsAre(all[1], all[2], all[3]));
 
-  auto due = store_->due_deliveries(kT0 + 10 * kSecond, 100);
+  auto due = testing::value_of(store_->due_deliveries(kT0 + 10 * kSecond, 100));
   EXPECT_EQ(due[0].event.id, "evt_1");
   EXPECT_EQ(due[0].receiver, "ops");
   EXPECT_EQ(due[3].event.id, "evt_1");
@@ -93,20 +93,20 @@ TEST_F(OutboxTest, DueRowsComeOldestFirstAndOnlyWhenDue) {
 }
 
 TEST_F(OutboxTest, NextDueAtAndPendingCountFollowTheRows) {
-  EXPECT_EQ(store_->next_due_at(), std::nullopt);
-  EXPECT_EQ(store_->pending_count(), 0);
+  EXPECT_EQ(testing::value_of(store_->next_due_at()), std::nullopt);
+  EXPECT_EQ(testing::value_of(store_->pending_count()), 0);
   poll("evt_1", kT0, {"oncall", "ops"});
-  EXPECT_EQ(store_->next_due_at(), kT0);
-  EXPECT_EQ(store_->pending_count(), 2);
+  EXPECT_EQ(testing::value_of(store_->next_due_at()), kT0);
+  EXPECT_EQ(testing::value_of(store_->pending_count()), 2);
 
   auto ids = due_ids(kT0);
   ASSERT_TRUE(store_->mark_retry(ids, kT0 + kMinute, "timeout").has_value());
-  EXPECT_EQ(store_->next_due_at(), kT0 + kMinute);
-  EXPECT_EQ(store_->pending_count(), 2);
+  EXPECT_EQ(testing::value_of(store_->next_due_at()), kT0 + kMinute);
+  EXPECT_EQ(testing::value_of(store_->pending_count()), 2);
   ASSERT_TRUE(store_->mark_delivered({ids[0]}, kT0 + kMinute).has_value());
   ASSERT_TRUE(store_->mark_final({ids[1]}, "silenced", "silence s1", kT0 + kMinute).has_value());
-  EXPECT_EQ(store_->next_due_at(), std::nullopt);
-  EXPECT_EQ(store_->pending_count(), 0);
+  EXPECT_EQ(testing::value_of(store_->next_due_at()), std::nullopt);
+  EXPECT_EQ(testing::value_of(store_->pending_count()), 0);
 }
 
 TEST_F(OutboxTest, RetryThenDeliveredRecordsEveryAttempt) {

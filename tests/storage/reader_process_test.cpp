@@ -132,7 +132,7 @@ class ReaderProcessTest : public ::testing::Test {
       ASSERT_TRUE(recorded.has_value()) << "write " << i << ": " << recorded.error();
       if (i % 100 == 99) {
         std::vector<std::int64_t> ids;
-        for (const auto& d : store.due_deliveries(at, 1000)) ids.push_back(d.id);
+        for (const auto& d : testing::value_of(store.due_deliveries(at, 1000))) ids.push_back(d.id);
         auto marked = store.mark_delivered(ids, at);
         ASSERT_TRUE(marked.has_value()) << marked.error();
       }

@@ -49,7 +49,7 @@ TEST_F(RecordTest, StoresSampleStateEventsAndDeliveries) {
   EXPECT_EQ(rows("events"), 2);
   EXPECT_EQ(rows("outbox"), 4);
 
-  auto due = store_->due_deliveries(kT0, 100);
+  auto due = testing::value_of(store_->due_deliveries(kT0, 100));
   ASSERT_EQ(due.size(), 4u);
   for (const auto& d : due) {
     EXPECT_EQ(d.attempts, 0);
@@ -77,7 +77,7 @@ TEST_F(RecordTest, SampleRoundTripsWithAbsentValuesAsNull) {
   OMSWATCH_RECORD(*store_, poll_write(ok));
   OMSWATCH_RECORD(*store_, poll_write(failed_sample("np_1", kT0 + kMinute)));
 
-  auto h = store_->history("np_1", std::nullopt, std::nullopt, 0);
+  auto h = testing::value_of(store_->history("np_1", std::nullopt, std::nullopt, 0));
   ASSERT_EQ(h.size(), 2u);
   EXPECT_EQ(h[0].oms, "prod");
   EXPECT_EQ(h[0].outcome, "ok");
@@ -117,11 +117,11 @@ TEST_F(RecordTest, StateIsUpsertedNotDuplicated) {
   w.oms_state_json = R"({"v":2})";
   OMSWATCH_RECORD(*store_, w);
 
-  auto states = store_->load_project_states();
+  auto states = testing::value_of(store_->load_project_states());
   ASSERT_EQ(states.size(), 1u);
   EXPECT_EQ(states[0].state_json, R"({"status":"FAILED"})");
   EXPECT_EQ(states[0].updated_at, kT0 + kMinute);
-  EXPECT_EQ(store_->load_oms_state("prod"), R"({"v":2})");
+  EXPECT_EQ(testing::value_of(store_->load_oms_state("prod")), R"({"v":2})");
   EXPECT_EQ(rows("oms_state"), 1);
 }
 
@@ -130,7 +130,7 @@ TEST_F(RecordTest, WithoutStateLeavesTheSavedStateAlone) {
   auto w = poll_write(ok_sample("np_1", kT0 + kMinute));
   w.project_state_json.reset();
   OMSWATCH_RECORD(*store_, w);
-  auto states = store_->load_project_states();
+  auto states = testing::value_of(store_->load_project_states());
   ASSERT_EQ(states.size(), 1u);
   EXPECT_EQ(states[0].updated_at, kT0);
 }
@@ -144,7 +144,7 @@ TEST_F(RecordTest, OmsLevelEventHasNoProject) {
   w.deliveries.push_back({"evt_oms", "oncall"});
   OMSWATCH_RECORD(*store_, w);
 
-  auto due = store_->due_deliveries(kT0, 10);
+  auto due = testing::value_of(store_->due_deliveries(kT0, 10));
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].event.project_id, "");
   auto db = open_raw(path_, sqlite::kOpenReadOnly);
@@ -157,7 +157,7 @@ TEST_F(RecordTest, OmsLevelEventHasNoProject) {
 // nothing of the write behind: no sample, no state, no event, no delivery.
 TEST_F(RecordTest, DuplicateEventIdRollsBackTheWholeWrite) {
   OMSWATCH_RECORD(*store_, poll_write(ok_sample("np_1", kT0)));
-  ASSERT_EQ(store_->load_project_states()[0].updated_at, kT0);
+  ASSERT_EQ(testing::value_of(store_->load_project_states())[0].updated_at, kT0);
 
   auto first = make_event("evt_new", "np_1", "project_failed", "firing", "critical", kT0 + kMinute);
   auto again = make_event("evt_new", "np_1", "status_changed", "notice", "info", kT0 + kMinute);
@@ -175,16 +175,16 @@ TEST_F(RecordTest, DuplicateEventIdRollsBackTheWholeWrite) {
   EXPECT_EQ(rows("events"), 0);
   EXPECT_EQ(rows("outbox"), 0);
   EXPECT_EQ(rows("oms_state"), 0);
-  auto states = store_->load_project_states();
+  auto states = testing::value_of(store_->load_project_states());
   ASSERT_EQ(states.size(), 1u);
   EXPECT_EQ(states[0].state_json, R"({"status":"RUNNING"})");
   EXPECT_EQ(states[0].updated_at, kT0);
-  EXPECT_EQ(store_->pending_count(), 0);
+  EXPECT_EQ(testing::value_of(store_->pending_count()), 0);
 
   // The store is usable afterwards: no transaction was left open.
   OMSWATCH_RECORD(*store_, poll_write(ok_sample("np_1", kT0 + 2 * kMinute), {first}, {"oncall"}));
   EXPECT_EQ(rows("samples"), 2);
-  EXPECT_EQ(store_->pending_count(), 1);
+  EXPECT_EQ(testing::value_of(store_->pending_count()), 1);
 }
 
 TEST_F(RecordTest, EventIdOfAnEarlierWriteIsRefused) {
@@ -245,7 +245,7 @@ TEST_F(RecordTest, HugeErrorTextsAreBounded) {
   Sample s = failed_sample("np_1", kT0);
   s.error = std::string(1 << 20, 'e');
   OMSWATCH_RECORD(*store_, poll_write(s));
-  auto h = store_->history("np_1", std::nullopt, std::nullopt, 0);
+  auto h = testing::value_of(store_->history("np_1", std::nullopt, std::nullopt, 0));
   ASSERT_EQ(h.size(), 1u);
   EXPECT_EQ(h[0].error.size(), 4096u);
 }
@@ -254,7 +254,7 @@ TEST_F(RecordTest, BoundingErrorTextKeepsUtf8Whole) {
   Sample s = failed_sample("np_1", kT0);
   s.error = std::string(4095, 'e') + "\xC3\xA9" + "tail";  // 'é' straddles the bound
   OMSWATCH_RECORD(*store_, poll_write(s));
-  auto h = store_->history("np_1", std::nullopt, std::nullopt, 0);
+  auto h = testing::value_of(store_->history("np_1", std::nullopt, std::nullopt, 0));
   ASSERT_EQ(h.size(), 1u);
   EXPECT_EQ(h[0].error, std::string(4095, 'e'));
 }
@@ -264,7 +264,7 @@ TEST_F(RecordTest, EmptyJsonIsStoredAsAnEmptyObject) {
   e.details_json.clear();
   e.progress_json.clear();
   OMSWATCH_RECORD(*store_, poll_write(ok_sample("np_1", kT0), {e}, {"ops"}));
-  auto due = store_->due_deliveries(kT0, 1);
+  auto due = testing::value_of(store_->due_deliveries(kT0, 1));
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].event.details_json, "{}");
   EXPECT_EQ(due[0].event.progress_json, "{}");

@@ -74,11 +74,11 @@ TEST_F(RetentionTest, SamplesOlderThanKeepSamplesGoButEachProjectKeepsItsLatest)
   const TimeMs now = kT0 + 40 * kDay;
 
   EXPECT_EQ(prune_all(*store, now, 3), 10);  // days 0..9 are more than 30 days old
-  auto h = store->history("np_1", std::nullopt, std::nullopt, 0);
+  auto h = testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0));
   ASSERT_EQ(h.size(), 30u);
   EXPECT_EQ(h.front().observed_at, kT0 + 10 * kDay);
-  EXPECT_EQ(store->history("np_2", std::nullopt, std::nullopt, 0).size(), 1u);
-  EXPECT_EQ(store->latest_status().size(), 2u);
+  EXPECT_EQ(testing::value_of(store->history("np_2", std::nullopt, std::nullopt, 0)).size(), 1u);
+  EXPECT_EQ(testing::value_of(store->latest_status()).size(), 2u);
   // Nothing more to do.
   auto again = store->prune(now, 3);
   ASSERT_TRUE(again.has_value());
@@ -113,7 +113,7 @@ TEST_F(RetentionTest, EventsGoWithTheirDeliveriesUnlessADeliveryIsPending) {
       *store, poll_write(ok_sample("np_1", old), {delivered, pending, silent}, {"oncall", "ops"}));
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0), {recent}, {"ops"}));
   std::vector<std::int64_t> finished;
-  for (const auto& d : store->due_deliveries(kT0, 100)) {
+  for (const auto& d : testing::value_of(store->due_deliveries(kT0, 100))) {
     if (d.event.id == "evt_delivered") finished.push_back(d.id);
     if (d.event.id == "evt_nowhere") finished.push_back(d.id);
     if (d.event.id == "evt_pending" && d.receiver == "oncall") finished.push_back(d.id);
@@ -126,7 +126,7 @@ TEST_F(RetentionTest, EventsGoWithTheirDeliveriesUnlessADeliveryIsPending) {
   // goes whole: a batch of 2 rows takes one alone.
   EXPECT_EQ(prune_all(*store, kT0, 3), 1 + 6);
   ASSERT_EQ(rows("events"), 2);
-  auto left = store->events({});
+  auto left = testing::value_of(store->events({}));
   ASSERT_EQ(left.size(), 2u);
   EXPECT_EQ(left[0].event.id, "evt_recent");
   EXPECT_EQ(left[1].event.id, "evt_pending");  // ops has not taken it yet
@@ -134,13 +134,13 @@ TEST_F(RetentionTest, EventsGoWithTheirDeliveriesUnlessADeliveryIsPending) {
   EXPECT_EQ(rows("outbox"), 3);
 
   // Once its last delivery is finished, it goes too.
-  for (const auto& d : store->due_deliveries(kT0, 100)) {
+  for (const auto& d : testing::value_of(store->due_deliveries(kT0, 100))) {
     if (d.event.id == "evt_pending") {
       ASSERT_TRUE(store->mark_final({d.id}, "failed", "gave up", kT0).has_value());
     }
   }
   EXPECT_EQ(prune_all(*store, kT0, 500), 3);
-  ASSERT_EQ(store->events({}).size(), 1u);
+  ASSERT_EQ(testing::value_of(store->events({})).size(), 1u);
   EXPECT_EQ(rows("outbox"), 1);
 }
 
@@ -158,7 +158,7 @@ TEST_F(RetentionTest, AnEventWithMoreDeliveriesThanABatchGoesAloneAndWhole) {
   }
   OMSWATCH_RECORD(*store, w);
   std::vector<std::int64_t> ids;
-  for (const auto& d : store->due_deliveries(kT0, 100)) ids.push_back(d.id);
+  for (const auto& d : testing::value_of(store->due_deliveries(kT0, 100))) ids.push_back(d.id);
   ASSERT_TRUE(store->mark_delivered(ids, kT0).has_value());
 
   for (const char* id : {"evt_a", "evt_b"}) {
@@ -196,7 +196,7 @@ TEST_F(RetentionTest, ThinningGoesOnAfterPruning) {
   ASSERT_EQ(prune_all(*store, kT0 + 3 * kDay, 500), 2);
   // The kept latest sample is still what new polls are compared with.
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0 + 3 * kDay, 2)));
-  auto h = store->history("np_1", std::nullopt, std::nullopt, 0);
+  auto h = testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0));
   ASSERT_EQ(h.size(), 2u);
   EXPECT_EQ(h[0].observed_at, kT0 + 2 * kMinute);
 }

@@ -133,7 +133,7 @@ void populate(const std::string& path) {
   OMSWATCH_RECORD(*store, oms);
 
   // Deliveries in every status.
-  auto due = store->due_deliveries(now, 1000);
+  auto due = testing::value_of(store->due_deliveries(now, 1000));
   ASSERT_GT(due.size(), 4u);
   ASSERT_TRUE(store->mark_delivered({due[0].id, due[1].id}, now).has_value());
   ASSERT_TRUE(store->mark_retry({due[2].id}, now + kMinute, "HTTP 503").has_value());

@@ -10,8 +10,12 @@
 
 #include "storage/sqlite.h"
 #include "storage/store.h"
+#include "tests/support/expected_value.h"
 
 namespace omswatch::storage::testing {
+
+// The value of a read that must succeed (throws with the error otherwise).
+using omswatch::testing::value_of;
 
 // 2026-11-29T04:00:00Z: a fixed instant, so tests never read the clock.
 inline constexpr TimeMs kT0 = 1'795'924'800'000;

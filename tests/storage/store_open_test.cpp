@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "storage/sqlite.h"
 #include "storage/schema.h"
+#include "storage/sqlite.h"
 #include "storage/store.h"
 #include "tests/storage/storage_test_support.h"
 #include "tests/support/temp_dir.h"
@@ -62,7 +62,7 @@ TEST(StoreOpen, EnforcesForeignKeysOnItsConnection) {
   auto r = store->record(w);
   ASSERT_FALSE(r.has_value());
   EXPECT_THAT(r.error(), HasSubstr("FOREIGN KEY constraint failed"));
-  EXPECT_EQ(store->pending_count(), 0);
+  EXPECT_EQ(testing::value_of(store->pending_count()), 0);
 }
 
 TEST(StoreOpen, ReopenKeepsTheData) {
@@ -79,15 +79,15 @@ TEST(StoreOpen, ReopenKeepsTheData) {
   }
   auto store = open_store(path);
   EXPECT_EQ(store->schema_version(), latest_schema_version());
-  ASSERT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 1u);
-  auto states = store->load_project_states();
+  ASSERT_EQ(testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0)).size(), 1u);
+  auto states = testing::value_of(store->load_project_states());
   ASSERT_EQ(states.size(), 1u);
   EXPECT_EQ(states[0].oms, "prod");
   EXPECT_EQ(states[0].project_id, "np_1");
   EXPECT_EQ(states[0].state_json, R"({"status":"RUNNING"})");
   EXPECT_EQ(states[0].updated_at, kT0);
-  EXPECT_EQ(store->load_oms_state("prod"), R"({"failures":0})");
-  EXPECT_EQ(store->load_oms_state("test"), std::nullopt);
+  EXPECT_EQ(testing::value_of(store->load_oms_state("prod")), R"({"failures":0})");
+  EXPECT_EQ(testing::value_of(store->load_oms_state("test")), std::nullopt);
 }
 
 TEST(StoreOpen, RefusesADatabaseFromANewerOmswatch) {
@@ -188,9 +188,9 @@ TEST(StoreOpen, ReadOnlyStoreReadsButCannotWrite) {
 
   auto reader = open_store(path, OpenMode::read_only);
   EXPECT_EQ(reader->schema_version(), latest_schema_version());
-  EXPECT_EQ(reader->latest_status().size(), 1u);
-  ASSERT_EQ(reader->due_deliveries(kT0, 10).size(), 1u);
-  const std::int64_t id = reader->due_deliveries(kT0, 10)[0].id;
+  EXPECT_EQ(testing::value_of(reader->latest_status()).size(), 1u);
+  ASSERT_EQ(testing::value_of(reader->due_deliveries(kT0, 10)).size(), 1u);
+  const std::int64_t id = testing::value_of(reader->due_deliveries(kT0, 10))[0].id;
 
   auto recorded = reader->record(poll_write(ok_sample("np_1", kT0 + kMinute)));
   ASSERT_FALSE(recorded.has_value());
@@ -199,8 +199,8 @@ TEST(StoreOpen, ReadOnlyStoreReadsButCannotWrite) {
   EXPECT_FALSE(reader->mark_retry({id}, kT0 + kMinute, "timeout").has_value());
   EXPECT_FALSE(reader->mark_final({id}, "failed", "gave up", kT0).has_value());
 
-  EXPECT_EQ(writer->history("np_1", std::nullopt, std::nullopt, 0).size(), 1u);
-  EXPECT_EQ(writer->pending_count(), 1);
+  EXPECT_EQ(testing::value_of(writer->history("np_1", std::nullopt, std::nullopt, 0)).size(), 1u);
+  EXPECT_EQ(testing::value_of(writer->pending_count()), 1);
 }
 
 TEST(StoreOpen, SecondConnectionFindsTheSchemaInPlace) {
@@ -211,7 +211,7 @@ TEST(StoreOpen, SecondConnectionFindsTheSchemaInPlace) {
   EXPECT_EQ(first->schema_version(), latest_schema_version());
   EXPECT_EQ(second->schema_version(), latest_schema_version());
   OMSWATCH_RECORD(*first, poll_write(ok_sample("np_1", kT0)));
-  EXPECT_EQ(second->history("np_1", std::nullopt, std::nullopt, 0).size(), 1u);
+  EXPECT_EQ(testing::value_of(second->history("np_1", std::nullopt, std::nullopt, 0)).size(), 1u);
 }
 
 }  // namespace

@@ -133,7 +133,7 @@ TEST_F(ThinningTest, KeepsEveryChangeAndCheckpointsAtMostOncePerSampleEvery) {
   auto reader = testing::open_store(path_, OpenMode::read_only);
   for (const auto& project : projects) {
     SCOPED_TRACE(project);
-    const auto stored = reader->history(project, std::nullopt, std::nullopt, 0);
+    const auto stored = testing::value_of(reader->history(project, std::nullopt, std::nullopt, 0));
     const auto& polls = polled[project];
     ASSERT_FALSE(stored.empty());
     EXPECT_LT(stored.size(), polls.size() / 3) << "thinning kept too much";
@@ -183,10 +183,10 @@ TEST_F(ThinningTest, IdenticalSamplesAreNotStoredButTheLastPollIsKnown) {
     s.incr_lag_s.reset();
     OMSWATCH_RECORD(*store, poll_write(s));
   }
-  EXPECT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 1u);
+  EXPECT_EQ(testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0)).size(), 1u);
   EXPECT_EQ(store->sample_counts().stored, 1);
   EXPECT_EQ(store->sample_counts().skipped, 29);
-  auto status = store->latest_status();
+  auto status = testing::value_of(store->latest_status());
   ASSERT_EQ(status.size(), 1u);
   EXPECT_EQ(status[0].observed_at, kT0);
   EXPECT_EQ(status[0].last_polled_at, kT0 + 290 * kSecond);  // saved with the detector state
@@ -195,7 +195,7 @@ TEST_F(ThinningTest, IdenticalSamplesAreNotStoredButTheLastPollIsKnown) {
 TEST_F(ThinningTest, ZeroSampleEveryStoresEveryPoll) {
   auto store = open_with(path_, 0ms);
   for (int i = 0; i < 10; ++i) OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0 + i)));
-  EXPECT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 10u);
+  EXPECT_EQ(testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0)).size(), 10u);
 }
 
 TEST_F(ThinningTest, ANewSampleEveryAppliesToTheWritesThatFollow) {
@@ -205,7 +205,7 @@ TEST_F(ThinningTest, ANewSampleEveryAppliesToTheWritesThatFollow) {
     s.observed_at = kT0 + i * 10 * kSecond;
     OMSWATCH_RECORD(*store, poll_write(s));
   }
-  EXPECT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 1u);
+  EXPECT_EQ(testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0)).size(), 1u);
   StoreOptions every_poll;
   every_poll.sample_every = 0ms;
   store->set_history_options(every_poll);
@@ -213,7 +213,7 @@ TEST_F(ThinningTest, ANewSampleEveryAppliesToTheWritesThatFollow) {
     s.observed_at = kT0 + i * 10 * kSecond;
     OMSWATCH_RECORD(*store, poll_write(s));
   }
-  EXPECT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 6u);
+  EXPECT_EQ(testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0)).size(), 6u);
 }
 
 TEST_F(ThinningTest, TheOverloadWithoutOptionsStoresEveryPoll) {
@@ -221,7 +221,7 @@ TEST_F(ThinningTest, TheOverloadWithoutOptionsStoresEveryPoll) {
   for (int i = 0; i < 3; ++i) OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0)));
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0 + 1)));
   // The same millisecond twice is one row; every other poll is a row.
-  EXPECT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 2u);
+  EXPECT_EQ(testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0)).size(), 2u);
   EXPECT_EQ(store->sample_counts().stored, 4);
 }
 
@@ -232,8 +232,8 @@ TEST_F(ThinningTest, ProjectsAreThinnedEachOnTheirOwn) {
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0 + kSecond, 5, "test")));
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_2", kT0 + 2 * kSecond)));
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0 + 10 * kSecond, 6, "prod")));
-  EXPECT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 2u);
-  EXPECT_EQ(store->history("np_2", std::nullopt, std::nullopt, 0).size(), 1u);
+  EXPECT_EQ(testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0)).size(), 2u);
+  EXPECT_EQ(testing::value_of(store->history("np_2", std::nullopt, std::nullopt, 0)).size(), 1u);
 }
 
 TEST_F(ThinningTest, AClockThatWentBackStillStoresCheckpoints) {
@@ -242,7 +242,7 @@ TEST_F(ThinningTest, AClockThatWentBackStillStoresCheckpoints) {
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0 - 3600 * kSecond, 9)));
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_1", kT0 - 3590 * kSecond, 10)));
   // The sample after the step back is stored; the next is thinned against it.
-  EXPECT_EQ(store->history("np_1", std::nullopt, std::nullopt, 0).size(), 2u);
+  EXPECT_EQ(testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0)).size(), 2u);
 }
 
 TEST_F(ThinningTest, ARolledBackWriteLeavesNothingBehindInMemory) {
@@ -263,11 +263,11 @@ TEST_F(ThinningTest, ARolledBackWriteLeavesNothingBehindInMemory) {
   // The same sample again: its project and status get keys that exist, and it
   // is stored, not taken for a repeat of the write that failed.
   OMSWATCH_RECORD(*store, poll_write(s, {e}, {"ops"}));
-  auto h = store->history("np_new", std::nullopt, std::nullopt, 0);
+  auto h = testing::value_of(store->history("np_new", std::nullopt, std::nullopt, 0));
   ASSERT_EQ(h.size(), 1u);
   EXPECT_EQ(h[0].status, "A_STATUS_NEVER_SEEN");
   OMSWATCH_RECORD(*store, poll_write(ok_sample("np_new", kT0 + kMinute)));
-  EXPECT_EQ(store->history("np_new", std::nullopt, std::nullopt, 0).size(), 2u);
+  EXPECT_EQ(testing::value_of(store->history("np_new", std::nullopt, std::nullopt, 0)).size(), 2u);
 }
 
 TEST_F(ThinningTest, CheckpointsReadBackAsSent) {
@@ -288,7 +288,7 @@ TEST_F(ThinningTest, CheckpointsReadBackAsSent) {
     s.reverse_checkpoint = checkpoints[i];
     OMSWATCH_RECORD(*store, poll_write(s));
   }
-  auto h = store->history("np_1", std::nullopt, std::nullopt, 0);
+  auto h = testing::value_of(store->history("np_1", std::nullopt, std::nullopt, 0));
   ASSERT_EQ(h.size(), checkpoints.size());
   for (std::size_t i = 0; i < checkpoints.size(); ++i) {
     EXPECT_EQ(h[i].incr_checkpoint, checkpoints[i]);

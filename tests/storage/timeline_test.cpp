@@ -83,7 +83,7 @@ TEST_F(TimelineTest, IntervalsOfStatusAndFailedPolls) {
   for (; t < failed + 2 * kHour; t += 10 * kSecond) poll(with_status("FAILED", t));
   const TimeMs last_poll = t - 10 * kSecond;
 
-  auto all = store_->status_timeline("np_1", std::nullopt, std::nullopt);
+  auto all = testing::value_of(store_->status_timeline("np_1", std::nullopt, std::nullopt));
   EXPECT_THAT(all, ::testing::ElementsAre(Interval("ok", "RUNNING", kT0, kT0 + kHour, false),
                                           Interval("error", "", kT0 + kHour, back, false),
                                           Interval("ok", "RUNNING", back, failed, false),
@@ -97,23 +97,25 @@ TEST_F(TimelineTest, IntervalsOfStatusAndFailedPolls) {
   for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(fields(view[i]), fields(all[i])) << i;
 
   // A window keeps the intervals that overlap it, with their real bounds.
-  EXPECT_THAT(store_->status_timeline("np_1", kT0 + 30 * kMinute, kT0 + kHour + 5 * kSecond),
+  EXPECT_THAT(testing::value_of(
+                  store_->status_timeline("np_1", kT0 + 30 * kMinute, kT0 + kHour + 5 * kSecond)),
               ::testing::ElementsAre(Interval("ok", "RUNNING", kT0, kT0 + kHour, false),
                                      Interval("error", "", kT0 + kHour, back, false)));
-  EXPECT_THAT(store_->status_timeline("np_1", failed + kMinute, std::nullopt),
+  EXPECT_THAT(testing::value_of(store_->status_timeline("np_1", failed + kMinute, std::nullopt)),
               ::testing::ElementsAre(Interval("ok", "FAILED", failed, last_poll, true)));
   // Until cuts in the middle of the last interval: it still ends where it ends.
-  EXPECT_THAT(store_->status_timeline("np_1", back, back + kMinute),
+  EXPECT_THAT(testing::value_of(store_->status_timeline("np_1", back, back + kMinute)),
               ::testing::ElementsAre(Interval("ok", "RUNNING", back, failed, false)));
-  EXPECT_TRUE(store_->status_timeline("np_1", std::nullopt, kT0).empty());
-  EXPECT_TRUE(store_->status_timeline("np_404", std::nullopt, std::nullopt).empty());
+  EXPECT_TRUE(testing::value_of(store_->status_timeline("np_1", std::nullopt, kT0)).empty());
+  EXPECT_TRUE(
+      testing::value_of(store_->status_timeline("np_404", std::nullopt, std::nullopt)).empty());
 }
 
 TEST_F(TimelineTest, TheOngoingIntervalLastsUntilTheLatestPoll) {
   poll(with_status("FINISHED", kT0));
   // Polls that change nothing store no sample, but save the detector state.
   for (int i = 1; i <= 30; ++i) poll(with_status("FINISHED", kT0 + i * 10 * kSecond));
-  auto all = store_->status_timeline("np_1", std::nullopt, std::nullopt);
+  auto all = testing::value_of(store_->status_timeline("np_1", std::nullopt, std::nullopt));
   EXPECT_THAT(all,
               ::testing::ElementsAre(Interval("ok", "FINISHED", kT0, kT0 + 300 * kSecond, true)));
   auto view = from_view();
@@ -125,7 +127,7 @@ TEST_F(TimelineTest, EachOmsHasItsOwnTimeline) {
   poll(with_status("RUNNING", kT0, "prod"));
   poll(with_status("RUNNING", kT0 + kMinute, "test"));
   poll(with_status("SUSPEND", kT0 + 2 * kMinute, "prod"));
-  auto all = store_->status_timeline("np_1", std::nullopt, std::nullopt);
+  auto all = testing::value_of(store_->status_timeline("np_1", std::nullopt, std::nullopt));
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(std::tie(all[0].oms, all[0].status), std::make_tuple("prod", "RUNNING"));
   EXPECT_EQ(std::tie(all[1].oms, all[1].status), std::make_tuple("test", "RUNNING"));
@@ -150,7 +152,7 @@ TEST_F(TimelineTest, AgreesWithTheViewOnARandomHistory) {
       poll(with_status(status, at));
     }
   }
-  auto all = store_->status_timeline("np_1", std::nullopt, std::nullopt);
+  auto all = testing::value_of(store_->status_timeline("np_1", std::nullopt, std::nullopt));
   auto view = from_view();
   ASSERT_GT(all.size(), 40u);
   ASSERT_EQ(view.size(), all.size());
@@ -170,7 +172,7 @@ TEST_F(TimelineTest, AgreesWithTheViewOnARandomHistory) {
     for (const auto& i : all) {
       if (i.from < until && (i.to > since || i.ongoing)) expected.push_back(i);
     }
-    auto window = store_->status_timeline("np_1", since, until);
+    auto window = testing::value_of(store_->status_timeline("np_1", since, until));
     ASSERT_EQ(window.size(), expected.size()) << since << " " << until;
     for (std::size_t i = 0; i < window.size(); ++i) {
       EXPECT_EQ(fields(window[i]), fields(expected[i]));
