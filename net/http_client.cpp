@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -21,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/ascii.h"
 #include "net/internal.h"
+#include "net/prepared_request.h"
 #include "net/url.h"
 
 namespace omswatch::net {
@@ -34,11 +35,6 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint32_t kMaxConnectReplyBytes = 16 * 1024;
 // Interim (1xx) responses tolerated before the real one; more is a broken server.
 constexpr int kMaxInterimResponses = 8;
-
-bool is_field_value(std::string_view s) {
-  return std::none_of(s.begin(), s.end(),
-                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
-}
 
 // One connection to an origin (or to the proxy that tunnels to it). Exactly one
 // of plain/secure is set once connected.
@@ -119,8 +115,9 @@ struct HttpClient::Impl {
   // that never speaks HTTPS (tests, the simulator) should not pay for it.
   bool system_roots_loaded = false;
 
-  static asio::awaitable<boost::system::result<HttpResponse>> send(std::shared_ptr<Impl> self,
-                                                                   HttpRequest request);
+  static asio::awaitable<boost::system::result<HttpResponse>> send(
+      std::shared_ptr<Impl> self, std::shared_ptr<const detail::PreparedData> prepared,
+      std::string body);
 
   void prune_idle() {
     auto oldest_allowed = Clock::now() - options.idle_timeout;
@@ -184,8 +181,8 @@ struct HttpClient::Impl {
                                           const detail::Url& origin, const detail::Url& proxy);
   template <class Stream>
   static asio::awaitable<Exchange> exchange(Stream& stream, beast::flat_buffer& buffer,
-                                            http::request<http::string_body>& request,
-                                            std::size_t max_response_bytes);
+                                            const std::array<asio::const_buffer, 3>& request,
+                                            bool head_method, std::size_t max_response_bytes);
 };
 
 namespace {
@@ -323,11 +320,12 @@ asio::awaitable<boost::system::result<std::unique_ptr<Connection>>> HttpClient::
 }
 
 template <class Stream>
-asio::awaitable<Exchange> HttpClient::Impl::exchange(Stream& stream, beast::flat_buffer& buffer,
-                                                     http::request<http::string_body>& request,
-                                                     std::size_t max_response_bytes) {
+asio::awaitable<Exchange> HttpClient::Impl::exchange(
+    Stream& stream, beast::flat_buffer& buffer, const std::array<asio::const_buffer, 3>& request,
+    bool head_method, std::size_t max_response_bytes) {
   Exchange result;
-  auto [write_ec, written] = co_await http::async_write(stream, request, kNoThrow);
+  // The head, its framing and the body in one gathered write.
+  auto [write_ec, written] = co_await asio::async_write(stream, request, kNoThrow);
   if (write_ec) {
     result.ec = write_ec;
     co_return result;
@@ -337,7 +335,7 @@ asio::awaitable<Exchange> HttpClient::Impl::exchange(Stream& stream, beast::flat
     http::response_parser<http::string_body> parser;
     parser.header_limit(clamp_limit(max_response_bytes));
     parser.body_limit(max_response_bytes);
-    if (request.method() == http::verb::head) parser.skip(true);
+    if (head_method) parser.skip(true);
 
     auto [header_ec, header_bytes] =
         co_await http::async_read_header(stream, buffer, parser, kNoThrow);
@@ -386,63 +384,16 @@ asio::awaitable<Exchange> HttpClient::Impl::exchange(Stream& stream, beast::flat
 }
 
 asio::awaitable<boost::system::result<HttpResponse>> HttpClient::Impl::send(
-    std::shared_ptr<Impl> self, HttpRequest request) {
+    std::shared_ptr<Impl> self, std::shared_ptr<const detail::PreparedData> prepared,
+    std::string body) {
+  const detail::PreparedData& request = *prepared;
   const auto deadline = Clock::now() + request.timeout;
-
-  auto origin = detail::parse_url(request.url);
-  if (!origin) co_return origin.error();
-  std::optional<detail::Url> proxy;
-  if (!request.proxy.empty()) {
-    auto parsed = detail::parse_url(request.proxy);
-    // Speaking TLS to the proxy itself is not supported.
-    if (!parsed || parsed->tls) co_return make_net_error(Errc::bad_url);
-    proxy = std::move(*parsed);
-  }
-  if (!is_token(request.method)) co_return make_net_error(Errc::bad_request);
-
-  http::request<http::string_body> message;
-  message.version(11);
-  if (auto verb = http::string_to_verb(request.method); verb != http::verb::unknown) {
-    message.method(verb);
-  } else {
-    message.method_string(request.method);
-  }
-  // Through a plain-HTTP proxy the request line carries the absolute URL.
-  message.target(proxy && !origin->tls
-                     ? std::string(origin->scheme()) + "://" + origin->authority() + origin->target
-                     : origin->target);
-  bool caller_closes = false;
-  for (const auto& header : request.headers) {
-    if (!is_token(header.name) || !is_field_value(header.value)) {
-      co_return make_net_error(Errc::bad_request);
-    }
-    // Framing and routing are the client's business.
-    if (iequals(header.name, "Host") || iequals(header.name, "Content-Length") ||
-        iequals(header.name, "Transfer-Encoding")) {
-      continue;
-    }
-    if (iequals(header.name, "Connection") && iequals(header.value, "close")) caller_closes = true;
-    message.insert(header.name, header.value);
-  }
-  message.set(http::field::host, origin->authority());
-  if (message.find(http::field::user_agent) == message.end()) {
-    message.set(http::field::user_agent, self->options.user_agent);
-  }
-  if (!origin->userinfo.empty() && message.find(http::field::authorization) == message.end()) {
-    message.set(http::field::authorization, "Basic " + detail::basic_credentials(origin->userinfo));
-  }
-  if (proxy && !origin->tls && !proxy->userinfo.empty()) {
-    message.set(http::field::proxy_authorization,
-                "Basic " + detail::basic_credentials(proxy->userinfo));
-  }
-  if (!request.body.empty() && message.find(http::field::content_type) == message.end()) {
-    message.set(http::field::content_type, "application/json");
-  }
-  message.body() = std::move(request.body);
-  message.prepare_payload();
-
-  std::string pool_key = std::string(origin->scheme()) + "://" + origin->host_port();
-  if (proxy) pool_key += " via " + proxy->host_port();
+  const detail::Framing framing = detail::framing(request, body.size());
+  const std::array<asio::const_buffer, 3> bytes = {
+      asio::buffer(request.head), asio::buffer(framing.view()), asio::buffer(body)};
+  const detail::Url& origin = request.origin;
+  const detail::Url* proxy = request.proxy ? &*request.proxy : nullptr;
+  const std::string& pool_key = request.pool_key;
 
   // A reused connection may have been closed by the server just before the
   // request went out (or while it sat in the pool for less than
@@ -458,7 +409,7 @@ asio::awaitable<boost::system::result<HttpResponse>> HttpClient::Impl::send(
     if (attempt == 0) connection = self->take_idle(pool_key);
     const bool reused = connection != nullptr;
     if (!connection) {
-      auto opened = co_await self->connect(*origin, proxy ? &*proxy : nullptr, deadline);
+      auto opened = co_await self->connect(origin, proxy, deadline);
       if (!opened) co_return classify(opened.error(), deadline);
       connection = std::move(*opened);
     }
@@ -466,11 +417,11 @@ asio::awaitable<boost::system::result<HttpResponse>> HttpClient::Impl::send(
     connection->tcp().expires_at(deadline);
     Exchange outcome;
     if (connection->secure) {
-      outcome = co_await exchange(*connection->secure, connection->buffer, message,
-                                  request.max_response_bytes);
+      outcome = co_await exchange(*connection->secure, connection->buffer, bytes,
+                                  request.head_method, request.max_response_bytes);
     } else {
-      outcome = co_await exchange(*connection->plain, connection->buffer, message,
-                                  request.max_response_bytes);
+      outcome = co_await exchange(*connection->plain, connection->buffer, bytes,
+                                  request.head_method, request.max_response_bytes);
     }
     if (outcome.ec) {
       connection->close();
@@ -482,7 +433,7 @@ asio::awaitable<boost::system::result<HttpResponse>> HttpClient::Impl::send(
       co_return classify(outcome.ec, deadline);
     }
     connection->tcp().expires_never();
-    if (outcome.keep_alive && !caller_closes) {
+    if (outcome.keep_alive && !request.caller_closes) {
       self->put_idle(pool_key, std::move(connection));
     } else {
       connection->close();
@@ -502,7 +453,22 @@ HttpClient::~HttpClient() {
 }
 
 asio::awaitable<boost::system::result<HttpResponse>> HttpClient::send(HttpRequest request) {
-  return Impl::send(impl_, std::move(request));
+  auto prepared = detail::prepare_request(request, impl_->options.user_agent);
+  if (!prepared) co_return prepared.error();
+  co_return co_await Impl::send(
+      impl_, std::make_shared<const detail::PreparedData>(std::move(*prepared)),
+      std::move(request.body));
+}
+
+boost::system::result<PreparedRequest> HttpClient::prepare(const HttpRequest& request) const {
+  auto prepared = detail::prepare_request(request, impl_->options.user_agent);
+  if (!prepared) return prepared.error();
+  return PreparedRequest(std::make_shared<const detail::PreparedData>(std::move(*prepared)));
+}
+
+asio::awaitable<boost::system::result<HttpResponse>> HttpClient::send(PreparedRequest prepared,
+                                                                      std::string body) {
+  return Impl::send(impl_, std::move(prepared.data_), std::move(body));
 }
 
 std::size_t HttpClient::connections_opened() const { return impl_->connections_opened; }

@@ -132,22 +132,38 @@ class OmsClient final : public Client {
     redact_.add(endpoint_.username + ":" + endpoint_.password);
     std::string_view base = endpoint_.base_url;
     while (!base.empty() && base.back() == '/') base.remove_suffix(1);
-    action_url_ = std::string(base) + "/api/v2?Action=";
+    const std::string action_url = std::string(base) + "/api/v2?Action=";
+    // The URL, the credentials and the headers are the same at every call
+    // of an action: checked and serialized once, here (a reload with other
+    // credentials makes a new client).
+    auto prepare = [&](std::string_view action) {
+      net::HttpRequest request;
+      request.method = "POST";
+      request.url = action_url + std::string(action);
+      request.headers = {{"Authorization", authorization_},
+                         {"Content-Type", "application/json"},
+                         {"Accept", "application/json"}};
+      request.timeout = endpoint_.timeout;
+      request.max_response_bytes = endpoint_.max_reply_bytes;
+      return http_.prepare(request);
+    };
+    progress_ = prepare("DescribeProjectProgress");
+    steps_ = prepare("DescribeProjectSteps");
+    project_ = prepare("DescribeProject");
+    list_ = prepare("ListProjects");
   }
 
   asio::awaitable<CallResult<ProjectProgress>> describe_progress(std::string project_id) override {
-    return call<ProjectProgress>("DescribeProjectProgress", id_body(project_id),
-                                 parse_progress_reply);
+    return call<ProjectProgress>(progress_, id_body(project_id), parse_progress_reply);
   }
 
   asio::awaitable<CallResult<std::vector<ProjectStep>>> describe_steps(
       std::string project_id) override {
-    return call<std::vector<ProjectStep>>("DescribeProjectSteps", id_body(project_id),
-                                          parse_project_steps_reply);
+    return call<std::vector<ProjectStep>>(steps_, id_body(project_id), parse_project_steps_reply);
   }
 
   asio::awaitable<CallResult<ProjectInfo>> describe_project(std::string project_id) override {
-    return call<ProjectInfo>("DescribeProject", id_body(project_id), parse_project_reply);
+    return call<ProjectInfo>(project_, id_body(project_id), parse_project_reply);
   }
 
   asio::awaitable<CallResult<ProjectList>> list_projects(ListFilter filter, int page_number,
@@ -168,19 +184,24 @@ class OmsClient final : public Client {
       for (const auto& id : filter.label_ids) labels.emplace_back(id);
       body["labelIds"] = std::move(labels);
     }
-    co_return co_await call<ProjectList>("ListProjects", json::serialize(body),
-                                         parse_list_projects_reply);
+    co_return co_await call<ProjectList>(list_, json::serialize(body), parse_list_projects_reply);
   }
 
  private:
-  static std::string id_body(const std::string& project_id) {
-    return json::serialize(json::object{{"id", project_id}});
+  // {"id":"..."}, written directly: the body of a poll.
+  static std::string id_body(std::string_view project_id) {
+    std::string body = "{\"id\":";
+    body += json::serialize(json::string_view(project_id));
+    body += '}';
+    return body;
   }
 
   // Every text of a reply, a transport error included, comes out of call()
   // with the credentials masked: OMS or a proxy in front of it may echo them.
+  using Prepared = boost::system::result<net::PreparedRequest>;
+
   template <class T, class Parse>
-  asio::awaitable<CallResult<T>> call(std::string_view action, std::string body, Parse parse) {
+  asio::awaitable<CallResult<T>> call(const Prepared& action, std::string body, Parse parse) {
     CallResult<T> result = co_await exchange<T>(action, std::move(body), parse);
     scrub(result);
     co_return result;
@@ -229,22 +250,16 @@ class OmsClient final : public Client {
   }
 
   template <class T, class Parse>
-  asio::awaitable<CallResult<T>> exchange(std::string_view action, std::string body, Parse parse) {
+  asio::awaitable<CallResult<T>> exchange(const Prepared& action, std::string body, Parse parse) {
     CallResult<T> result;
-    net::HttpRequest request;
-    request.method = "POST";
-    request.url = action_url_ + std::string(action);
-    request.headers = {{"Authorization", authorization_},
-                       {"Content-Type", "application/json"},
-                       {"Accept", "application/json"}};
-    request.body = std::move(body);
-    request.timeout = endpoint_.timeout;
-    request.max_response_bytes = endpoint_.max_reply_bytes;
-
     const auto started = std::chrono::steady_clock::now();
+    if (!action) {
+      result.transport_error = describe_transport_error(action.error(), endpoint_);
+      co_return result;
+    }
     boost::system::result<net::HttpResponse> response = error_code(asio::error::operation_aborted);
     try {
-      response = co_await http_.send(std::move(request));
+      response = co_await http_.send(*action, std::move(body));
     } catch (const std::exception& e) {
       // The contract is to never throw; the only exceptions here are the
       // caller's cancellation and allocation failures.
@@ -282,7 +297,7 @@ class OmsClient final : public Client {
   Endpoint endpoint_;
   std::string authorization_;  // a secret: never logged
   Redactor redact_;
-  std::string action_url_;
+  Prepared progress_, steps_, project_, list_;
 };
 
 }  // namespace

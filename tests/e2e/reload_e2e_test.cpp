@@ -54,12 +54,12 @@ class Reload : public ::testing::Test {
   // `tables`: further tables, after [[oms]].
   void write_config(const std::string& projects,
                     const std::string& daemon_extra = "listen = \"\"\n",
-                    const std::string& tables = "") {
+                    const std::string& tables = "", const std::string& password = "pw") {
     std::ofstream cfg(dir_.file("r.toml"), std::ios::trunc);
     cfg << "[daemon]\ndatabase = \"" << dir_.file("r.db") << "\"\n"
         << daemon_extra << "[[oms]]\nname = \"sim\"\nurl = \"" << sim_.base_url()
         << "\"\nusername = \"u\"\n"
-        << "password = \"pw\"\ninterval = \"100ms\"\nprojects = [" << projects << "]\n"
+        << "password = \"" << password << "\"\ninterval = \"100ms\"\nprojects = [" << projects << "]\n"
         << tables;
     cfg.close();
     ::chmod(dir_.file("r.toml").c_str(), 0600);
@@ -119,6 +119,23 @@ TEST_F(Reload, RemovedProjectIsNoLongerPolled) {
   const int r2_after = polls("np_r2");
   ASSERT_TRUE(wait_for_polls("np_r1", r1 + 15));
   EXPECT_LE(polls("np_r2"), r2_after + 1);
+  daemon.signal(SIGTERM);
+  ASSERT_EQ(daemon.wait(), 0);
+}
+
+// The OMS client serializes its requests once; a reload with other
+// credentials must make the next polls carry them.
+TEST_F(Reload, ANewOmsPasswordIsSentFromTheNextPolls) {
+  write_config("\"np_r1\"", "listen = \"\"\n", "", "old-pw");
+  Process daemon({OMSWATCH_BINARY, "run", "-c", dir_.file("r.toml")}, "", dir_.file("log"));
+  ASSERT_TRUE(testing::wait_for_file(dir_.file("log"), [](const std::string& log) {
+    return log.find("HTTP 401") != std::string::npos;
+  })) << testing::read_file(dir_.file("log"));
+  EXPECT_EQ(polls("np_r1"), 0);  // refused: not counted by the simulator
+
+  write_config("\"np_r1\"");
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_for_polls("np_r1", 3)) << testing::read_file(dir_.file("log"));
   daemon.signal(SIGTERM);
   ASSERT_EQ(daemon.wait(), 0);
 }

@@ -1,5 +1,6 @@
 // The HTTP client against the real HttpServer over loopback sockets.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -437,6 +438,61 @@ TEST_F(HttpClientTest, DestroyingTheClientWithIdleConnectionsIsClean) {
   }
   HttpClient other(ioc_.get_executor());
   EXPECT_TRUE(send(other, get(url_of(server))));
+}
+
+TEST_F(HttpClientTest, PreparedRequestCarriesEachBodyOnOnePooledConnection) {
+  std::vector<ServerRequest> seen;
+  HttpServer server(ioc_.get_executor(),
+                    [&](ServerRequest request) -> asio::awaitable<ServerResponse> {
+                      seen.push_back(request);
+                      co_return answer("reply " + request.body);
+                    });
+  server.listen("127.0.0.1", 0);
+  HttpClient client(ioc_.get_executor());
+  HttpRequest request;
+  request.url = url_of(server, "/api/v2?Action=DescribeProjectProgress");
+  request.headers = {{"X-Custom", "1"}};
+  request.body = "ignored";
+  auto prepared = client.prepare(request);
+  ASSERT_TRUE(prepared) << prepared.error().message();
+
+  std::vector<std::string> replies;
+  for (std::string body : {R"({"id":"np_1"})", R"({"id":"np_22"})", ""}) {
+    auto result = run<SendResult>([&]() -> asio::awaitable<SendResult> {
+      co_return co_await client.send(*prepared, body);
+    });
+    ASSERT_TRUE(result) << result.error().message();
+    replies.push_back(result->body);
+  }
+
+  EXPECT_THAT(replies, ::testing::ElementsAre(R"(reply {"id":"np_1"})", R"(reply {"id":"np_22"})",
+                                              "reply "));
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[1].method, "POST");
+  EXPECT_EQ(seen[1].target, "/api/v2?Action=DescribeProjectProgress");
+  EXPECT_EQ(seen[1].body, R"({"id":"np_22"})");
+  EXPECT_EQ(seen[1].header("Content-Length"), "14");
+  EXPECT_EQ(seen[1].header("Content-Type"), "application/json");
+  EXPECT_EQ(seen[1].header("X-Custom"), "1");
+  EXPECT_EQ(seen[1].header("User-Agent"), "omswatch");
+  EXPECT_EQ(seen[1].header("Host"), "127.0.0.1:" + std::to_string(server.port()));
+  // A POST without a body says so, and carries no Content-Type of its own.
+  EXPECT_EQ(seen[2].header("Content-Length"), "0");
+  EXPECT_EQ(seen[2].header("Content-Type"), "");
+  EXPECT_EQ(client.connections_opened(), 1u);
+}
+
+TEST_F(HttpClientTest, PrepareRefusesWhatSendRefuses) {
+  HttpClient client(ioc_.get_executor());
+  auto bad_url = client.prepare(get("http://host/a b"));
+  auto request = get("http://127.0.0.1:1/");
+  request.headers = {{"X-Ok", "1\r\nX-Injected: 1"}};
+  auto bad_header = client.prepare(request);
+  ASSERT_FALSE(bad_url);
+  EXPECT_EQ(bad_url.error(), make_error_code(Errc::bad_url));
+  ASSERT_FALSE(bad_header);
+  EXPECT_EQ(bad_header.error(), make_error_code(Errc::bad_request));
+  EXPECT_EQ(client.connections_opened(), 0u);
 }
 
 }  // namespace
