@@ -189,37 +189,82 @@ void Metrics::declare_oms(std::string_view oms) { oms_series(oms); }
 
 void Metrics::declare_receiver(std::string_view receiver) { receiver_series(receiver); }
 
-void Metrics::poll_completed(std::string_view oms, PollResult result,
-                             std::chrono::duration<double> latency) {
-  OmsSeries& s = oms_series(oms);
+std::shared_ptr<Metrics::ProjectSeries>& Metrics::project_series(OmsSeries& oms,
+                                                                 std::string_view project_id) {
+  auto it = oms.projects.find(project_id);
+  if (it == oms.projects.end()) {
+    it = oms.projects.emplace(std::string(project_id), std::make_shared<ProjectSeries>()).first;
+  }
+  return it->second;
+}
+
+bool Metrics::ProjectHandle::attached() const { return series_ && series_->attached; }
+
+Metrics::ProjectHandle Metrics::project(std::string_view oms, std::string_view project_id) {
+  ProjectHandle h;
+  h.oms_ = &oms_series(oms);
+  h.series_ = project_series(*h.oms_, project_id);
+  return h;
+}
+
+void Metrics::count_poll(OmsSeries& s, PollResult result, std::chrono::duration<double> latency,
+                         double now_s) {
   ++s.polls[static_cast<std::size_t>(result)];
   const double seconds = std::max(0.0, latency.count());
   std::size_t bucket = 0;
   while (bucket < kPollDurationBuckets.size() && seconds > kPollDurationBuckets[bucket]) ++bucket;
   ++s.duration_buckets[bucket];
   s.duration_sum += seconds;
-  if (result != PollResult::error) s.last_success_s = unix_seconds(clock_());
+  if (result != PollResult::error) s.last_success_s = now_s;
 }
 
-void Metrics::project_observed(std::string_view oms, std::string_view project_id,
-                               std::string_view status, std::optional<int> struct_progress,
-                               std::optional<int> full_progress,
-                               std::optional<std::int64_t> incr_lag_s) {
-  auto& projects = oms_series(oms).projects;
-  auto it = projects.find(project_id);
-  if (it == projects.end()) it = projects.emplace(std::string(project_id), ProjectSeries{}).first;
-  ProjectSeries& p = it->second;
+void Metrics::poll_completed(std::string_view oms, PollResult result,
+                             std::chrono::duration<double> latency) {
+  count_poll(oms_series(oms), result, latency,
+             result != PollResult::error ? unix_seconds(clock_()) : 0);
+}
+
+void Metrics::poll_completed(const ProjectHandle& project, PollResult result,
+                             std::chrono::duration<double> latency) {
+  if (!project.oms_) return;
+  count_poll(*project.oms_, result, latency,
+             result != PollResult::error ? unix_seconds(clock_()) : 0);
+}
+
+void Metrics::observe(ProjectSeries& p, std::string_view status, std::optional<int> struct_progress,
+                      std::optional<int> full_progress, std::optional<std::int64_t> incr_lag_s) {
   if (p.status != status) p.status.assign(status);
   p.struct_progress = struct_progress;
   p.full_progress = full_progress;
   p.incr_lag_s = incr_lag_s;
 }
 
+void Metrics::project_observed(std::string_view oms, std::string_view project_id,
+                               std::string_view status, std::optional<int> struct_progress,
+                               std::optional<int> full_progress,
+                               std::optional<std::int64_t> incr_lag_s) {
+  observe(*project_series(oms_series(oms), project_id), status, struct_progress, full_progress,
+          incr_lag_s);
+}
+
+void Metrics::project_observed(const ProjectHandle& project, std::string_view status,
+                               std::optional<int> struct_progress,
+                               std::optional<int> full_progress,
+                               std::optional<std::int64_t> incr_lag_s) {
+  // A detached series is written to and never rendered: cheaper than a check.
+  if (project.series_) {
+    observe(*project.series_, status, struct_progress, full_progress, incr_lag_s);
+  }
+}
+
 void Metrics::forget_project(std::string_view oms, std::string_view project_id) {
   auto it = oms_.find(oms);
   if (it == oms_.end()) return;
   auto& projects = it->second.projects;
-  if (auto p = projects.find(project_id); p != projects.end()) projects.erase(p);
+  if (auto p = projects.find(project_id); p != projects.end()) {
+    p->second->attached = false;
+    projects.erase(p);
+  }
 }
 
 void Metrics::event_recorded(std::string_view kind, std::string_view state) {
@@ -298,7 +343,8 @@ std::string Metrics::render() const {
 
   bool status_announced = false;
   for (const auto& [oms, s] : oms_) {
-    for (const auto& [project, p] : s.projects) {
+    for (const auto& [project, series] : s.projects) {
+      const ProjectSeries& p = *series;
       if (p.status.empty()) continue;
       if (!status_announced) {
         x.family("omswatch_project_status", "gauge",
@@ -315,7 +361,7 @@ std::string Metrics::render() const {
     bool announced = false;
     for (const auto& [oms, s] : oms_) {
       for (const auto& [project, p] : s.projects) {
-        const auto value = value_of(p);
+        const auto value = value_of(*p);
         if (!value) continue;
         if (!announced) x.family(name, "gauge", help);
         announced = true;

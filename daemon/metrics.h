@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,7 +44,28 @@ struct ScrapeGauges {
 };
 
 class Metrics {
+  struct ProjectSeries;
+  struct OmsSeries;
+
  public:
+  // One project's series, kept by the watcher with the project so that a
+  // poll reports through it without looking the OMS and the project up.
+  // Empty when default-constructed. After forget_project() the handle is
+  // detached: what it reports goes nowhere, and the series are freed with
+  // the last handle.
+  class ProjectHandle {
+   public:
+    ProjectHandle() = default;
+    explicit operator bool() const { return series_ != nullptr; }
+    // False once its project was forgotten (or for an empty handle).
+    bool attached() const;
+
+   private:
+    friend class Metrics;
+    std::shared_ptr<ProjectSeries> series_;
+    OmsSeries* oms_ = nullptr;  // the OMS's counters: never removed while the Metrics live
+  };
+
   // Upper bounds of omswatch_poll_duration_seconds, in seconds (+Inf follows).
   static constexpr std::array<double, 13> kPollDurationBuckets = {
       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -63,6 +85,16 @@ class Metrics {
   // and, when ok or unavailable (OMS answered), the OMS's last success time.
   void poll_completed(std::string_view oms, PollResult result,
                       std::chrono::duration<double> latency);
+
+  // The handle of a project's series (created, without values, if absent).
+  ProjectHandle project(std::string_view oms, std::string_view project_id);
+  // poll_completed() for the handle's project's OMS.
+  void poll_completed(const ProjectHandle& project, PollResult result,
+                      std::chrono::duration<double> latency);
+  // project_observed() for the handle's project, without a lookup.
+  void project_observed(const ProjectHandle& project, std::string_view status,
+                        std::optional<int> struct_progress, std::optional<int> full_progress,
+                        std::optional<std::int64_t> incr_lag_s);
 
   // The project's progress as last seen. Replaces its previous values: the
   // series of the previous status disappears, and an absent progress or lag
@@ -90,6 +122,7 @@ class Metrics {
 
  private:
   struct ProjectSeries {
+    bool attached = true;  // false once forgotten
     std::string status;
     std::optional<int> struct_progress;
     std::optional<int> full_progress;
@@ -101,10 +134,15 @@ class Metrics {
     std::array<std::uint64_t, kPollDurationBuckets.size() + 1> duration_buckets{};
     double duration_sum = 0;
     std::optional<double> last_success_s;
-    std::map<std::string, ProjectSeries, std::less<>> projects;
+    std::map<std::string, std::shared_ptr<ProjectSeries>, std::less<>> projects;
   };
 
   OmsSeries& oms_series(std::string_view oms);
+  std::shared_ptr<ProjectSeries>& project_series(OmsSeries& oms, std::string_view project_id);
+  static void count_poll(OmsSeries& s, PollResult result, std::chrono::duration<double> latency,
+                         double now_s);
+  static void observe(ProjectSeries& p, std::string_view status, std::optional<int> struct_progress,
+                      std::optional<int> full_progress, std::optional<std::int64_t> incr_lag_s);
   std::array<std::uint64_t, 4>& receiver_series(std::string_view receiver);
 
   std::string version_;

@@ -86,6 +86,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     bool looking_up_name = false;           // a lookup is in flight: its name_cancel slot is in use
     asio::cancellation_signal cancel;       // ends its poll loop
     asio::cancellation_signal name_cancel;  // ends its name lookup
+    Metrics::ProjectHandle metrics;         // its series, taken at its first poll
   };
   struct Oms {
     config::OmsDeployment config;

@@ -41,15 +41,16 @@ void Watcher::Impl::record(Oms& o, Project& p, const Observation& obs,
 
   log_poll(o, p, obs);
   if (Metrics* m = options.metrics) {
-    m->poll_completed(o.config.name,
+    if (!p.metrics) p.metrics = m->project(o.config.name, p.id);
+    m->poll_completed(p.metrics,
                       ok                                                 ? PollResult::ok
                       : obs.outcome == Observation::Outcome::unavailable ? PollResult::unavailable
                                                                          : PollResult::error,
                       std::chrono::duration<double>(latency));
     if (ok) {
       const auto& sample = *write.sample;
-      m->project_observed(o.config.name, p.id, sample.status, sample.struct_progress,
-                          sample.full_progress, sample.incr_lag_s);
+      m->project_observed(p.metrics, sample.status, sample.struct_progress, sample.full_progress,
+                          sample.incr_lag_s);
     }
   }
   if (!commit(write)) {

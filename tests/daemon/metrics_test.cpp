@@ -177,6 +177,47 @@ TEST_F(MetricsTest, ForgetProjectRemovesAllItsSeriesAndNoOther) {
   EXPECT_EQ(text.find("omswatch_project_incr_lag_seconds"), std::string::npos) << text;
 }
 
+TEST_F(MetricsTest, AProjectHandleReportsWithoutALookup) {
+  metrics_.declare_oms("prod");
+  Metrics::ProjectHandle handle = metrics_.project("prod", "np_1");
+  EXPECT_TRUE(handle.attached());
+  metrics_.poll_completed(handle, PollResult::ok, std::chrono::milliseconds(3));
+  metrics_.project_observed(handle, "RUNNING", 100, 57, 12);
+  const std::string text = metrics_.render();
+  EXPECT_TRUE(has_line(text, R"(omswatch_polls_total{oms="prod",result="ok"} 1)"));
+  EXPECT_TRUE(has_line(
+      text, R"(omswatch_project_status{oms="prod",project_id="np_1",status="RUNNING"} 1)"));
+  EXPECT_TRUE(
+      has_line(text, R"(omswatch_project_incr_lag_seconds{oms="prod",project_id="np_1"} 12)"));
+  // The handle and the lookup by id reach the same series.
+  metrics_.project_observed("prod", "np_1", "FAILED", 100, 57, std::nullopt);
+  EXPECT_TRUE(has_line(
+      metrics_.render(), R"(omswatch_project_status{oms="prod",project_id="np_1",status="FAILED"} 1)"));
+}
+
+TEST_F(MetricsTest, TheHandleOfAForgottenProjectIsReleased) {
+  Metrics::ProjectHandle handle = metrics_.project("prod", "np_1");
+  metrics_.project_observed(handle, "RUNNING", 100, 57, 12);
+  metrics_.forget_project("prod", "np_1");
+  EXPECT_FALSE(handle.attached());
+  // What a detached handle reports goes nowhere, and the project's series
+  // stay gone; the OMS's counters still count.
+  metrics_.project_observed(handle, "FAILED", 100, 57, 12);
+  metrics_.poll_completed(handle, PollResult::error, std::chrono::milliseconds(3));
+  std::string text = metrics_.render();
+  EXPECT_EQ(text.find("np_1"), std::string::npos) << text;
+  EXPECT_TRUE(has_line(text, R"(omswatch_polls_total{oms="prod",result="error"} 1)"));
+  // Watched again: a new handle, its own series.
+  Metrics::ProjectHandle again = metrics_.project("prod", "np_1");
+  EXPECT_TRUE(again.attached());
+  metrics_.project_observed(again, "RUNNING", 100, 100, 1);
+  text = metrics_.render();
+  EXPECT_TRUE(has_line(
+      text, R"(omswatch_project_status{oms="prod",project_id="np_1",status="RUNNING"} 1)"));
+  EXPECT_FALSE(handle.attached());
+  EXPECT_FALSE(Metrics::ProjectHandle().attached());
+}
+
 TEST_F(MetricsTest, EventsDeliveriesAndWriteErrorsAreCounted) {
   metrics_.event_recorded("project_failed", "firing");
   metrics_.event_recorded("project_failed", "firing");
