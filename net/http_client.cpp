@@ -17,6 +17,9 @@
 #include <cctype>
 #include <cerrno>
 #include <limits>
+#include <list>
+#include <tuple>
+#include <type_traits>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -85,7 +88,7 @@ error_code make_net_error(Errc e) { return make_error_code(e); }
 
 }  // namespace
 
-struct HttpClient::Impl {
+struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   Impl(asio::any_io_executor ex, HttpClientOptions opts)
       : executor(std::move(ex)), options(std::move(opts)), tls(ssl::context::tls_client) {
     tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -114,6 +117,61 @@ struct HttpClient::Impl {
   // Reading the system trust store takes tens of milliseconds; a client
   // that never speaks HTTPS (tests, the simulator) should not pay for it.
   bool system_roots_loaded = false;
+
+  // Exchanges on plain connections, with their deadlines. One timer, armed
+  // at the earliest deadline, closes the connections whose deadline passed:
+  // a Beast stream's own timeout would arm and cancel a timer (and run its
+  // cancelled handler) at every read and write, several times a request.
+  struct InFlight {
+    Connection* connection;
+    Clock::time_point deadline;
+  };
+  std::list<InFlight> in_flight;
+  asio::steady_timer deadline_timer{executor};
+  Clock::time_point timer_expiry = Clock::time_point::max();  // max: not armed
+  std::uint64_t timer_generation = 0;
+
+  std::list<InFlight>::iterator watch(Connection& connection, Clock::time_point deadline) {
+    auto it = in_flight.insert(in_flight.end(), {&connection, deadline});
+    if (deadline < timer_expiry) arm(deadline);
+    return it;
+  }
+
+  void unwatch(std::list<InFlight>::iterator it) {
+    in_flight.erase(it);
+    // No exchange left: a pending wait would keep the io_context busy.
+    if (in_flight.empty() && timer_expiry != Clock::time_point::max()) {
+      timer_expiry = Clock::time_point::max();
+      ++timer_generation;
+      deadline_timer.cancel();
+    }
+  }
+
+  void arm(Clock::time_point at) {
+    timer_expiry = at;
+    deadline_timer.expires_at(at);
+    deadline_timer.async_wait(
+        [weak = weak_from_this(), generation = ++timer_generation](error_code) {
+          auto self = weak.lock();
+          if (self && generation == self->timer_generation) self->sweep();
+        });
+  }
+
+  // Closes the connections past their deadline: their exchange fails and
+  // classify() calls it a timeout.
+  void sweep() {
+    timer_expiry = Clock::time_point::max();
+    const auto now = Clock::now();
+    auto next = Clock::time_point::max();
+    for (auto& f : in_flight) {
+      if (f.deadline <= now) {
+        f.connection->close();
+      } else {
+        next = std::min(next, f.deadline);
+      }
+    }
+    if (next != Clock::time_point::max()) arm(next);
+  }
 
   static asio::awaitable<boost::system::result<HttpResponse>> send(
       std::shared_ptr<Impl> self, std::shared_ptr<const detail::PreparedData> prepared,
@@ -324,11 +382,25 @@ asio::awaitable<Exchange> HttpClient::Impl::exchange(
     Stream& stream, beast::flat_buffer& buffer, const std::array<asio::const_buffer, 3>& request,
     bool head_method, std::size_t max_response_bytes) {
   Exchange result;
-  // The head, its framing and the body in one gathered write.
-  auto [write_ec, written] = co_await asio::async_write(stream, request, kNoThrow);
-  if (write_ec) {
-    result.ec = write_ec;
-    co_return result;
+  // The head, its framing and the body in one gathered write; on a plain
+  // connection first without waiting (a request fits the socket's buffer),
+  // which spares the completion a trip through the scheduler's queue.
+  beast::buffers_suffix<std::array<asio::const_buffer, 3>> unsent(request);
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    error_code ec;
+    stream.socket().non_blocking(true, ec);
+    if (!ec) unsent.consume(stream.socket().write_some(unsent, ec));
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      result.ec = ec;
+      co_return result;
+    }
+  }
+  if (beast::buffer_bytes(unsent) != 0) {
+    auto [write_ec, written] = co_await asio::async_write(stream, unsent, kNoThrow);
+    if (write_ec) {
+      result.ec = write_ec;
+      co_return result;
+    }
   }
 
   for (int interim = 0;; ++interim) {
@@ -351,7 +423,21 @@ asio::awaitable<Exchange> HttpClient::Impl::exchange(
     }
     parser.body_limit(max_response_bytes - header_bytes);
 
-    auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+    // The body usually came in with the header: parsed here, without an
+    // operation that would complete through the scheduler's queue.
+    error_code body_ec;
+    while (!parser.is_done() && buffer.size() != 0) {
+      const std::size_t used = parser.put(buffer.data(), body_ec);
+      buffer.consume(used);
+      if (body_ec == http::error::need_more) {
+        body_ec = {};
+        break;
+      }
+      if (body_ec || used == 0) break;
+    }
+    if (!body_ec && !parser.is_done()) {
+      std::tie(body_ec, std::ignore) = co_await http::async_read(stream, buffer, parser, kNoThrow);
+    }
     if (body_ec == ssl::error::stream_truncated && parser.is_header_done() && parser.need_eof()) {
       // A server that ends a close-delimited body without close_notify; the
       // same as a plain EOF for this kind of body.
@@ -414,12 +500,19 @@ asio::awaitable<boost::system::result<HttpResponse>> HttpClient::Impl::send(
       connection = std::move(*opened);
     }
 
-    connection->tcp().expires_at(deadline);
     Exchange outcome;
     if (connection->secure) {
+      connection->tcp().expires_at(deadline);
       outcome = co_await exchange(*connection->secure, connection->buffer, bytes,
                                   request.head_method, request.max_response_bytes);
     } else {
+      // The client's deadline timer, not the stream's (see InFlight).
+      connection->tcp().expires_never();
+      struct Watch {
+        Impl& impl;
+        std::list<InFlight>::iterator it;
+        ~Watch() { impl.unwatch(it); }
+      } watch{*self, self->watch(*connection, deadline)};
       outcome = co_await exchange(*connection->plain, connection->buffer, bytes,
                                   request.head_method, request.max_response_bytes);
     }
