@@ -273,7 +273,12 @@ class OmsClient final : public Client {
       co_return result;
     }
     if (std::string_view date = response->header("Date"); !date.empty()) {
-      result.server_date = parse_http_date(date);
+      // The header changes once a second, the polls come by the thousand.
+      if (date != last_date_) {
+        last_date_.assign(date);
+        last_date_value_ = parse_http_date(date);
+      }
+      result.server_date = last_date_value_;
     }
     if (response->status < 200 || response->status > 299) {
       result.transport_error = describe_status(*response, redact_);
@@ -298,6 +303,8 @@ class OmsClient final : public Client {
   std::string authorization_;  // a secret: never logged
   Redactor redact_;
   Prepared progress_, steps_, project_, list_;
+  std::string last_date_;  // the last Date header read, and what it says
+  std::optional<std::chrono::system_clock::time_point> last_date_value_;
 };
 
 }  // namespace

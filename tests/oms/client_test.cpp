@@ -214,6 +214,19 @@ TEST_F(ClientTest, DateHeaderGivesServerDate) {
   EXPECT_EQ(*r.server_date, oms_time);
 }
 
+TEST_F(ClientTest, EachReplyGivesItsOwnServerDate) {
+  sim_.put_project(full_project("np_1"));
+  auto client = make_client(http_, endpoint());
+  const auto first = std::chrono::system_clock::time_point(std::chrono::seconds(1893553445));
+  for (auto oms_time : {first, first, first + 1s, first}) {
+    sim_.set_server_time(oms_time);
+    auto r = progress(*client, "np_1");
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r.server_date);
+    EXPECT_EQ(*r.server_date, oms_time);
+  }
+}
+
 TEST_F(ClientTest, ConnectionRefused) {
   std::uint16_t port = 0;
   {
