@@ -123,27 +123,44 @@ void Redactor::add(std::string_view secret) {
       needles_.push_back(std::move(form));
     }
   }
+  for (const auto& needle : needles_) {
+    starts_[static_cast<unsigned char>(needle.front())] = true;
+    if (needle.front() == ' ') starts_['+'] = true;
+  }
+  starts_['%'] = true;
   std::stable_sort(needles_.begin(), needles_.end(),
                    [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
 }
 
+std::size_t Redactor::match_length(std::string_view text, std::size_t i) const {
+  if (!starts_[static_cast<unsigned char>(text[i])]) return 0;
+  for (const auto& needle : needles_) {
+    // The longest at i; shorter ones lie inside it.
+    if (const std::size_t n = match_at(text, i, needle); n > 0) return n;
+  }
+  return 0;
+}
+
 std::string Redactor::operator()(std::string_view text) const {
-  if (needles_.empty()) return std::string(text);
+  std::string out(text);
+  mask(out);
+  return out;
+}
+
+void Redactor::mask(std::string& text) const {
+  if (needles_.empty()) return;
+  std::size_t first = 0;
+  while (first < text.size() && match_length(text, first) == 0) ++first;
+  if (first == text.size()) return;
   // Every byte inside any occurrence first, then each run of them masked
   // as one: overlapping secrets leave no part of either visible.
   std::vector<bool> covered(text.size(), false);
-  bool any = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    for (const auto& needle : needles_) {
-      if (const std::size_t n = match_at(text, i, needle); n > 0) {
-        std::fill(covered.begin() + static_cast<std::ptrdiff_t>(i),
-                  covered.begin() + static_cast<std::ptrdiff_t>(i + n), true);
-        any = true;
-        break;  // the longest at i; shorter ones lie inside it
-      }
+  for (std::size_t i = first; i < text.size(); ++i) {
+    if (const std::size_t n = match_length(text, i); n > 0) {
+      std::fill(covered.begin() + static_cast<std::ptrdiff_t>(i),
+                covered.begin() + static_cast<std::ptrdiff_t>(i + n), true);
     }
   }
-  if (!any) return std::string(text);
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -153,7 +170,7 @@ std::string Redactor::operator()(std::string_view text) const {
       out += kRedacted;
     }
   }
-  return out;
+  text = std::move(out);
 }
 
 }  // namespace omswatch

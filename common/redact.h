@@ -7,6 +7,7 @@
 // (the OMS client's errors and messages, each receiver's reply), so that
 // logs, the database, the HTTP API and the CLI only ever see it masked.
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,11 +52,20 @@ class Redactor {
   // kRedacted; occurrences that overlap or touch become one kRedacted, so
   // that no part of any shows.
   std::string operator()(std::string_view text) const;
+  // The same, in place: `text` is left alone (not copied) when no secret
+  // occurs in it, which is almost always.
+  void mask(std::string& text) const;
 
   bool empty() const { return needles_.empty(); }
 
  private:
+  // The length of the longest form of a secret that starts at text[i], or 0.
+  std::size_t match_length(std::string_view text, std::size_t i) const;
+
   std::vector<std::string> needles_;  // longest first
+  // The bytes a match can start with: each needle's first, '%' (an encoded
+  // byte) and '+' (an encoded space). Most bytes of a text are none of them.
+  std::array<bool, 256> starts_{};
 };
 
 }  // namespace omswatch

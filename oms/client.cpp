@@ -207,9 +207,7 @@ class OmsClient final : public Client {
     co_return result;
   }
 
-  void scrub(std::string& text) const {
-    if (!text.empty()) text = redact_(text);
-  }
+  void scrub(std::string& text) const { redact_.mask(text); }
   void scrub(ProjectProgress& p) const {
     scrub(p.status);
     scrub(p.alarm_level);

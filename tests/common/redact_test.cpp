@@ -46,6 +46,19 @@ TEST(Redactor, OverlappingSecretsLeaveNoPartVisible) {
   EXPECT_EQ(r("a xsecret b"), "a *** b");
 }
 
+TEST(Redactor, MaskInPlaceIsTheSameAsTheCopy) {
+  const Redactor redact({"s3cret pw", "user:s3cret pw"});
+  for (std::string text : {"", "RUNNING", "pw s3cret pw!", "s3cret+pw", "%73%33cret%20pw",
+                           "no secret here at all", "a\"s3cret pw\"b s3cret pw"}) {
+    std::string in_place = text;
+    redact.mask(in_place);
+    EXPECT_EQ(in_place, redact(text)) << text;
+  }
+  std::string text = "x s3cret pw y";
+  redact.mask(text);
+  EXPECT_EQ(text, "x *** y");
+}
+
 TEST(UrlSecrets, TokensOfChatWebhookUrls) {
   auto has = [](const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
