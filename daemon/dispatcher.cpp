@@ -24,25 +24,6 @@
 namespace omswatch::daemon {
 namespace asio = boost::asio;
 
-std::string delivery_id(const std::string& receiver, const std::vector<std::int64_t>& row_ids) {
-  // FNV-1a: stable across processes and versions, unlike std::hash.
-  std::uint64_t h = 14695981039346656037ull;
-  auto mix = [&](std::string_view bytes) {
-    for (unsigned char c : bytes) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-  };
-  mix(receiver);
-  for (auto id : row_ids) {
-    mix("/");
-    mix(std::to_string(id));
-  }
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return std::string("msg_") + buf + "_" + std::to_string(row_ids.empty() ? 0 : row_ids.front());
-}
-
 namespace {
 
 notifiers::Event to_event(const storage::EventRecord& r, const config::Config* config) {
@@ -555,13 +536,8 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   }
 
   std::chrono::milliseconds backoff(int attempts) {
-    // Exponential with full jitter over the upper half: spreads retries of
-    // many rows without ever retrying sooner than half the nominal delay.
-    double nominal =
-        static_cast<double>(policy.first_delay.count()) * std::pow(2.0, std::min(attempts, 20));
-    nominal = std::min(nominal, static_cast<double>(policy.max_delay.count()));
-    std::uniform_real_distribution<double> jitter(0.5, 1.0);
-    return std::chrono::milliseconds(static_cast<std::int64_t>(nominal * jitter(rng)));
+    return deliver::retry_delay(policy, attempts, std::nullopt,
+                                std::uniform_real_distribution<double>(0.0, 1.0)(rng));
   }
 
   // Records the final outcome of rows, or keeps it in memory until the

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "common/defaults.h"
+#include "daemon/deliver/plan.h"
 #include "daemon/watcher.h"
 #include "notifiers/sender.h"
 
@@ -25,13 +25,6 @@ namespace omswatch::daemon {
 
 class Metrics;
 class WriteBackoff;
-
-struct RetryPolicy {
-  std::chrono::milliseconds first_delay{defaults::kFirstRetry};
-  std::chrono::milliseconds max_delay{defaults::kMaxRetry};
-  std::chrono::milliseconds max_age{defaults::kMaxDeliveryAge};
-  int max_events_per_message = 50;
-};
 
 struct DispatcherCounters {
   std::uint64_t delivered = 0;
@@ -72,8 +65,6 @@ class Dispatcher {
   std::shared_ptr<Impl> impl_;
 };
 
-// The webhook-id of a message: the same for the same receiver and rows, so a
-// retry carries the id of the first attempt.
-std::string delivery_id(const std::string& receiver, const std::vector<std::int64_t>& row_ids);
+using deliver::delivery_id;
 
 }  // namespace omswatch::daemon
