@@ -5,6 +5,12 @@
 // jitter (Retry-After honoured), or failed once the row is older than max_age
 // or the receiver refused it for good. One coroutine per receiver, so a slow
 // receiver holds up no other.
+//
+// A shell: every decision (what to send, silence, give up, when to retry) is
+// the delivery plan's (daemon/deliver/plan.h). The dispatcher reads and
+// writes the outbox only through deliver::Outbox, sends only through
+// notifiers::Sender, and pauses and sleeps by a MonotonicClock, so its tests
+// run on fakes (tests/daemon/dispatcher_test.cpp).
 
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
@@ -13,7 +19,9 @@
 #include <memory>
 #include <string>
 
+#include "daemon/deliver/outbox.h"
 #include "daemon/deliver/plan.h"
+#include "daemon/monotonic_clock.h"
 #include "daemon/watcher.h"
 #include "notifiers/sender.h"
 
@@ -32,11 +40,24 @@ struct DispatcherCounters {
   std::uint64_t failed = 0;
 };
 
+struct DispatcherOptions {
+  RetryPolicy policy;
+  // Pauses and sleeps; null: the steady clock. Must outlive the dispatcher.
+  MonotonicClock* steady = nullptr;
+  // The retry jitter, a number in [0, 1] (deliver::retry_delay); null: random.
+  std::function<double()> jitter;
+};
+
 class Dispatcher {
  public:
+  // Delivers the outbox of `store`, which must outlive the dispatcher.
   Dispatcher(boost::asio::any_io_executor executor, storage::Store& store,
              std::map<std::string, std::unique_ptr<notifiers::Sender>> senders, WallClock clock,
              RetryPolicy policy = {});
+  // Delivers `outbox`, which must outlive the dispatcher.
+  Dispatcher(boost::asio::any_io_executor executor, deliver::Outbox& outbox,
+             std::map<std::string, std::unique_ptr<notifiers::Sender>> senders, WallClock clock,
+             DispatcherOptions options);
   ~Dispatcher();
 
   void start();
