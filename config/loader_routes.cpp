@@ -7,8 +7,19 @@
 #include <vector>
 
 #include "config/loader_impl.h"
+#include "config/receiver_types.h"
 
 namespace omswatch::config::detail {
+namespace {
+
+const std::vector<std::string_view> kReceiverTypes = receiver_type_names();
+// Channels that sign their requests with `secret`.
+const std::vector<std::string_view> kSigningTypes = receiver_type_names(&ReceiverType::uses_secret);
+// Chat webhooks whose URL carries the access token, so an inline URL is a secret in the file.
+const std::vector<std::string_view> kTokenUrlTypes =
+    receiver_type_names(&ReceiverType::token_in_url);
+
+}  // namespace
 
 void Loader::read_receiver(const toml::table& table) {
   const Place at = place_of(table);
@@ -54,7 +65,7 @@ void Loader::read_receiver(const toml::table& table) {
     } else if (auto url = url_value(*url_node, "receivers.url")) {
       r.url = Secret(std::move(*url));
     }
-  } else if (!r.type.empty() && r.type != "console") {
+  } else if (const ReceiverType* type = find_receiver_type(r.type); type && type->needs_url) {
     error(at, "missing required key 'receivers.url' (type " + shown(r.type) + " needs one)");
   }
   if (auto secret = secret_value(table, at, "receivers", "secret", false)) {

@@ -50,14 +50,7 @@ inline constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",
                                                                "error", "critical", "off"};
 inline constexpr std::array<std::string_view, 3> kSeverities = {"info", "warning", "critical"};
 inline constexpr std::array<std::string_view, 2> kProjectTypes = {"MIGRATION", "SYNC"};
-inline constexpr std::array<std::string_view, 8> kReceiverTypes = {
-    "webhook", "slack", "dingtalk", "feishu", "wecom", "teams", "alertmanager", "console"};
-// Channels that sign their requests with `secret`.
-inline constexpr std::array<std::string_view, 4> kSigningTypes = {"webhook", "dingtalk", "feishu",
-                                                                  "alertmanager"};
-// Chat webhooks whose URL carries the access token, so an inline URL is a secret in the file.
-inline constexpr std::array<std::string_view, 5> kTokenUrlTypes = {"slack", "dingtalk", "feishu",
-                                                                   "wecom", "teams"};
+// The receiver types, and what is checked of each: config/receiver_types.h.
 
 struct Place {
   int line = 0;

@@ -20,12 +20,11 @@
 #include <boost/json.hpp>
 #include <map>
 
-#include "common/time.h"
 #include "common/percent.h"
-#include "net/http_client.h"
+#include "common/time.h"
 #include "notifiers/http_outcome.h"
+#include "notifiers/platform.h"
 #include "notifiers/render.h"
-#include "notifiers/sender.h"
 #include "notifiers/signing.h"
 
 namespace omswatch::notifiers {
@@ -130,42 +129,31 @@ json::object alert_of(const Event& e, std::chrono::system_clock::time_point now)
   return alert;
 }
 
-class AlertmanagerSender final : public Sender {
- public:
-  AlertmanagerSender(const config::Receiver& r, const SenderContext& ctx)
-      : Sender(r.name), receiver_(r), ctx_(ctx) {}
+std::optional<DeliveryOutcome> without_request(const std::vector<Event>& events) {
+  if (std::any_of(events.begin(), events.end(), is_sent)) return std::nullopt;
+  return DeliveryOutcome{DeliveryOutcome::Result::delivered,
+                         "nothing sent: notices are not Alertmanager alerts", std::nullopt};
+}
 
-  std::optional<std::chrono::seconds> resend_firing_every() const override { return kResendEvery; }
-
-  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
-    const std::size_t conditions =
-        static_cast<std::size_t>(std::count_if(events.begin(), events.end(), is_sent));
-    if (conditions == 0) {
-      co_return DeliveryOutcome{DeliveryOutcome::Result::delivered,
-                                "nothing sent: notices are not Alertmanager alerts", std::nullopt};
-    }
-    Endpoint endpoint = alerts_endpoint(receiver_.url.reveal());
-    auto req = json_post(std::move(endpoint.url), render_alertmanager_payload(events, ctx_.now()),
-                         receiver_, ctx_.env);
-    if (!receiver_.secret.empty()) {
-      req.headers.push_back({"Authorization", "Bearer " + receiver_.secret.reveal()});
-    } else if (!endpoint.authorization.empty()) {
-      req.headers.push_back({"Authorization", std::move(endpoint.authorization)});
-    }
-    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
-    DeliveryOutcome outcome = alertmanager_outcome(res);
-    if (outcome.result == DeliveryOutcome::Result::delivered &&
-        std::any_of(events.begin(), events.end(), is_test)) {
-      outcome.detail += "; alert " + std::string(kTestAlertName) + " ends by itself in " +
-                        std::to_string(kTestAlertLasts.count()) + " minutes";
-    }
-    co_return outcome;
+// The alerts go to {url}/api/v2/alerts, with the secret as a bearer token,
+// else the URL's user info as Basic credentials.
+void sign(Message& m, const Delivery& d) {
+  Endpoint endpoint = alerts_endpoint(m.url);
+  m.url = std::move(endpoint.url);
+  if (!d.receiver.secret.empty()) {
+    m.headers.push_back({"Authorization", "Bearer " + d.receiver.secret.reveal()});
+  } else if (!endpoint.authorization.empty()) {
+    m.headers.push_back({"Authorization", std::move(endpoint.authorization)});
   }
+}
 
- private:
-  config::Receiver receiver_;
-  SenderContext ctx_;
-};
+void annotate(DeliveryOutcome& outcome, const std::vector<Event>& events) {
+  if (outcome.result == DeliveryOutcome::Result::delivered &&
+      std::any_of(events.begin(), events.end(), is_test)) {
+    outcome.detail += "; alert " + std::string(kTestAlertName) + " ends by itself in " +
+                      std::to_string(kTestAlertLasts.count()) + " minutes";
+  }
+}
 
 }  // namespace
 
@@ -202,9 +190,17 @@ std::string render_alertmanager_payload(const std::vector<Event>& events,
   return json::serialize(alerts);
 }
 
-std::unique_ptr<Sender> make_alertmanager_sender(const config::Receiver& r,
-                                                 const SenderContext& ctx) {
-  return std::make_unique<AlertmanagerSender>(r, ctx);
+const Platform& alertmanager_platform() {
+  static const Platform platform{
+      .type = "alertmanager",
+      .render = [](const Delivery& d) { return render_alertmanager_payload(d.events, d.now); },
+      .sign = sign,
+      .judge = alertmanager_outcome,
+      .without_request = without_request,
+      .annotate = annotate,
+      .resend_firing_every = kResendEvery,
+  };
+  return platform;
 }
 
 }  // namespace omswatch::notifiers

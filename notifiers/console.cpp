@@ -6,7 +6,7 @@
 #include "common/ascii.h"
 #include "common/escape.h"
 #include "common/time.h"
-#include "notifiers/sender.h"
+#include "notifiers/platform.h"
 
 namespace omswatch::notifiers {
 namespace {

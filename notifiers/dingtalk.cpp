@@ -10,11 +10,9 @@
 #include <cctype>
 
 #include "common/time.h"
-#include "net/http_client.h"
 #include "notifiers/http_outcome.h"
-#include "notifiers/rate_limit.h"
+#include "notifiers/platform.h"
 #include "notifiers/render.h"
-#include "notifiers/sender.h"
 #include "notifiers/signing.h"
 
 namespace omswatch::notifiers {
@@ -28,11 +26,22 @@ constexpr std::size_t kEventBytes = 4'000;
 // One under the platform's 20 a minute: its window and ours do not start together.
 constexpr std::size_t kMessagesPerMinute = 19;
 
-constexpr std::int64_t kOk = 0;
-constexpr std::int64_t kThrottled = 130101;
-// A bad signature or timestamp, a missing keyword, an address not allowed.
-constexpr std::int64_t kSecurityCheck = 310000;
-constexpr std::int64_t kTooLarge = 460101;
+const CodedReplies kReplies{
+    .code_keys = {"errcode"},
+    .message_keys = {"errmsg"},
+    .code_name = "errcode",
+    .whose_code = "DingTalk's errcode",
+    .known = {{130101, DeliveryOutcome::Result::retry, "DingTalk throttled the robot",
+               std::chrono::seconds(60)},
+              // A bad signature or timestamp, a missing keyword, an address not allowed.
+              {310000, DeliveryOutcome::Result::rejected,
+               "the robot's security settings refused the message (signature and timestamp: "
+               "check the receiver's secret and this host's clock; or keyword, or IP "
+               "allow-list)"},
+              {460101, DeliveryOutcome::Result::rejected,
+               "DingTalk refused the message as too large"}},
+    .otherwise = "DingTalk refused the message",
+};
 
 std::string percent_encode(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -76,70 +85,19 @@ std::string dingtalk_lines(std::string_view markdown) {
   return out;
 }
 
-DeliveryOutcome read_reply(const net::HttpResponse& res) {
-  auto reply = read_platform_reply(res.body, {"errcode"}, {"errmsg"});
-  if (!reply) return missing_platform_code(res, "DingTalk's errcode");
-  const std::string code = " (errcode " + std::to_string(reply->code) + ": " + reply->message + ")";
-  switch (reply->code) {
-    case kOk:
-      return {DeliveryOutcome::Result::delivered, "errcode 0", std::nullopt};
-    case kThrottled:
-      return {DeliveryOutcome::Result::retry, "DingTalk throttled the robot" + code,
-              std::chrono::seconds(60)};
-    case kSecurityCheck:
-      return {DeliveryOutcome::Result::rejected,
-              "the robot's security settings refused the message (signature and timestamp: check "
-              "the receiver's secret and this host's clock; or keyword, or IP allow-list)" +
-                  code,
-              std::nullopt};
-    case kTooLarge:
-      return {DeliveryOutcome::Result::rejected, "DingTalk refused the message as too large" + code,
-              std::nullopt};
-    default:
-      return {DeliveryOutcome::Result::rejected, "DingTalk refused the message" + code,
-              std::nullopt};
-  }
+// "加签": the timestamp (ms) and its HMAC under the secret, in the URL's query.
+void sign(Message& m, const Delivery& d) {
+  if (d.receiver.secret.empty()) return;
+  const std::string timestamp = std::to_string(to_unix_ms(d.now));
+  const std::string& secret = d.receiver.secret.reveal();
+  const std::string signature = base64_encode(hmac_sha256(secret, timestamp + "\n" + secret));
+  m.url = with_query(m.url, "timestamp=" + timestamp + "&sign=" + percent_encode(signature));
 }
-
-class DingTalkSender final : public Sender {
- public:
-  DingTalkSender(const config::Receiver& r, const SenderContext& ctx)
-      : Sender(r.name),
-        receiver_(r),
-        ctx_(ctx),
-        window_(kMessagesPerMinute, std::chrono::minutes(1)) {}
-
-  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
-    const auto now = ctx_.now();
-    if (auto wait = window_.acquire(now)) {
-      co_return DeliveryOutcome{DeliveryOutcome::Result::deferred,
-                                "held back: a DingTalk robot takes " +
-                                    std::to_string(kMessagesPerMinute) +
-                                    " messages a minute before it is blocked for 10 minutes",
-                                *wait};
-    }
-    std::string url = receiver_.url.reveal();
-    if (!receiver_.secret.empty()) {
-      const std::string timestamp = std::to_string(to_unix_ms(now));
-      const std::string& secret = receiver_.secret.reveal();
-      const std::string sign = base64_encode(hmac_sha256(secret, timestamp + "\n" + secret));
-      url = with_query(url, "timestamp=" + timestamp + "&sign=" + percent_encode(sign));
-    }
-    auto req = json_post(std::move(url), render_dingtalk_payload(events), receiver_, ctx_.env);
-    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
-    co_return dingtalk_outcome(res);
-  }
-
- private:
-  config::Receiver receiver_;
-  SenderContext ctx_;
-  SendWindow window_;
-};
 
 }  // namespace
 
 DeliveryOutcome dingtalk_outcome(const boost::system::result<net::HttpResponse>& result) {
-  return outcome_from_http(result, accept_when_delivered(read_reply));
+  return coded_outcome(result, kReplies);
 }
 
 std::string render_dingtalk_payload(const std::vector<Event>& group) {
@@ -163,13 +121,20 @@ std::string render_dingtalk_payload(const std::vector<Event>& group) {
         {"at", {{"atMobiles", json::array()}, {"isAtAll", false}}}};
     return json::serialize(o);
   };
-  const std::size_t shown =
-      fit_count(events.size(), [&](std::size_t n) { return payload(n).size() <= kMaxBodyBytes; });
-  return payload(shown);
+  return largest_within(events.size(), kMaxBodyBytes, payload);
 }
 
-std::unique_ptr<Sender> make_dingtalk_sender(const config::Receiver& r, const SenderContext& ctx) {
-  return std::make_unique<DingTalkSender>(r, ctx);
+const Platform& dingtalk_platform() {
+  static const Platform platform{
+      .type = "dingtalk",
+      .render = from_events<render_dingtalk_payload>,
+      .sign = sign,
+      .judge = dingtalk_outcome,
+      .limits = {{kMessagesPerMinute, std::chrono::minutes(1)}},
+      .held_back = "held back: a DingTalk robot takes " + std::to_string(kMessagesPerMinute) +
+                   " messages a minute before it is blocked for 10 minutes",
+  };
+  return platform;
 }
 
 }  // namespace omswatch::notifiers

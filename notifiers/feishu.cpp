@@ -8,11 +8,9 @@
 
 #include <boost/json.hpp>
 
-#include "net/http_client.h"
 #include "notifiers/http_outcome.h"
-#include "notifiers/rate_limit.h"
+#include "notifiers/platform.h"
 #include "notifiers/render.h"
-#include "notifiers/sender.h"
 #include "notifiers/signing.h"
 
 namespace omswatch::notifiers {
@@ -24,91 +22,40 @@ constexpr std::size_t kMaxBodyBytes = 20'000;
 constexpr std::size_t kHeaderChars = 150;
 constexpr std::size_t kEventBytes = 4'000;
 
-constexpr std::int64_t kOk = 0;
-constexpr std::int64_t kThrottled = 11232;
-constexpr std::int64_t kBadSignature = 19021;
+constexpr TonePalette kColours{"red", "orange", "blue", "green"};
 
-std::string_view colour(Tone tone) {
-  switch (tone) {
-    case Tone::critical:
-      return "red";
-    case Tone::warning:
-      return "orange";
-    case Tone::info:
-      return "blue";
-    case Tone::resolved:
-      return "green";
-  }
-  return "blue";
-}
+const CodedReplies kReplies{
+    // Bots made before 2021 answer {"StatusCode":0,"StatusMessage":"success"}.
+    .code_keys = {"code", "StatusCode"},
+    .message_keys = {"msg", "StatusMessage"},
+    .code_name = "code",
+    .whose_code = "Feishu's code",
+    .known = {{11232, DeliveryOutcome::Result::retry, "Feishu throttled the bot",
+               std::chrono::seconds(60)},
+              {19021, DeliveryOutcome::Result::rejected,
+               "Feishu refused the signature or its timestamp: check the receiver's secret and "
+               "this host's clock"}},
+    .otherwise = "Feishu refused the message",
+};
 
 json::object markdown_element(std::string content) {
   return {{"tag", "markdown"}, {"content", std::move(content)}};
 }
 
-DeliveryOutcome read_reply(const net::HttpResponse& res) {
-  // Bots made before 2021 answer {"StatusCode":0,"StatusMessage":"success"}.
-  auto reply = read_platform_reply(res.body, {"code", "StatusCode"}, {"msg", "StatusMessage"});
-  if (!reply) return missing_platform_code(res, "Feishu's code");
-  const std::string code = " (code " + std::to_string(reply->code) + ": " + reply->message + ")";
-  switch (reply->code) {
-    case kOk:
-      return {DeliveryOutcome::Result::delivered, "code 0", std::nullopt};
-    case kThrottled:
-      return {DeliveryOutcome::Result::retry, "Feishu throttled the bot" + code,
-              std::chrono::seconds(60)};
-    case kBadSignature:
-      return {DeliveryOutcome::Result::rejected,
-              "Feishu refused the signature or its timestamp: check the receiver's secret and this "
-              "host's clock" +
-                  code,
-              std::nullopt};
-    default:
-      return {DeliveryOutcome::Result::rejected, "Feishu refused the message" + code, std::nullopt};
+// The signature goes in the body, so the body is rendered signed: with a
+// secret, "timestamp" (seconds) and "sign" lead the message.
+std::string render(const Delivery& d) {
+  std::optional<std::int64_t> timestamp;
+  if (!d.receiver.secret.empty()) {
+    timestamp = std::chrono::duration_cast<std::chrono::seconds>(d.now.time_since_epoch()).count();
   }
+  return render_feishu_payload(d.events, timestamp, d.receiver.secret.reveal());
 }
-
-class FeishuSender final : public Sender {
- public:
-  FeishuSender(const config::Receiver& r, const SenderContext& ctx)
-      : Sender(r.name), receiver_(r), ctx_(ctx) {}
-
-  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
-    const auto now = ctx_.now();
-    for (SendWindow* w : {&per_second_, &per_minute_}) {
-      if (auto wait = w->wait_at(now)) {
-        co_return DeliveryOutcome{DeliveryOutcome::Result::deferred,
-                                  "held back: a Feishu bot takes 5 messages a second and 100 a "
-                                  "minute",
-                                  *wait};
-      }
-    }
-    per_second_.record(now);
-    per_minute_.record(now);
-
-    std::optional<std::int64_t> timestamp;
-    if (!receiver_.secret.empty()) {
-      timestamp = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    }
-    auto req = json_post(receiver_.url.reveal(),
-                         render_feishu_payload(events, timestamp, receiver_.secret.reveal()),
-                         receiver_, ctx_.env);
-    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
-    co_return feishu_outcome(res);
-  }
-
- private:
-  config::Receiver receiver_;
-  SenderContext ctx_;
-  // One under each of the platform's limits: its windows and ours do not start together.
-  SendWindow per_second_{4, std::chrono::seconds(1)};
-  SendWindow per_minute_{99, std::chrono::minutes(1)};
-};
 
 }  // namespace
 
 DeliveryOutcome feishu_outcome(const boost::system::result<net::HttpResponse>& result) {
-  return outcome_from_http(result, accept_when_delivered(read_reply));
+  return coded_outcome(result, kReplies);
 }
 
 std::string render_feishu_payload(const std::vector<Event>& group,
@@ -143,20 +90,26 @@ std::string render_feishu_payload(const std::vector<Event>& group,
     json::object card{{"config", {{"wide_screen_mode", true}}},
                       {"header",
                        {{"title", {{"tag", "plain_text"}, {"content", headline}}},
-                        {"template", colour(group_tone(events))}}},
+                        {"template", kColours(group_tone(events))}}},
                       {"elements", std::move(elements)}};
     json::object o = signature;
     o["msg_type"] = "interactive";
     o["card"] = std::move(card);
     return json::serialize(o);
   };
-  const std::size_t shown =
-      fit_count(events.size(), [&](std::size_t n) { return payload(n).size() <= kMaxBodyBytes; });
-  return payload(shown);
+  return largest_within(events.size(), kMaxBodyBytes, payload);
 }
 
-std::unique_ptr<Sender> make_feishu_sender(const config::Receiver& r, const SenderContext& ctx) {
-  return std::make_unique<FeishuSender>(r, ctx);
+const Platform& feishu_platform() {
+  static const Platform platform{
+      .type = "feishu",
+      .render = render,
+      .judge = feishu_outcome,
+      // One under each of the platform's limits: its windows and ours do not start together.
+      .limits = {{4, std::chrono::seconds(1)}, {99, std::chrono::minutes(1)}},
+      .held_back = "held back: a Feishu bot takes 5 messages a second and 100 a minute",
+  };
+  return platform;
 }
 
 }  // namespace omswatch::notifiers

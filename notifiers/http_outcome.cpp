@@ -39,8 +39,8 @@ net::HttpRequest json_post(std::string url, std::string body, const config::Rece
 }
 
 std::optional<PlatformReply> read_platform_reply(
-    std::string_view body, std::initializer_list<std::string_view> code_keys,
-    std::initializer_list<std::string_view> message_keys) {
+    std::string_view body, const std::vector<std::string_view>& code_keys,
+    const std::vector<std::string_view>& message_keys) {
   boost::system::error_code ec;
   auto v = boost::json::parse(body, ec);
   if (ec || !v.is_object()) return std::nullopt;
@@ -81,12 +81,30 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
 
 }  // namespace
 
-PlatformCheck accept_when_delivered(DeliveryOutcome (*read_reply)(const net::HttpResponse&)) {
-  return [read_reply](const net::HttpResponse& r) -> std::optional<DeliveryOutcome> {
-    auto outcome = read_reply(r);
-    if (outcome.result == DeliveryOutcome::Result::delivered) return std::nullopt;
-    return outcome;
-  };
+DeliveryOutcome read_coded_reply(const net::HttpResponse& res, const CodedReplies& replies) {
+  auto reply = read_platform_reply(res.body, replies.code_keys, replies.message_keys);
+  if (!reply) return missing_platform_code(res, replies.whose_code);
+  const std::string code = std::string(replies.code_name) + " " + std::to_string(reply->code);
+  if (reply->code == 0) return {DeliveryOutcome::Result::delivered, code, std::nullopt};
+  const std::string told = " (" + code + ": " + reply->message + ")";
+  for (const auto& known : replies.known) {
+    if (known.code == reply->code) {
+      return {known.result, std::string(known.says) + told, known.retry_after};
+    }
+  }
+  return {DeliveryOutcome::Result::rejected, std::string(replies.otherwise) + told, std::nullopt};
+}
+
+DeliveryOutcome coded_outcome(const boost::system::result<net::HttpResponse>& result,
+                              const CodedReplies& replies) {
+  return outcome_from_http(
+      result, [&replies](const net::HttpResponse& r) -> std::optional<DeliveryOutcome> {
+        auto outcome = read_coded_reply(r, replies);
+        if (outcome.result == DeliveryOutcome::Result::delivered) {
+          return std::nullopt;
+        }
+        return outcome;
+      });
 }
 
 DeliveryOutcome missing_platform_code(const net::HttpResponse& res, std::string_view what) {

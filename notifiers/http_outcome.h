@@ -4,8 +4,9 @@
 #include <boost/system/result.hpp>
 #include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "net/http.h"
@@ -16,10 +17,6 @@ namespace omswatch::notifiers {
 // Reads a 2xx reply's body for the platform's own success signal (DingTalk's
 // errcode, Slack's "ok"); nullopt when the platform says it accepted the message.
 using PlatformCheck = std::function<std::optional<DeliveryOutcome>(const net::HttpResponse&)>;
-
-// The PlatformCheck of a platform whose reply reader gives a full outcome:
-// a `delivered` reading means "accepted".
-PlatformCheck accept_when_delivered(DeliveryOutcome (*read_reply)(const net::HttpResponse&));
 
 // A 2xx reply that lacks the platform's success code (`what`, e.g.
 // "DingTalk's errcode"): worth a retry, with a bounded snippet of the body.
@@ -69,9 +66,37 @@ struct PlatformReply {
 // The first of `code_keys` holding an integer (or a string of one), with the
 // first of `message_keys` holding a string; nullopt when the body is not a
 // JSON object with such a code.
-std::optional<PlatformReply> read_platform_reply(
-    std::string_view body, std::initializer_list<std::string_view> code_keys,
-    std::initializer_list<std::string_view> message_keys);
+std::optional<PlatformReply> read_platform_reply(std::string_view body,
+                                                 const std::vector<std::string_view>& code_keys,
+                                                 const std::vector<std::string_view>& message_keys);
+
+// What one of a platform's reply codes means (0 always means delivered).
+struct ReplyCode {
+  std::int64_t code;
+  DeliveryOutcome::Result result;
+  std::string_view says;  // "DingTalk throttled the robot"
+  std::optional<std::chrono::seconds> retry_after = std::nullopt;
+};
+
+// How a chat platform says in its JSON reply whether it took the message.
+struct CodedReplies {
+  std::vector<std::string_view> code_keys;     // {"errcode"}
+  std::vector<std::string_view> message_keys;  // {"errmsg"}
+  std::string_view code_name;                  // "errcode", as details show it
+  std::string_view whose_code;                 // "DingTalk's errcode", when a reply lacks it
+  std::vector<ReplyCode> known;                // codes other than 0 with a meaning of their own
+  std::string_view otherwise;                  // any other code: rejected, in these words
+};
+
+// The outcome `replies` gives `res`: "errcode 0" when delivered; otherwise
+// the code's words and " (errcode N: message)"; missing_platform_code() when
+// the body has no code.
+DeliveryOutcome read_coded_reply(const net::HttpResponse& res, const CodedReplies& replies);
+
+// outcome_from_http() of a platform whose 2xx replies read_coded_reply() judges.
+// `replies` must outlive the call.
+DeliveryOutcome coded_outcome(const boost::system::result<net::HttpResponse>& result,
+                              const CodedReplies& replies);
 
 // A receiver's reply for a log line or the outbox: at most `limit` bytes,
 // control characters replaced.

@@ -156,19 +156,13 @@ std::string checkpoint_text(std::string_view raw) {
   return std::string(raw);
 }
 
-
-std::string_view severity_mark(Severity s) {
-  switch (s) {
-    case Severity::critical:
-      return "🔴";
-    case Severity::warning:
-      return "🟠";
-    case Severity::info:
-      return "🔵";
-  }
-  return "🔵";
+Tone severity_tone(Severity s) {
+  return s == Severity::critical  ? Tone::critical
+         : s == Severity::warning ? Tone::warning
+                                  : Tone::info;
 }
-constexpr std::string_view kResolvedMark = "✅";
+
+constexpr TonePalette kMarks{"🔴", "🟠", "🔵", "✅"};
 
 std::string kind_title(std::string_view kind) {
   static const std::map<std::string_view, std::string_view> kTitles = {
@@ -205,7 +199,7 @@ EventView view_of(const Event& e) {
   v.severity = e.severity;
   v.state = e.state;
   const bool resolved = e.state == "resolved";
-  v.mark = std::string(resolved ? kResolvedMark : severity_mark(e.severity));
+  v.mark = std::string(kMarks(tone_of(v)));
   v.label = resolved ? "RESOLVED" : ascii_upper(to_string(e.severity));
   v.title = kind_title(e.kind);
   v.summary = truncate_chars(valid_utf8(e.summary), kMaxSummaryChars);
@@ -304,17 +298,26 @@ Tone group_tone(const std::vector<Event>& events) {
       any_resolved = true;
     }
   }
-  if (worst_firing) {
-    switch (*worst_firing) {
-      case Severity::critical:
-        return Tone::critical;
-      case Severity::warning:
-        return Tone::warning;
-      case Severity::info:
-        return Tone::info;
-    }
-  }
+  if (worst_firing) return severity_tone(*worst_firing);
   return any_resolved ? Tone::resolved : Tone::info;
+}
+
+Tone tone_of(const EventView& v) {
+  return v.state == "resolved" ? Tone::resolved : severity_tone(v.severity);
+}
+
+std::string_view TonePalette::operator()(Tone tone) const {
+  switch (tone) {
+    case Tone::critical:
+      return critical;
+    case Tone::warning:
+      return warning;
+    case Tone::info:
+      return info;
+    case Tone::resolved:
+      return resolved;
+  }
+  return info;
 }
 
 std::string group_headline(const std::vector<Event>& events) {
@@ -339,22 +342,8 @@ std::string group_headline(const std::vector<Event>& events) {
   if (resolved) parts.push_back(std::to_string(resolved) + " resolved");
   if (notices) parts.push_back(std::to_string(notices) + (notices == 1 ? " notice" : " notices"));
 
-  std::string mark;
-  switch (group_tone(events)) {
-    case Tone::critical:
-      mark = severity_mark(Severity::critical);
-      break;
-    case Tone::warning:
-      mark = severity_mark(Severity::warning);
-      break;
-    case Tone::info:
-      mark = severity_mark(Severity::info);
-      break;
-    case Tone::resolved:
-      mark = kResolvedMark;
-      break;
-  }
-  std::string out = mark + " " + std::to_string(events.size()) + " events";
+  std::string out =
+      std::string(kMarks(group_tone(events))) + " " + std::to_string(events.size()) + " events";
   const bool one_oms = std::all_of(events.begin(), events.end(),
                                    [&](const Event& e) { return e.oms == events.front().oms; });
   if (one_oms && !events.front().oms.empty()) {
@@ -392,6 +381,11 @@ std::size_t fit_count(std::size_t total, const std::function<bool(std::size_t)>&
     }
   }
   return lo;
+}
+
+std::string largest_within(std::size_t total, std::size_t max_bytes,
+                           const std::function<std::string(std::size_t shown)>& message) {
+  return message(fit_count(total, [&](std::size_t n) { return message(n).size() <= max_bytes; }));
 }
 
 // ---- markdown

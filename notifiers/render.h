@@ -73,6 +73,17 @@ std::string group_headline(const std::vector<Event>& events);
 // fires and something resolved; `info` for notices only.
 enum class Tone { critical, warning, info, resolved };
 Tone group_tone(const std::vector<Event>& events);
+// The colour of one event: `resolved` for a resolution, else its severity's.
+Tone tone_of(const EventView& v);
+
+// A platform's word for each tone: a colour name, a mark.
+struct TonePalette {
+  std::string_view critical;
+  std::string_view warning;
+  std::string_view info;
+  std::string_view resolved;
+  std::string_view operator()(Tone tone) const;
+};
 
 // The events most urgent first (firing critical, warning, info, then
 // resolutions, then notices), otherwise in their order: when a message must
@@ -85,6 +96,11 @@ std::string more_line(std::size_t hidden);
 // The largest n in [0, total] for which `fits(n)` holds, assuming that a
 // message showing fewer events is never larger (binary search). 0 when none fits.
 std::size_t fit_count(std::size_t total, const std::function<bool(std::size_t)>& fits);
+
+// `message(n)` for the largest n in [0, total] whose message is at most
+// `max_bytes` long (fit_count() of that); message(0) when none is.
+std::string largest_within(std::size_t total, std::size_t max_bytes,
+                           const std::function<std::string(std::size_t shown)>& message);
 
 // ---- markdown dialects
 

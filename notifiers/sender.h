@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/expected.h"
@@ -72,6 +73,10 @@ class Sender {
 // An error names the receiver and what is wrong with it (an unsupported type).
 Expected<std::unique_ptr<Sender>> make_sender(const config::Receiver& receiver,
                                               const SenderContext& context);
+
+// The receiver types make_sender() builds (config/receiver_types.h lists the
+// ones the configuration accepts: the two agree).
+std::vector<std::string_view> sender_types();
 
 // The generic webhook body (docs/webhook.md).
 std::string render_webhook_payload(const std::string& receiver, const std::vector<Event>& events);

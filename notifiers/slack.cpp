@@ -8,10 +8,9 @@
 #include <boost/json.hpp>
 #include <cctype>
 
-#include "net/http_client.h"
 #include "notifiers/http_outcome.h"
+#include "notifiers/platform.h"
 #include "notifiers/render.h"
-#include "notifiers/sender.h"
 
 namespace omswatch::notifiers {
 namespace json = boost::json;
@@ -36,22 +35,6 @@ json::object text_object(std::string_view type, std::string_view text) {
 json::object section(std::string_view mrkdwn) {
   return {{"type", "section"}, {"text", text_object("mrkdwn", mrkdwn)}};
 }
-
-class SlackSender final : public Sender {
- public:
-  SlackSender(const config::Receiver& r, const SenderContext& ctx)
-      : Sender(r.name), receiver_(r), ctx_(ctx) {}
-
-  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
-    auto req = json_post(receiver_.url.reveal(), render_slack_payload(events), receiver_, ctx_.env);
-    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
-    co_return slack_outcome(res);
-  }
-
- private:
-  config::Receiver receiver_;
-  SenderContext ctx_;
-};
 
 }  // namespace
 
@@ -108,8 +91,13 @@ std::string render_slack_payload(const std::vector<Event>& group) {
   return json::serialize(payload);
 }
 
-std::unique_ptr<Sender> make_slack_sender(const config::Receiver& r, const SenderContext& ctx) {
-  return std::make_unique<SlackSender>(r, ctx);
+const Platform& slack_platform() {
+  static const Platform platform{
+      .type = "slack",
+      .render = from_events<render_slack_payload>,
+      .judge = slack_outcome,
+  };
+  return platform;
 }
 
 }  // namespace omswatch::notifiers

@@ -7,10 +7,9 @@
 
 #include <boost/json.hpp>
 
-#include "net/http_client.h"
 #include "notifiers/http_outcome.h"
+#include "notifiers/platform.h"
 #include "notifiers/render.h"
-#include "notifiers/sender.h"
 
 namespace omswatch::notifiers {
 namespace json = boost::json;
@@ -20,32 +19,7 @@ namespace {
 constexpr std::size_t kMaxBodyBytes = 27'000;
 constexpr std::size_t kEventBytes = 5'000;
 
-std::string_view colour(Tone tone) {
-  switch (tone) {
-    case Tone::critical:
-      return "Attention";
-    case Tone::warning:
-      return "Warning";
-    case Tone::info:
-      return "Accent";
-    case Tone::resolved:
-      return "Good";
-  }
-  return "Default";
-}
-
-std::string_view colour_of(const EventView& v) {
-  if (v.state == "resolved") return colour(Tone::resolved);
-  switch (v.severity) {
-    case Severity::critical:
-      return colour(Tone::critical);
-    case Severity::warning:
-      return colour(Tone::warning);
-    case Severity::info:
-      return colour(Tone::info);
-  }
-  return "Default";
-}
+constexpr TonePalette kColours{"Attention", "Warning", "Accent", "Good"};
 
 json::object text_block(std::string text) {
   return {{"type", "TextBlock"}, {"text", std::move(text)}, {"wrap", true}};
@@ -57,7 +31,7 @@ json::object event_container(const EventView& v) {
   json::array items;
   json::object title = text_block(v.mark + " " + v.label + " · " + inert_markdown(v.title));
   title["weight"] = "Bolder";
-  title["color"] = colour_of(v);
+  title["color"] = kColours(tone_of(v));
   items.push_back(std::move(title));
   items.push_back(text_block(inert_markdown(v.summary)));
   json::array facts;
@@ -73,22 +47,6 @@ json::object event_container(const EventView& v) {
           {"spacing", "Medium"},
           {"items", std::move(items)}};
 }
-
-class TeamsSender final : public Sender {
- public:
-  TeamsSender(const config::Receiver& r, const SenderContext& ctx)
-      : Sender(r.name), receiver_(r), ctx_(ctx) {}
-
-  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
-    auto req = json_post(receiver_.url.reveal(), render_teams_payload(events), receiver_, ctx_.env);
-    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
-    co_return teams_outcome(res);
-  }
-
- private:
-  config::Receiver receiver_;
-  SenderContext ctx_;
-};
 
 }  // namespace
 
@@ -119,7 +77,7 @@ std::string render_teams_payload(const std::vector<Event>& group) {
   json::object headline = text_block(inert_markdown(group_headline(events)));
   headline["size"] = "Large";
   headline["weight"] = "Bolder";
-  headline["color"] = colour(group_tone(events));
+  headline["color"] = kColours(group_tone(events));
 
   auto payload = [&](std::size_t shown) {
     json::array body;
@@ -141,13 +99,16 @@ std::string render_teams_payload(const std::vector<Event>& group) {
     json::object message{{"type", "message"}, {"attachments", json::array{std::move(attachment)}}};
     return json::serialize(message);
   };
-  const std::size_t shown =
-      fit_count(events.size(), [&](std::size_t n) { return payload(n).size() <= kMaxBodyBytes; });
-  return payload(shown);
+  return largest_within(events.size(), kMaxBodyBytes, payload);
 }
 
-std::unique_ptr<Sender> make_teams_sender(const config::Receiver& r, const SenderContext& ctx) {
-  return std::make_unique<TeamsSender>(r, ctx);
+const Platform& teams_platform() {
+  static const Platform platform{
+      .type = "teams",
+      .render = from_events<render_teams_payload>,
+      .judge = teams_outcome,
+  };
+  return platform;
 }
 
 }  // namespace omswatch::notifiers

@@ -3,9 +3,8 @@
 #include <boost/json.hpp>
 
 #include "common/time.h"
-#include "net/http_client.h"
 #include "notifiers/http_outcome.h"
-#include "notifiers/sender.h"
+#include "notifiers/platform.h"
 #include "notifiers/signing.h"
 
 namespace omswatch::notifiers {
@@ -20,32 +19,18 @@ json::value parse_object_or_empty(const std::string& text) {
   return v;
 }
 
-class WebhookSender final : public Sender {
- public:
-  WebhookSender(const config::Receiver& r, const SenderContext& ctx)
-      : Sender(r.name), receiver_(r), ctx_(ctx) {}
-
-  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events,
-                                               std::string delivery_id) override {
-    net::HttpRequest req = json_post(receiver_.url.reveal(), render_webhook_payload(name(), events),
-                                     receiver_, ctx_.env);
-    auto timestamp =
-        std::chrono::duration_cast<std::chrono::seconds>(ctx_.now().time_since_epoch()).count();
-    req.headers.push_back({"webhook-id", delivery_id});
-    req.headers.push_back({"webhook-timestamp", std::to_string(timestamp)});
-    if (!receiver_.secret.empty()) {
-      req.headers.push_back(
-          {"webhook-signature", standard_webhooks_signature(receiver_.secret.reveal(), delivery_id,
-                                                            timestamp, req.body)});
-    }
-    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
-    co_return webhook_outcome(res);
+// Standard Webhooks: the message's id and time, and with a secret its signature, as headers.
+void sign(Message& m, const Delivery& d) {
+  const auto timestamp =
+      std::chrono::duration_cast<std::chrono::seconds>(d.now.time_since_epoch()).count();
+  m.headers.push_back({"webhook-id", std::string(d.delivery_id)});
+  m.headers.push_back({"webhook-timestamp", std::to_string(timestamp)});
+  if (!d.receiver.secret.empty()) {
+    m.headers.push_back(
+        {"webhook-signature", standard_webhooks_signature(d.receiver.secret.reveal(), d.delivery_id,
+                                                          timestamp, m.body)});
   }
-
- private:
-  config::Receiver receiver_;
-  SenderContext ctx_;
-};
+}
 
 }  // namespace
 
@@ -80,8 +65,14 @@ std::string render_webhook_payload(const std::string& receiver, const std::vecto
   return json::serialize(payload);
 }
 
-std::unique_ptr<Sender> make_webhook_sender(const config::Receiver& r, const SenderContext& ctx) {
-  return std::make_unique<WebhookSender>(r, ctx);
+const Platform& webhook_platform() {
+  static const Platform platform{
+      .type = "webhook",
+      .render = [](const Delivery& d) { return render_webhook_payload(d.receiver.name, d.events); },
+      .sign = sign,
+      .judge = webhook_outcome,
+  };
+  return platform;
 }
 
 }  // namespace omswatch::notifiers

@@ -8,11 +8,9 @@
 
 #include <boost/json.hpp>
 
-#include "net/http_client.h"
 #include "notifiers/http_outcome.h"
-#include "notifiers/rate_limit.h"
+#include "notifiers/platform.h"
 #include "notifiers/render.h"
-#include "notifiers/sender.h"
 
 namespace omswatch::notifiers {
 namespace json = boost::json;
@@ -25,56 +23,21 @@ constexpr std::size_t kHeadlineBytes = 600;
 constexpr std::size_t kEventBytes = 2'000;
 constexpr std::size_t kMessagesPerMinute = 19;
 
-constexpr std::int64_t kOk = 0;
-constexpr std::int64_t kThrottled = 45009;
-constexpr std::int64_t kTooLong = 40058;
-
-DeliveryOutcome read_reply(const net::HttpResponse& res) {
-  auto reply = read_platform_reply(res.body, {"errcode"}, {"errmsg"});
-  if (!reply) return missing_platform_code(res, "WeCom's errcode");
-  const std::string code = " (errcode " + std::to_string(reply->code) + ": " + reply->message + ")";
-  switch (reply->code) {
-    case kOk:
-      return {DeliveryOutcome::Result::delivered, "errcode 0", std::nullopt};
-    case kThrottled:
-      return {DeliveryOutcome::Result::retry, "WeCom throttled the robot" + code,
-              std::chrono::seconds(60)};
-    case kTooLong:
-      return {DeliveryOutcome::Result::rejected, "WeCom refused the message as too long" + code,
-              std::nullopt};
-    default:
-      return {DeliveryOutcome::Result::rejected, "WeCom refused the message" + code, std::nullopt};
-  }
-}
-
-class WeComSender final : public Sender {
- public:
-  WeComSender(const config::Receiver& r, const SenderContext& ctx)
-      : Sender(r.name),
-        receiver_(r),
-        ctx_(ctx),
-        window_(kMessagesPerMinute, std::chrono::minutes(1)) {}
-
-  boost::asio::awaitable<DeliveryOutcome> send(std::vector<Event> events, std::string) override {
-    if (auto wait = window_.acquire(ctx_.now())) {
-      co_return DeliveryOutcome{DeliveryOutcome::Result::deferred,
-                                "held back: a WeCom robot takes 20 messages a minute", *wait};
-    }
-    auto req = json_post(receiver_.url.reveal(), render_wecom_payload(events), receiver_, ctx_.env);
-    auto res = scrubbed(co_await ctx_.http->send(std::move(req)), ctx_.redact);
-    co_return wecom_outcome(res);
-  }
-
- private:
-  config::Receiver receiver_;
-  SenderContext ctx_;
-  SendWindow window_;
+const CodedReplies kReplies{
+    .code_keys = {"errcode"},
+    .message_keys = {"errmsg"},
+    .code_name = "errcode",
+    .whose_code = "WeCom's errcode",
+    .known = {{45009, DeliveryOutcome::Result::retry, "WeCom throttled the robot",
+               std::chrono::seconds(60)},
+              {40058, DeliveryOutcome::Result::rejected, "WeCom refused the message as too long"}},
+    .otherwise = "WeCom refused the message",
 };
 
 }  // namespace
 
 DeliveryOutcome wecom_outcome(const boost::system::result<net::HttpResponse>& result) {
-  return outcome_from_http(result, accept_when_delivered(read_reply));
+  return coded_outcome(result, kReplies);
 }
 
 std::string render_wecom_payload(const std::vector<Event>& group) {
@@ -95,14 +58,21 @@ std::string render_wecom_payload(const std::vector<Event>& group) {
     text += "\n> omswatch";
     return text;
   };
-  const std::size_t shown = fit_count(
-      events.size(), [&](std::size_t n) { return content(n).size() <= kMaxContentBytes; });
-  json::object o{{"msgtype", "markdown"}, {"markdown", {{"content", content(shown)}}}};
+  json::object o{
+      {"msgtype", "markdown"},
+      {"markdown", {{"content", largest_within(events.size(), kMaxContentBytes, content)}}}};
   return json::serialize(o);
 }
 
-std::unique_ptr<Sender> make_wecom_sender(const config::Receiver& r, const SenderContext& ctx) {
-  return std::make_unique<WeComSender>(r, ctx);
+const Platform& wecom_platform() {
+  static const Platform platform{
+      .type = "wecom",
+      .render = from_events<render_wecom_payload>,
+      .judge = wecom_outcome,
+      .limits = {{kMessagesPerMinute, std::chrono::minutes(1)}},
+      .held_back = "held back: a WeCom robot takes 20 messages a minute",
+  };
+  return platform;
 }
 
 }  // namespace omswatch::notifiers
