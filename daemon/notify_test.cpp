@@ -10,7 +10,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/cli.h"
-#include "daemon/watcher.h"
+#include "daemon/event_record.h"
 #include "net/http_client.h"
 #include "notifiers/sender.h"
 

@@ -6,21 +6,6 @@
 namespace omswatch::daemon {
 using namespace std::chrono_literals;
 
-std::string new_event_id() {
-  static thread_local std::mt19937_64 rng{
-      std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32)};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "evt_";
-  for (int i = 0; i < 2; ++i) {
-    std::uint64_t v = rng();
-    for (int j = 0; j < 16; ++j) {
-      id.push_back(kHex[v & 0xf]);
-      v >>= 4;
-    }
-  }
-  return id;
-}
-
 std::chrono::steady_clock::time_point align_to_tick(std::chrono::steady_clock::time_point t,
                                                     std::chrono::steady_clock::duration tick) {
   if (tick.count() <= 0) return t;
@@ -184,13 +169,10 @@ void Watcher::Impl::update_oms(const std::shared_ptr<Oms>& o, const config::OmsD
     // Polls holding a slot of the old semaphore release it there.
     o->slots = std::make_shared<Slots>(executor, d.max_in_flight);
   }
-  std::set<std::string> configured(d.projects.begin(), d.projects.end());
-  std::vector<std::string> drop;
-  for (auto& [id, p] : o->projects) {
-    if (configured.count(id)) continue;
-    p->configured = false;
-    if (!(p->discovered && d.discover)) drop.push_back(id);
-  }
+  std::map<std::string, WatchedBy> watched;
+  for (const auto& [id, p] : o->projects) watched[id] = {p->configured, p->discovered};
+  for (auto& [id, p] : o->projects) p->configured = false;
+  const std::vector<std::string> drop = dropped_by_reload(watched, d.projects, d.discover);
   for (const auto& id : drop) remove_project(*o, id, "");
   for (const auto& id : d.projects) add_project(o, id, random_offset(d)).configured = true;
   if (d.discover && !o->discovering) {
@@ -248,27 +230,13 @@ asio::awaitable<void> Watcher::Impl::poll_once(std::shared_ptr<Oms> o, std::shar
   }
   auto call = co_await client->describe_progress(p->id);
   if (!live(*o, *p)) co_return;
-  Observation obs;
-  obs.server_time = call.server_date;
-  if (call.transport_error) {
-    obs.outcome = Observation::Outcome::failed;
-    obs.error = *call.transport_error;
-  } else if (!call.reply.success) {
-    obs.outcome = Observation::Outcome::unavailable;
-    obs.error = describe_api_error(call.reply.error);
-  } else if (!call.reply.data) {
-    obs.outcome = Observation::Outcome::failed;
-    obs.error = "reply has success:true but no data";
-  } else {
-    obs.outcome = Observation::Outcome::ok;
-    obs.progress = std::move(*call.reply.data);
-    if (obs.progress.project_id.empty()) obs.progress.project_id = p->id;
-    if (needs_failed_step(p->state, obs.progress)) {
-      obs.failed_step = co_await fetch_failed_step(*client, o->config.name, p->id);
-      if (!live(*o, *p)) co_return;
-    }
+  const auto latency = call.latency;
+  Observation obs = observation_from_reply(std::move(call), p->id);
+  if (obs.outcome == Observation::Outcome::ok && needs_failed_step(p->state, obs.progress)) {
+    obs.failed_step = co_await fetch_failed_step(*client, o->config.name, p->id);
+    if (!live(*o, *p)) co_return;
   }
-  record(*o, *p, obs, call.latency);
+  record(*o, *p, obs, latency);
 }
 
 asio::awaitable<void> Watcher::Impl::look_up_name(std::shared_ptr<Impl> self,

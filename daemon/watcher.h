@@ -97,9 +97,6 @@ inline constexpr std::chrono::steady_clock::duration kPollTick = std::chrono::mi
 std::chrono::steady_clock::time_point align_to_tick(std::chrono::steady_clock::time_point t,
                                                     std::chrono::steady_clock::duration tick);
 
-// An id for a new event: "evt_" and 32 hex digits, unique across restarts and hosts.
-std::string new_event_id();
-
 // The console link of a project: `console_url` with "{project_id}" replaced;
 // the URL as it is when it has no placeholder; "" when unset.
 std::string console_link(const std::string& console_url, const std::string& project_id);

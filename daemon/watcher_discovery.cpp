@@ -27,11 +27,7 @@ void Watcher::Impl::discover_soon(Oms& o) {
 
 void Watcher::Impl::record_listing(Oms& o, bool answered, const std::string& error) {
   const TimePoint now = options.clock();
-  std::vector<std::string> levels;
-  levels.reserve(o.projects.size());
-  for (const auto& [id, q] : o.projects) levels.push_back(level_or_medium(q->state.alarm_level));
-  const std::string level =
-      levels.empty() ? std::string("MEDIUM") : notifiers::highest_alarm_level(levels);
+  const std::string level = oms_route_level(project_levels(o));
   OmsDetection det = detect_oms(o.state, o.config.name, answered, error, o.projects.size(), now,
                                 thresholds_for(*config, level));
   std::string json = to_json(det.state);
@@ -80,10 +76,11 @@ asio::awaitable<bool> Watcher::Impl::discover_once(std::shared_ptr<Oms> o) {
     // Whether OMS answered at all: a success:false reply is an answer.
     record_listing(*o, !call.transport_error, call.transport_error.value_or(""));
     if (!call.ok() || !call.reply.data) {
+      const auto self_now = steady_now();
       // An incomplete listing changes nothing: a project missing from it
       // may only be on the page that failed.
       const std::string error = call.transport_error.value_or(describe_api_error(call.reply.error));
-      switch (o->list_run.failed()) {
+      switch (o->list_run.failed(self_now)) {
         case FailureRun::Say::start:
           spdlog::warn(
               "cannot list the projects of OMS {}: {}; tried again every {}", o->config.name, error,
@@ -91,7 +88,7 @@ asio::awaitable<bool> Watcher::Impl::discover_once(std::shared_ptr<Oms> o) {
           break;
         case FailureRun::Say::summary:
           spdlog::warn("still cannot list the projects of OMS {} after {} ({} attempts): {}",
-                       o->config.name, describe_lasted(o->list_run.lasted()),
+                       o->config.name, describe_lasted(o->list_run.lasted(self_now)),
                        o->list_run.failures(), error);
           break;
         case FailureRun::Say::quiet:
@@ -105,30 +102,26 @@ asio::awaitable<bool> Watcher::Impl::discover_once(std::shared_ptr<Oms> o) {
     for (auto& item : items) listed.push_back(std::move(item));
     if (n < static_cast<std::size_t>(kListPageSize)) break;
   }
-  const auto list_lasted = o->list_run.lasted();
-  if (const auto failures = o->list_run.recovered()) {
+  const auto list_lasted = o->list_run.lasted(steady_now());
+  if (const auto failures = o->list_run.recovered(steady_now())) {
     spdlog::info("listing the projects of OMS {} works again after {} ({} failed attempts)",
                  o->config.name, describe_lasted(list_lasted), failures);
   }
-  const auto& labels = o->config.discover_labels;
-  std::set<std::string> wanted;
-  for (const auto& item : listed) {
-    if (!discovery_wants(item, o->config.discover_types, labels)) continue;
-    wanted.insert(item.id);
+  std::map<std::string, WatchedBy> watched;
+  for (const auto& [id, p] : o->projects) watched[id] = {p->configured, p->discovered};
+  ListingChanges changes = follow_listing(watched, std::move(listed), o->config.discover_types,
+                                          o->config.discover_labels);
+  for (const auto& item : changes.wanted) {
     bool added = !o->projects.count(item.id);
     Project& p = add_project(o, item.id, random_offset(o->config));
     p.discovered = true;
     if (!item.name.empty()) p.name = item.name;
     if (added) spdlog::info("discovered project {} ({}) on {}", item.id, item.name, o->config.name);
   }
-  std::vector<std::string> gone;
-  for (auto& [id, p] : o->projects) {
-    if (p->discovered && !wanted.count(id)) {
-      p->discovered = false;
-      if (!p->configured) gone.push_back(id);
-    }
+  for (const auto& id : changes.unlisted) {
+    if (auto it = o->projects.find(id); it != o->projects.end()) it->second->discovered = false;
   }
-  for (const auto& id : gone) remove_project(*o, id, "no longer listed by OMS");
+  for (const auto& id : changes.removed) remove_project(*o, id, std::string(kNoLongerListed));
   co_return true;
 }
 

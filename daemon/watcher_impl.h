@@ -19,8 +19,13 @@
 #include "common/time.h"
 #include "daemon/detect/lifecycle.h"
 #include "daemon/detect/state_json.h"
+#include "daemon/event_record.h"
 #include "daemon/logging.h"
 #include "daemon/metrics.h"
+#include "daemon/observation.h"
+#include "daemon/poll_log.h"
+#include "daemon/route_level.h"
+#include "daemon/sample.h"
 #include "daemon/slots.h"
 #include "daemon/watcher.h"
 #include "daemon/write_backoff.h"
@@ -34,32 +39,6 @@ using SteadyDuration = std::chrono::steady_clock::duration;
 
 constexpr int kListPageSize = 150;
 constexpr int kMaxListPages = 1000;  // 150,000 projects: far beyond one daemon's budget
-// Projects of one OMS whose failing polls get a warning line of their own in
-// one run of failures; beyond that one line says that more fail, and a
-// summary follows while they do, so an OMS that fails every request of 200
-// projects writes a handful of lines, not 200 per interval.
-constexpr int kProjectLinesPerRun = 3;
-
-inline std::string level_or_medium(const std::string& level) {
-  return level.empty() ? "MEDIUM" : level;
-}
-
-inline DetectThresholds thresholds_for(const config::Config& config, const std::string& level) {
-  config::Thresholds t = config.thresholds_for(level);
-  DetectThresholds d;
-  d.stall_after = t.stall_after;
-  d.max_lag = t.max_lag;
-  d.unavailable_after = t.unavailable_after;
-  d.unreachable_after = t.unreachable_after;
-  d.repeat = config.route_for(level).repeat;
-  return d;
-}
-
-inline std::string describe_api_error(const oms::ApiError& e) {
-  std::string s = e.code;
-  if (!e.message.empty()) s += (s.empty() ? "" : ": ") + e.message;
-  return s.empty() ? std::string("success:false without a code") : s;
-}
 
 inline bool same_connection(const config::OmsDeployment& a, const config::OmsDeployment& b) {
   return a.url == b.url && a.username == b.username && a.password == b.password &&
@@ -103,10 +82,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     std::shared_ptr<asio::steady_timer> discover_timer;
     bool discover_now = false;
     // Logging of failing polls and listings (see log_poll).
-    FailureRun poll_run;
-    std::size_t projects_failing = 0;
-    int projects_logged = 0;
-    bool more_failing_logged = false;
+    PollFailureLog poll_log;
     FailureRun list_run;
   };
 
@@ -138,6 +114,9 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   std::mt19937_64 rng{std::random_device{}()};
   bool stopped = false;
 
+  std::chrono::steady_clock::time_point steady_now() const {
+    return std::chrono::steady_clock::now();
+  }
   bool live(const Oms& o, const Project& p) const { return !stopped && o.active && p.active; }
 
   // --- the watched set
@@ -173,22 +152,14 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
                   const std::vector<Finding>& findings, const std::string& progress_json);
   void add_oms_events(storage::ObservationWrite& write, const Oms& o, const std::string& level,
                       const std::vector<Finding>& findings);
-  void add_event(storage::ObservationWrite& write, const Oms& o, const std::string& project_id,
-                 const std::string& project_name, const std::string& level, const Finding& f,
-                 const std::string& progress_json);
   // Stores one write (a poll, a listing, a project's removal) and logs what
   // it recorded; false when the database refused it (logged, bounded).
   bool commit(const storage::ObservationWrite& write);
-  std::string oms_route_level(const Oms& o, const Project& current,
-                              const std::string& current_level);
-  storage::Sample make_sample(const Oms& o, const Project& p, const Observation& obs, TimePoint now,
-                              std::chrono::microseconds latency);
-  // Failing polls are logged per OMS, so that an outage writes a bounded
-  // number of lines whatever the number of projects: a warning for each of
-  // the first kProjectLinesPerRun projects that start failing, one line when
-  // more do, a summary every five minutes while any fails, and one line when
-  // each logged project (and, after a larger run, every project) recovers.
-  // Every other failure is a debug line.
+  // The alarm levels of the OMS's watched projects (oms_route_level()'s
+  // input), with `current_level` for `current` when it is set.
+  static std::vector<std::string> project_levels(const Oms& o, const Project* current = nullptr,
+                                                 const std::string& current_level = "");
+  // Writes the lines PollFailureLog (poll_log.h) decides for a poll.
   void log_poll(Oms& o, Project& p, const Observation& obs);
   void poll_recovered(Oms& o, Project& p, bool log_project);
 

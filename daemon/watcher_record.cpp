@@ -16,7 +16,7 @@ void Watcher::Impl::record(Oms& o, Project& p, const Observation& obs,
   // The OMS's route walks all its projects: it matters only while its polls
   // fail or it is unreachable (a success of a reachable OMS finds nothing).
   std::string oms_level = obs.outcome == Observation::Outcome::failed || o.state.unreachable
-                              ? oms_route_level(o, p, det.state.alarm_level)
+                              ? oms_route_level(project_levels(o, &p, det.state.alarm_level))
                               : std::string("MEDIUM");
   OmsDetection oms_det =
       detect_oms(o.state, o.config.name, obs.outcome != Observation::Outcome::failed, obs.error,
@@ -26,7 +26,12 @@ void Watcher::Impl::record(Oms& o, Project& p, const Observation& obs,
   write.now = to_unix_ms(now);
   write.oms = o.config.name;
   write.project_id = p.id;
-  write.sample = make_sample(o, p, obs, now, latency);
+  write.sample = make_sample(o.config.name, p.id, obs, now, latency);
+  switch (obs.outcome) {
+    case Observation::Outcome::ok: ++counters.polls_ok; break;
+    case Observation::Outcome::unavailable: ++counters.polls_unavailable; break;
+    case Observation::Outcome::failed: ++counters.polls_failed; break;
+  }
   write.project_state_json = to_json(det.state);
   std::string oms_json = to_json(oms_det.state);
   if (oms_json != o.state_json) write.oms_state_json = oms_json;
@@ -67,39 +72,15 @@ void Watcher::Impl::record(Oms& o, Project& p, const Observation& obs,
 void Watcher::Impl::add_events(storage::ObservationWrite& write, const Oms& o, const Project& p,
                                const std::vector<Finding>& findings,
                                const std::string& progress_json) {
-  const std::string level = level_or_medium(p.state.alarm_level);
-  for (const auto& f : findings) add_event(write, o, p.id, p.name, level, f, progress_json);
+  const EventSubject subject{o.config.name, p.id, p.name, level_or_medium(p.state.alarm_level),
+                             progress_json};
+  for (const auto& f : findings) add_event(write, *config, subject, f, new_event_id());
 }
 
 void Watcher::Impl::add_oms_events(storage::ObservationWrite& write, const Oms& o,
                                    const std::string& level, const std::vector<Finding>& findings) {
-  for (const auto& f : findings) add_event(write, o, "", "", level, f, "{}");
-}
-
-void Watcher::Impl::add_event(storage::ObservationWrite& write, const Oms& o,
-                              const std::string& project_id, const std::string& project_name,
-                              const std::string& level, const Finding& f,
-                              const std::string& progress_json) {
-  storage::EventRecord e;
-  e.id = new_event_id();
-  e.oms = o.config.name;
-  e.project_id = project_id;
-  e.project_name = project_name;
-  e.kind = f.kind;
-  e.state = f.state;
-  e.severity = std::string(to_string(f.severity));
-  e.alarm_level = level;
-  e.summary = f.summary;
-  e.details_json = boost::json::serialize(f.details);
-  e.progress_json = progress_json;
-  e.observed_at = write.now;
-  // The route's group_wait holds the first attempt back, so that what
-  // happens within it goes out as one message.
-  const auto due_at = write.now + config->route_for(level).group_wait.count();
-  for (auto& r : notifiers::route_event(*config, level, f.severity)) {
-    write.deliveries.push_back({e.id, std::move(r), due_at});
-  }
-  write.events.push_back(std::move(e));
+  const EventSubject subject{o.config.name, "", "", level, "{}"};
+  for (const auto& f : findings) add_event(write, *config, subject, f, new_event_id());
 }
 
 bool Watcher::Impl::commit(const storage::ObservationWrite& write) {
@@ -110,19 +91,20 @@ bool Watcher::Impl::commit(const storage::ObservationWrite& write) {
                ? "the listing of OMS " + write.oms
                : "the poll of project " + write.project_id + " on " + write.oms;
   };
-  const bool tried = backoff.may_write();
+  const auto now = steady_now();
+  const bool tried = backoff.may_write(now);
   Expected<void> committed = tried ? store.record(write) : Expected<void>(make_error("skipped"));
   if (!committed) {
     if (options.metrics) options.metrics->database_write_failed();
     ++counters.store_errors;
     ++counters.consecutive_store_errors;
     if (tried) {
-      backoff.failed();
+      backoff.failed(now);
       last_store_error = committed.error();
     } else {
       ++counters.store_skipped;
     }
-    switch (store_run.failed()) {
+    switch (store_run.failed(now)) {
       case FailureRun::Say::start:
         spdlog::error(
             "could not store {}: {}. Until the database accepts "
@@ -134,7 +116,7 @@ bool Watcher::Impl::commit(const storage::ObservationWrite& write) {
         spdlog::warn(
             "the database still refuses writes after {}: {} poll(s) not stored; "
             "the latest error: {}",
-            describe_lasted(store_run.lasted()), store_run.failures(), last_store_error);
+            describe_lasted(store_run.lasted(now)), store_run.failures(), last_store_error);
         break;
       case FailureRun::Say::quiet:
         if (tried) {
@@ -146,8 +128,8 @@ bool Watcher::Impl::commit(const storage::ObservationWrite& write) {
     return false;
   }
   backoff.succeeded();
-  const auto lasted = store_run.lasted();
-  if (const auto failures = store_run.recovered()) {
+  const auto lasted = store_run.lasted(now);
+  if (const auto failures = store_run.recovered(now)) {
     spdlog::info(
         "the database accepts writes again after {}: {} poll(s) were not stored; "
         "what they detected is being detected again",
@@ -166,67 +148,17 @@ bool Watcher::Impl::commit(const storage::ObservationWrite& write) {
   return true;
 }
 
-std::string Watcher::Impl::oms_route_level(const Oms& o, const Project& current,
-                                           const std::string& current_level) {
+std::vector<std::string> Watcher::Impl::project_levels(const Oms& o, const Project* current,
+                                                       const std::string& current_level) {
   std::vector<std::string> levels;
   levels.reserve(o.projects.size());
   for (const auto& [id, q] : o.projects) {
-    const std::string& l = q.get() == &current ? current_level : q->state.alarm_level;
-    levels.push_back(level_or_medium(l));
+    levels.push_back(q.get() == current ? current_level : q->state.alarm_level);
   }
-  return notifiers::highest_alarm_level(levels);
+  return levels;
 }
 
-storage::Sample Watcher::Impl::make_sample(const Oms& o, const Project& p, const Observation& obs,
-                                           TimePoint now, std::chrono::microseconds latency) {
-  storage::Sample s;
-  s.oms = o.config.name;
-  s.project_id = p.id;
-  s.observed_at = to_unix_ms(now);
-  s.latency_us = latency.count();
-  switch (obs.outcome) {
-    case Observation::Outcome::ok: {
-      ++counters.polls_ok;
-      s.outcome = "ok";
-      const auto& pr = obs.progress;
-      s.status = pr.status;
-      s.alarm_level = pr.alarm_level;
-      s.current_step = pr.current_step;
-      s.struct_progress = pr.struct_transfer_progress;
-      s.full_progress = pr.full_transfer_progress;
-      s.incr_checkpoint = pr.incr_sync_checkpoint.raw;
-      s.reverse_checkpoint = pr.reverse_incr_transfer_checkpoint.raw;
-      const std::int64_t oms_now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                                         obs.server_time.value_or(now).time_since_epoch())
-                                         .count();
-      auto lag = [&](const oms::Checkpoint& c) -> std::optional<std::int64_t> {
-        if (!c.unix_seconds) return std::nullopt;
-        return oms_now_s - *c.unix_seconds;
-      };
-      s.incr_lag_s = lag(pr.incr_sync_checkpoint);
-      s.reverse_lag_s = lag(pr.reverse_incr_transfer_checkpoint);
-      break;
-    }
-    case Observation::Outcome::unavailable:
-      ++counters.polls_unavailable;
-      s.outcome = "unavailable";
-      s.error = obs.error;
-      break;
-    case Observation::Outcome::failed:
-      ++counters.polls_failed;
-      s.outcome = "error";
-      s.error = obs.error;
-      break;
-  }
-  return s;
-}
-
-// Failing polls are logged per OMS, so that an outage writes a bounded
-// number of lines whatever the number of projects: a warning for each of
-// the first kProjectLinesPerRun projects that start failing, one line when
-// more do, a summary every five minutes while any fails, and one line when
-// each logged project (and, after a larger run, every project) recovers.
-// Every other failure is a debug line.
+// Writes the lines PollFailureLog decides (poll_log.h).
 void Watcher::Impl::log_poll(Oms& o, Project& p, const Observation& obs) {
   const bool failed = obs.outcome != Observation::Outcome::ok;
   // Almost every poll: a debug line at most, so no journal fields to set up
@@ -245,50 +177,41 @@ void Watcher::Impl::log_poll(Oms& o, Project& p, const Observation& obs) {
     p.last_poll_failed = false;
     return;
   }
-  const auto say = o.poll_run.failed();
-  if (!p.last_poll_failed) {
-    ++o.projects_failing;
-    if (o.projects_logged < kProjectLinesPerRun) {
-      ++o.projects_logged;
-      p.failure_logged = true;
-      spdlog::warn("poll of project {} on {} failed: {}", p.id, o.config.name, obs.error);
-    } else if (!o.more_failing_logged) {
-      o.more_failing_logged = true;
-      spdlog::warn(
-          "polls of more projects on {} fail ({} now; the latest, {}: {}); a summary "
-          "follows every 5m while they do",
-          o.config.name, o.projects_failing, p.id, obs.error);
-    } else {
-      spdlog::debug("poll of project {} on {} failed: {}", p.id, o.config.name, obs.error);
-    }
-  } else {
+  const auto now = steady_now();
+  const auto say = o.poll_log.failed(p.last_poll_failed, now);
+  if (say.again) {
     spdlog::debug("poll of project {} on {} failed again: {}", p.id, o.config.name, obs.error);
+  } else if (say.line == PollFailureLog::Line::own_warning) {
+    p.failure_logged = true;
+    spdlog::warn("poll of project {} on {} failed: {}", p.id, o.config.name, obs.error);
+  } else if (say.line == PollFailureLog::Line::more_failing) {
+    spdlog::warn(
+        "polls of more projects on {} fail ({} now; the latest, {}: {}); a summary "
+        "follows every 5m while they do",
+        o.config.name, o.poll_log.failing(), p.id, obs.error);
+  } else {
+    spdlog::debug("poll of project {} on {} failed: {}", p.id, o.config.name, obs.error);
   }
-  if (say == FailureRun::Say::summary) {
+  if (say.summary) {
     spdlog::warn(
         "{} of {} project(s) on {} still fail their polls after {} ({} failed polls); "
         "the latest, {}: {}",
-        o.projects_failing, o.projects.size(), o.config.name, describe_lasted(o.poll_run.lasted()),
-        o.poll_run.failures(), p.id, obs.error);
+        o.poll_log.failing(), o.projects.size(), o.config.name,
+        describe_lasted(o.poll_log.lasted(now)), o.poll_log.failures(), p.id, obs.error);
   }
   p.last_poll_failed = true;
 }
 
 void Watcher::Impl::poll_recovered(Oms& o, Project& p, bool log_project) {
-  if (o.projects_failing > 0) --o.projects_failing;
   if (p.failure_logged && log_project) {
     spdlog::info("poll of project {} on {} succeeds again", p.id, o.config.name);
   }
   p.failure_logged = false;
-  if (o.projects_failing > 0) return;
-  const auto lasted = o.poll_run.lasted();
-  const auto failures = o.poll_run.recovered();
-  if (o.more_failing_logged) {
+  const auto run = o.poll_log.recovered(steady_now());
+  if (run.every_project) {
     spdlog::info("polls of every project on {} succeed again after {} ({} failed polls)",
-                 o.config.name, describe_lasted(lasted), failures);
+                 o.config.name, describe_lasted(run.lasted), run.failures);
   }
-  o.projects_logged = 0;
-  o.more_failing_logged = false;
 }
 
 }  // namespace omswatch::daemon

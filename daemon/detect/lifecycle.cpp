@@ -1,6 +1,7 @@
 #include "daemon/detect/lifecycle.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/duration.h"
 #include "daemon/detect/event_kind.h"
@@ -25,6 +26,36 @@ bool discovery_wants(const oms::ProjectSummary& item, const std::vector<std::str
   return labels.empty() || std::any_of(item.labels.begin(), item.labels.end(), [&](auto& l) {
            return std::find(labels.begin(), labels.end(), l) != labels.end();
          });
+}
+
+ListingChanges follow_listing(const std::map<std::string, WatchedBy>& watched,
+                              std::vector<oms::ProjectSummary> listed,
+                              const std::vector<std::string>& types,
+                              const std::vector<std::string>& labels) {
+  ListingChanges out;
+  std::set<std::string> wanted;
+  for (auto& item : listed) {
+    if (!discovery_wants(item, types, labels)) continue;
+    wanted.insert(item.id);
+    out.wanted.push_back(std::move(item));
+  }
+  for (const auto& [id, by] : watched) {
+    if (!by.discovered || wanted.count(id)) continue;
+    out.unlisted.push_back(id);
+    if (!by.configured) out.removed.push_back(id);
+  }
+  return out;
+}
+
+std::vector<std::string> dropped_by_reload(const std::map<std::string, WatchedBy>& watched,
+                                           const std::vector<std::string>& configured,
+                                           bool discover) {
+  const std::set<std::string> still(configured.begin(), configured.end());
+  std::vector<std::string> out;
+  for (const auto& [id, by] : watched) {
+    if (!still.count(id) && !(by.discovered && discover)) out.push_back(id);
+  }
+  return out;
 }
 
 void finish_project(const std::string& id, ProjectState& state, const std::string& reason,

@@ -4,6 +4,7 @@
 // lists it), what its removal raises, and which step of a FAILED project to
 // report. Pure, as the detector: the watcher does the calls and the writes.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,38 @@ std::optional<std::string> removal_reason(const Observation& observation);
 // accepts all).
 bool discovery_wants(const oms::ProjectSummary& item, const std::vector<std::string>& types,
                      const std::vector<std::string>& labels);
+
+// How a watched project came to be watched: listed in the configuration,
+// returned by ListProjects, or both.
+struct WatchedBy {
+  bool configured = false;
+  bool discovered = false;
+};
+
+// The reason of the project_removed event of a project discovery no longer lists.
+inline constexpr std::string_view kNoLongerListed = "no longer listed by OMS";
+
+// What one complete listing changes in the watched set of an OMS.
+struct ListingChanges {
+  // The listed projects discovery_wants(), in listing order: each is watched
+  // (added when it is not yet) and counts as discovered.
+  std::vector<oms::ProjectSummary> wanted;
+  // Discovered before and not wanted now: no longer count as discovered.
+  std::vector<std::string> unlisted;
+  // Of those, the ones not configured: no longer watched (kNoLongerListed).
+  std::vector<std::string> removed;
+};
+ListingChanges follow_listing(const std::map<std::string, WatchedBy>& watched,
+                              std::vector<oms::ProjectSummary> listed,
+                              const std::vector<std::string>& types,
+                              const std::vector<std::string>& labels);
+
+// The projects a reload stops watching, without an event (the operator's
+// choice): those `configured` no longer lists, unless discovery still watches
+// them (it stays on, `discover`, and they were discovered).
+std::vector<std::string> dropped_by_reload(const std::map<std::string, WatchedBy>& watched,
+                                           const std::vector<std::string>& configured,
+                                           bool discover);
 
 // A project that leaves: each of its open conditions resolves (`reason` in
 // its text and details), `state.firing` is emptied, and one project_removed

@@ -149,5 +149,46 @@ TEST(Lifecycle, NoStepIsChosenWhenNoneFailedOrCarriesAnError) {
   EXPECT_EQ(choose_failed_step({step(1, "STRUCT_TRANSFER", "FINISHED")}), std::nullopt);
 }
 
+TEST(Lifecycle, AListingWatchesWhatItWantsAndLetsGoOfWhatDisappears) {
+  const std::map<std::string, WatchedBy> watched = {
+      {"np_config", {true, false}},   // configured only
+      {"np_both", {true, true}},      // configured and listed before
+      {"np_listed", {false, true}},   // listed before, still listed
+      {"np_gone", {false, true}},     // listed before, not any more
+      {"np_released", {false, true}}, // still listed, but RELEASED
+  };
+  ListingChanges c = follow_listing(
+      watched,
+      {listed("np_listed"), listed("np_new"), listed("np_sync", "RUNNING", "SYNC"),
+       listed("np_released", "RELEASED")},
+      {"MIGRATION"}, {});
+  std::vector<std::string> wanted;
+  for (const auto& item : c.wanted) wanted.push_back(item.id);
+  EXPECT_EQ(wanted, (std::vector<std::string>{"np_listed", "np_new"}));
+  EXPECT_EQ(c.unlisted, (std::vector<std::string>{"np_both", "np_gone", "np_released"}));
+  EXPECT_EQ(c.removed, (std::vector<std::string>{"np_gone", "np_released"}));
+  EXPECT_EQ(kNoLongerListed, "no longer listed by OMS");
+}
+
+TEST(Lifecycle, AnEmptyListingLetsGoOfEveryDiscoveredProjectOnly) {
+  ListingChanges c = follow_listing({{"np_a", {false, true}}, {"np_b", {true, false}}}, {}, {}, {});
+  EXPECT_TRUE(c.wanted.empty());
+  EXPECT_EQ(c.unlisted, (std::vector<std::string>{"np_a"}));
+  EXPECT_EQ(c.removed, (std::vector<std::string>{"np_a"}));
+}
+
+TEST(Lifecycle, AReloadDropsWhatItNoLongerConfiguresUnlessDiscoveryStillWatchesIt) {
+  const std::map<std::string, WatchedBy> watched = {
+      {"np_kept", {true, false}},
+      {"np_dropped", {true, false}},
+      {"np_listed", {true, true}},
+  };
+  EXPECT_EQ(dropped_by_reload(watched, {"np_kept", "np_added"}, /*discover=*/true),
+            (std::vector<std::string>{"np_dropped"}));
+  EXPECT_EQ(dropped_by_reload(watched, {"np_kept"}, /*discover=*/false),
+            (std::vector<std::string>{"np_dropped", "np_listed"}));
+  EXPECT_TRUE(dropped_by_reload(watched, {"np_kept", "np_dropped", "np_listed"}, false).empty());
+}
+
 }  // namespace
 }  // namespace omswatch::daemon

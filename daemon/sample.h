@@ -1,0 +1,21 @@
+#pragma once
+// The sample row one poll stores (storage::Sample). Pure: the caller passes
+// the time.
+
+#include <chrono>
+#include <string>
+
+#include "daemon/detect/state.h"
+#include "storage/store.h"
+
+namespace omswatch::daemon {
+
+// The sample of one poll of `project_id` on `oms` observed at `now`: its
+// outcome ("ok", "unavailable", "error") and error, the progress of an ok
+// reply, and the lags of its checkpoints measured on OMS's own clock (the
+// reply's Date, else `now`; no lag for a checkpoint that is not a time).
+storage::Sample make_sample(const std::string& oms, const std::string& project_id,
+                            const Observation& obs, TimePoint now,
+                            std::chrono::microseconds latency);
+
+}  // namespace omswatch::daemon
