@@ -1,6 +1,7 @@
 #include "daemon/watcher.h"
 
 #include "daemon/loop_end.h"
+#include "daemon/store_sink.h"
 #include "daemon/watcher_impl.h"
 
 namespace omswatch::daemon {
@@ -26,7 +27,7 @@ std::string console_link(const std::string& console_url, const std::string& proj
 }
 
 void Watcher::Impl::start() {
-  auto rows = store.load_project_states();
+  auto rows = sink.load_project_states();
   // The saved states are read once, at start: a database that cannot be read
   // then fails the start, as one that cannot be opened does.
   if (!rows) throw storage::StorageError(rows.error());
@@ -51,9 +52,9 @@ void Watcher::Impl::stop() {
 void Watcher::Impl::add_oms(const config::OmsDeployment& d) {
   auto o = std::make_shared<Oms>();
   o->config = d;
-  o->client = make_oms_client(http, d);
+  o->client = clients(d);
   o->slots = std::make_shared<Slots>(executor, d.max_in_flight);
-  auto saved_json = store.load_oms_state(d.name);
+  auto saved_json = sink.load_oms_state(d.name);
   if (!saved_json) throw storage::StorageError(saved_json.error());
   if (const auto& json = *saved_json) {
     if (auto parsed = oms_state_from_json(*json)) {
@@ -164,7 +165,7 @@ void Watcher::Impl::apply(std::shared_ptr<const config::Config> next) {
 void Watcher::Impl::update_oms(const std::shared_ptr<Oms>& o, const config::OmsDeployment& d) {
   const config::OmsDeployment old = o->config;
   o->config = d;  // the interval applies from the next tick of each loop
-  if (!same_connection(old, d)) o->client = make_oms_client(http, d);
+  if (!same_connection(old, d)) o->client = clients(d);
   if (old.max_in_flight != d.max_in_flight) {
     // Polls holding a slot of the old semaphore release it there.
     o->slots = std::make_shared<Slots>(executor, d.max_in_flight);
@@ -188,15 +189,15 @@ void Watcher::Impl::update_oms(const std::shared_ptr<Oms>& o, const config::OmsD
 
 asio::awaitable<void> Watcher::Impl::poll_loop(std::shared_ptr<Impl> self, std::shared_ptr<Oms> o,
                                                std::shared_ptr<Project> p, SteadyDuration offset) {
-  asio::steady_timer timer(self->executor);
-  auto next = std::chrono::steady_clock::now() + offset;
+  auto timer = self->steady.make_timer(self->executor);
+  auto next = self->steady_now() + offset;
   while (self->live(*o, *p)) {
     // The wake-up waits for the end of the tick `next` falls in (see
     // kPollTick); `next` itself stays exact, so nothing drifts.
     const auto interval = std::chrono::duration_cast<SteadyDuration>(o->config.interval);
-    timer.expires_at(align_to_tick(next, std::min<SteadyDuration>(kPollTick, interval / 100)));
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec || !self->live(*o, *p)) co_return;
+    const bool came = co_await timer->wait_until(
+        align_to_tick(next, std::min<SteadyDuration>(kPollTick, interval / 100)));
+    if (!came || !self->live(*o, *p)) co_return;
     auto slots = o->slots;
     if (!co_await slots->acquire()) co_return;
     try {
@@ -210,7 +211,7 @@ asio::awaitable<void> Watcher::Impl::poll_loop(std::shared_ptr<Impl> self, std::
     // Fixed-rate schedule: a slow poll does not shift the following ones,
     // and a poll that overran its slot is not made up with a burst.
     next += interval;
-    auto now = std::chrono::steady_clock::now();
+    auto now = self->steady_now();
     if (next < now) next = now + (interval - (now - next) % interval);
   }
 }
@@ -270,7 +271,18 @@ asio::awaitable<std::optional<oms::ProjectStep>> Watcher::Impl::fetch_failed_ste
 
 Watcher::Watcher(asio::any_io_executor executor, std::shared_ptr<const config::Config> config,
                  storage::Store& store, net::HttpClient& http, WatcherOptions options)
-    : impl_(std::make_shared<Impl>(executor, std::move(config), store, http, std::move(options))) {}
+    : impl_(std::make_shared<Impl>(
+          executor, std::move(config), nullptr, std::make_unique<StoreSink>(store),
+          [&http](const config::OmsDeployment& d) {
+            return oms::make_client(
+                http, oms::Endpoint{d.name, d.url, d.username, d.password.reveal(), d.timeout});
+          },
+          std::move(options))) {}
+
+Watcher::Watcher(asio::any_io_executor executor, std::shared_ptr<const config::Config> config,
+                 ObservationSink& sink, OmsClientFactory clients, WatcherOptions options)
+    : impl_(std::make_shared<Impl>(executor, std::move(config), &sink, nullptr, std::move(clients),
+                                   std::move(options))) {}
 
 Watcher::~Watcher() { impl_->stop(); }
 

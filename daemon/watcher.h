@@ -23,6 +23,9 @@
 namespace omswatch::net {
 class HttpClient;
 }
+namespace omswatch::oms {
+class Client;
+}
 namespace omswatch::storage {
 class Store;
 }
@@ -30,8 +33,13 @@ class Store;
 namespace omswatch::daemon {
 
 class Metrics;
+class ObservationSink;
+class WatchClock;
 class WriteBackoff;
 using WallClock = std::function<TimePoint()>;
+// The client of one OMS deployment; called again when a reload changes its
+// connection settings.
+using OmsClientFactory = std::function<std::unique_ptr<oms::Client>(const config::OmsDeployment&)>;
 
 struct WatcherCounters {
   std::uint64_t polls_ok = 0;
@@ -45,6 +53,10 @@ struct WatcherCounters {
 
 struct WatcherOptions {
   WallClock clock;                     // wall time for events and samples
+  // Steady time for the poll schedules, the timers and the pauses of log
+  // lines and writes; null: the steady clock (steady_watch_clock()). Must
+  // outlive the watcher.
+  WatchClock* steady_clock = nullptr;
   std::function<void()> on_committed;  // after each commit that queued deliveries
   Metrics* metrics = nullptr;          // counts polls, projects and events when set
   std::chrono::milliseconds name_retry_after{std::chrono::minutes(10)};
@@ -55,9 +67,13 @@ struct WatcherOptions {
 
 class Watcher {
  public:
-  // `store` and `http` must outlive the watcher.
+  // Stores in `store` and calls OMS through `http`; both must outlive the watcher.
   Watcher(boost::asio::any_io_executor executor, std::shared_ptr<const config::Config> config,
           storage::Store& store, net::HttpClient& http, WatcherOptions options);
+  // Stores through `sink` (which must outlive the watcher) and calls each OMS
+  // through the client `clients` makes for it.
+  Watcher(boost::asio::any_io_executor executor, std::shared_ptr<const config::Config> config,
+          ObservationSink& sink, OmsClientFactory clients, WatcherOptions options);
   ~Watcher();
 
   // Loads persisted detector state and starts the poll loops.

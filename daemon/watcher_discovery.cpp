@@ -12,7 +12,7 @@ namespace omswatch::daemon {
 
 void Watcher::Impl::start_discovery(const std::shared_ptr<Oms>& o) {
   o->discovering = true;
-  o->discover_timer = std::make_shared<asio::steady_timer>(executor);
+  o->discover_timer = std::shared_ptr<WatchTimer>(steady.make_timer(executor));
   asio::co_spawn(
       executor, discovery_loop(shared_from_this(), o, o->discover_timer),
       asio::bind_cancellation_slot(o->discover_cancel.slot(),
@@ -44,7 +44,7 @@ void Watcher::Impl::record_listing(Oms& o, bool answered, const std::string& err
 
 asio::awaitable<void> Watcher::Impl::discovery_loop(std::shared_ptr<Impl> self,
                                                     std::shared_ptr<Oms> o,
-                                                    std::shared_ptr<asio::steady_timer> timer) {
+                                                    std::shared_ptr<WatchTimer> timer) {
   const auto running = [&] {
     return !self->stopped && o->active && o->discovering && o->discover_timer == timer;
   };
@@ -58,10 +58,10 @@ asio::awaitable<void> Watcher::Impl::discovery_loop(std::shared_ptr<Impl> self,
     }
     if (!running()) co_return;
     if (o->discover_now) continue;  // a reload came while it listed
-    timer->expires_after(listed ? o->config.discover_every
-                                : std::min(o->config.interval, o->config.discover_every));
-    auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
-    if (ec && !o->discover_now) co_return;  // cancelled: no longer discovering
+    const auto pause = listed ? o->config.discover_every
+                              : std::min(o->config.interval, o->config.discover_every);
+    const bool came = co_await timer->wait_until(self->steady_now() + pause);
+    if (!came && !o->discover_now) co_return;  // cancelled: no longer discovering
   }
 }
 

@@ -10,7 +10,6 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <random>
@@ -23,15 +22,16 @@
 #include "daemon/logging.h"
 #include "daemon/metrics.h"
 #include "daemon/observation.h"
+#include "daemon/observation_sink.h"
 #include "daemon/poll_log.h"
 #include "daemon/route_level.h"
 #include "daemon/sample.h"
 #include "daemon/slots.h"
+#include "daemon/watch_clock.h"
 #include "daemon/watcher.h"
 #include "daemon/write_backoff.h"
 #include "notifiers/router.h"
 #include "oms/client.h"
-#include "storage/store.h"
 
 namespace omswatch::daemon {
 namespace asio = boost::asio;
@@ -43,12 +43,6 @@ constexpr int kMaxListPages = 1000;  // 150,000 projects: far beyond one daemon'
 inline bool same_connection(const config::OmsDeployment& a, const config::OmsDeployment& b) {
   return a.url == b.url && a.username == b.username && a.password == b.password &&
          a.timeout == b.timeout;
-}
-
-inline std::unique_ptr<oms::Client> make_oms_client(net::HttpClient& http,
-                                                    const config::OmsDeployment& d) {
-  return oms::make_client(http,
-                          oms::Endpoint{d.name, d.url, d.username, d.password.reveal(), d.timeout});
 }
 
 struct Watcher::Impl : std::enable_shared_from_this<Impl> {
@@ -79,20 +73,23 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     asio::cancellation_signal discover_cancel;
     // The wait of the discovery loop between listings; a reload cancels it
     // with discover_now set, to list at once (discover_soon).
-    std::shared_ptr<asio::steady_timer> discover_timer;
+    std::shared_ptr<WatchTimer> discover_timer;
     bool discover_now = false;
     // Logging of failing polls and listings (see log_poll).
     PollFailureLog poll_log;
     FailureRun list_run;
   };
 
-  Impl(asio::any_io_executor ex, std::shared_ptr<const config::Config> cfg, storage::Store& st,
-       net::HttpClient& http_client, WatcherOptions opts)
+  // Stores through `st`, or through `own` when `st` is null.
+  Impl(asio::any_io_executor ex, std::shared_ptr<const config::Config> cfg, ObservationSink* st,
+       std::unique_ptr<ObservationSink> own, OmsClientFactory make_client, WatcherOptions opts)
       : executor(ex),
         config(std::move(cfg)),
-        store(st),
-        http(http_client),
-        options(std::move(opts)) {
+        own_sink(std::move(own)),
+        sink(st ? *st : *own_sink),
+        clients(std::move(make_client)),
+        options(std::move(opts)),
+        steady(options.steady_clock ? *options.steady_clock : steady_watch_clock()) {
     if (!options.clock) options.clock = [] { return std::chrono::system_clock::now(); };
     if (!options.write_backoff) {
       own_backoff = std::make_unique<WriteBackoff>();
@@ -102,9 +99,11 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
 
   asio::any_io_executor executor;
   std::shared_ptr<const config::Config> config;
-  storage::Store& store;
-  net::HttpClient& http;
+  std::unique_ptr<ObservationSink> own_sink;
+  ObservationSink& sink;
+  OmsClientFactory clients;
   WatcherOptions options;
+  WatchClock& steady;
   std::map<std::string, std::shared_ptr<Oms>> deployments;
   std::map<std::pair<std::string, std::string>, ProjectState> saved;
   WatcherCounters counters;
@@ -114,9 +113,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   std::mt19937_64 rng{std::random_device{}()};
   bool stopped = false;
 
-  std::chrono::steady_clock::time_point steady_now() const {
-    return std::chrono::steady_clock::now();
-  }
+  std::chrono::steady_clock::time_point steady_now() const { return steady.now(); }
   bool live(const Oms& o, const Project& p) const { return !stopped && o.active && p.active; }
 
   // --- the watched set
@@ -169,7 +166,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   // interval after a failed one. Ends when `timer` is no longer the OMS's
   // discovery timer (discovery turned off, or restarted).
   static asio::awaitable<void> discovery_loop(std::shared_ptr<Impl> self, std::shared_ptr<Oms> o,
-                                              std::shared_ptr<asio::steady_timer> timer);
+                                              std::shared_ptr<WatchTimer> timer);
   // One listing, every page; true when complete (then the watched set follows it).
   asio::awaitable<bool> discover_once(std::shared_ptr<Oms> o);
   // Lists again now (a reload), without waiting for the loop's timer.

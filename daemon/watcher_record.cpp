@@ -93,7 +93,7 @@ bool Watcher::Impl::commit(const storage::ObservationWrite& write) {
   };
   const auto now = steady_now();
   const bool tried = backoff.may_write(now);
-  Expected<void> committed = tried ? store.record(write) : Expected<void>(make_error("skipped"));
+  Expected<void> committed = tried ? sink.record(write) : Expected<void>(make_error("skipped"));
   if (!committed) {
     if (options.metrics) options.metrics->database_write_failed();
     ++counters.store_errors;

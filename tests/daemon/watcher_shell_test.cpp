@@ -1,0 +1,183 @@
+// The watcher's shell driven by fakes: a scripted OMS, an in-memory sink and
+// a steady clock moved by hand. No socket, no database file, no real time:
+// each test moves the clock in steps of one poll tick and runs what is ready.
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <set>
+
+#include "config/config.h"
+#include "daemon/detect/event_kind.h"
+#include "daemon/watcher.h"
+#include "tests/daemon/watcher_fakes.h"
+
+namespace omswatch::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+using test::FakeClient;
+using test::FakeOms;
+using test::ManualClock;
+using test::MemorySink;
+
+const std::chrono::steady_clock::time_point kSteadyStart(std::chrono::hours(1000));
+const TimePoint kWallStart = TimePoint(std::chrono::seconds(1'700'000'000));
+
+std::shared_ptr<const config::Config> config_for(const std::vector<std::string>& projects) {
+  std::string ids;
+  for (const auto& p : projects) ids += (ids.empty() ? "\"" : ", \"") + p + "\"";
+  const std::string toml =
+      "[[oms]]\nname = \"prod\"\nurl = \"http://127.0.0.1:9\"\nusername = \"watcher\"\n"
+      "password = \"pw\"\ninterval = \"10s\"\nprojects = [" + ids + "]\n"
+      "[detect]\nunreachable_after = 3\n"
+      "[[receivers]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:9/hook\"\n";
+  auto loaded = config::load_string(toml, "test.toml");
+  EXPECT_TRUE(loaded.config) << (loaded.errors.empty() ? "" : loaded.errors[0].to_string());
+  return std::make_shared<const config::Config>(std::move(*loaded.config));
+}
+
+class WatcherShell : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (!watcher_) return;
+    watcher_->stop();
+    run_ready();  // the loops see their cancellation and end
+    watcher_.reset();
+  }
+
+  void start(const std::vector<std::string>& projects) {
+    WatcherOptions options;
+    options.clock = [this] { return kWallStart + (clock_.now() - kSteadyStart); };
+    options.steady_clock = &clock_;
+    watcher_ = std::make_unique<Watcher>(
+        io_.get_executor(), config_for(projects), sink_,
+        [oms = oms_](const config::OmsDeployment&) { return std::make_unique<FakeClient>(oms); },
+        std::move(options));
+    watcher_->start();
+    run_ready();
+  }
+
+  void run_ready() {
+    io_.restart();
+    io_.poll();
+  }
+
+  // Moves the clock by `d` in steps of the poll tick, running what falls due.
+  void advance(std::chrono::steady_clock::duration d) {
+    for (auto moved = 0ns; moved < d; moved += kPollTick) {
+      clock_.advance(kPollTick);
+      run_ready();
+    }
+  }
+
+  TimePoint wall_at(std::chrono::steady_clock::duration since_start) const {
+    return kWallStart + since_start;
+  }
+
+  boost::asio::io_context io_;
+  ManualClock clock_{kSteadyStart};
+  MemorySink sink_;
+  std::shared_ptr<FakeOms> oms_ = std::make_shared<FakeOms>();
+  std::unique_ptr<Watcher> watcher_;
+};
+
+TEST_F(WatcherShell, AnOutageOfFiveIntervalsRaisesOmsUnreachableOnceAndResolvesIt) {
+  bool down = false;
+  oms_->progress = [&](const std::string& id) {
+    return down ? test::transport_failure("connection refused")
+                : test::progress_reply(id, "RUNNING");
+  };
+  start({"np_1"});
+  EXPECT_EQ(oms_->progress_calls["np_1"], 1);  // the first poll is at once
+
+  down = true;
+  const std::string unreachable(event_kind::oms_unreachable);
+  for (int i = 1; i <= 5; ++i) {
+    advance(10s);
+    EXPECT_EQ(oms_->progress_calls["np_1"], 1 + i) << "polls go on every interval";
+    EXPECT_EQ(sink_.events(unreachable, "firing").size(), i >= 3 ? 1u : 0u) << "failed poll " << i;
+    EXPECT_EQ(watcher_->unreachable_oms().size(), i >= 3 ? 1u : 0u);
+  }
+  auto firing = sink_.events(unreachable, "firing");
+  ASSERT_EQ(firing.size(), 1u);
+  EXPECT_EQ(firing[0].oms, "prod");
+  EXPECT_EQ(firing[0].observed_at, to_unix_ms(wall_at(30s)));  // the third failed poll
+  EXPECT_TRUE(sink_.events(unreachable, "resolved").empty());
+
+  down = false;
+  advance(10s);
+  EXPECT_EQ(oms_->progress_calls["np_1"], 7);
+  auto resolved = sink_.events(unreachable, "resolved");
+  ASSERT_EQ(resolved.size(), 1u);
+  EXPECT_EQ(resolved[0].observed_at, to_unix_ms(wall_at(60s)));
+  EXPECT_TRUE(watcher_->unreachable_oms().empty());
+  EXPECT_EQ(sink_.events(unreachable, "firing").size(), 1u);
+  EXPECT_EQ(watcher_->counters().polls_failed, 5u);
+  EXPECT_EQ(watcher_->counters().polls_ok, 2u);
+}
+
+TEST_F(WatcherShell, AReleasedProjectGetsItsFinalEventsAndIsNoLongerPolled) {
+  std::string status = "FAILED";
+  oms_->progress = [&](const std::string& id) { return test::progress_reply(id, status); };
+  start({"np_1", "np_2"});
+  advance(10s);
+  const std::string failed(event_kind::project_failed);
+  ASSERT_EQ(sink_.events(failed, "firing").size(), 2u);
+  ASSERT_EQ(watcher_->watched_projects(), 2u);
+
+  oms_->progress = [&](const std::string& id) {
+    return test::progress_reply(id, id == "np_1" ? "RELEASED" : "FAILED");
+  };
+  advance(10s);
+  const std::string removed(event_kind::project_removed);
+  auto notices = sink_.events(removed, "notice");
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].project_id, "np_1");
+  EXPECT_NE(notices[0].summary.find("status is RELEASED"), std::string::npos) << notices[0].summary;
+  auto resolutions = sink_.events(failed, "resolved");
+  ASSERT_EQ(resolutions.size(), 1u);
+  EXPECT_EQ(resolutions[0].project_id, "np_1");
+  // The final events are in the write of the poll that saw RELEASED.
+  const auto& last_of_np_1 = [&]() -> const storage::ObservationWrite& {
+    for (auto it = sink_.writes.rbegin(); it != sink_.writes.rend(); ++it) {
+      if (it->project_id == "np_1") return *it;
+    }
+    throw std::runtime_error("no write of np_1");
+  }();
+  EXPECT_EQ(last_of_np_1.sample->status, "RELEASED");
+  std::set<std::string> final_events;
+  for (const auto& e : last_of_np_1.events) final_events.insert(e.kind + " " + e.state);
+  EXPECT_TRUE(final_events.count(removed + " notice"));
+  EXPECT_TRUE(final_events.count(failed + " resolved"));
+  EXPECT_EQ(watcher_->watched_projects(), 1u);
+
+  const int polls_of_np_1 = oms_->progress_calls["np_1"];
+  const int polls_of_np_2 = oms_->progress_calls["np_2"];
+  advance(30s);
+  EXPECT_EQ(oms_->progress_calls["np_1"], polls_of_np_1);
+  EXPECT_EQ(oms_->progress_calls["np_2"], polls_of_np_2 + 3);
+}
+
+TEST_F(WatcherShell, AReloadPollsTheAddedProjectAndNoLongerTheRemovedOne) {
+  start({"np_old", "np_kept"});
+  advance(10s);
+  EXPECT_EQ(oms_->progress_calls["np_old"], 2);
+
+  watcher_->apply(config_for({"np_kept", "np_new"}));
+  run_ready();
+  EXPECT_EQ(watcher_->watched_projects(), 2u);
+  const int polls_of_old = oms_->progress_calls["np_old"];
+  const int polls_of_kept = oms_->progress_calls["np_kept"];
+  advance(20s);
+  // An added project starts at a random offset within its interval.
+  EXPECT_GE(oms_->progress_calls["np_new"], 2);
+  EXPECT_LE(oms_->progress_calls["np_new"], 3);
+  EXPECT_EQ(oms_->progress_calls["np_old"], polls_of_old);
+  EXPECT_EQ(oms_->progress_calls["np_kept"], polls_of_kept + 2);
+  // Removed by the operator: no event says so.
+  EXPECT_TRUE(sink_.events(event_kind::project_removed).empty());
+}
+
+}  // namespace
+}  // namespace omswatch::daemon
