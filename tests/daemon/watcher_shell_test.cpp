@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <set>
 
+#include "common/time.h"
 #include "config/config.h"
 #include "daemon/detect/event_kind.h"
 #include "daemon/watcher.h"
