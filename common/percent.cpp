@@ -54,4 +54,30 @@ std::optional<std::string> percent_decode_strict(std::string_view text, bool plu
   return out;
 }
 
+std::string percent_encode_if(std::string_view text, bool (*escape)(unsigned char)) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (escape(u)) {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xF]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string percent_encode(std::string_view text) {
+  return percent_encode_if(text, [](unsigned char u) {
+    const bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') ||
+                            (u >= '0' && u <= '9') || u == '-' || u == '.' || u == '_' ||
+                            u == '~';
+    return !unreserved;
+  });
+}
+
 }  // namespace omswatch

@@ -1,6 +1,7 @@
 #pragma once
-// Percent-decoding (RFC 3986 %XX escapes), once for every module: URLs' user
-// info and paths, query strings, and the encoded forms of secrets.
+// Percent-encoding and -decoding (RFC 3986 %XX escapes), once for every
+// module: URLs' user info and paths, query strings, signatures in a query,
+// link targets in chat markup, and the encoded forms of secrets.
 
 #include <optional>
 #include <string>
@@ -18,5 +19,13 @@ std::string percent_decode(std::string_view text, bool plus_is_space = false);
 // The same, strict, for input that must be well formed (request paths and
 // query strings): nullopt on a truncated or non-hex escape or a decoded NUL.
 std::optional<std::string> percent_decode_strict(std::string_view text, bool plus_is_space);
+
+// Writes each byte for which `escape(byte)` is true as %XX (upper-case hex),
+// every other byte as it is.
+std::string percent_encode_if(std::string_view text, bool (*escape)(unsigned char));
+
+// Every byte but RFC 3986's unreserved ones (ALPHA DIGIT - . _ ~) as %XX: a
+// value safe anywhere in a query string.
+std::string percent_encode(std::string_view text);
 
 }  // namespace omswatch

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <cctype>
 
+#include "common/percent.h"
 #include "common/time.h"
 #include "notifiers/http_outcome.h"
 #include "notifiers/platform.h"
@@ -42,22 +43,6 @@ const CodedReplies kReplies{
                "DingTalk refused the message as too large"}},
     .otherwise = "DingTalk refused the message",
 };
-
-std::string percent_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xF]);
-    }
-  }
-  return out;
-}
 
 // `url` with `params` added to its query (before any fragment).
 std::string with_query(std::string_view url, std::string_view params) {

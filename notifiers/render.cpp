@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "common/ascii.h"
+#include "common/percent.h"
 #include "common/time.h"
 #include "common/utf8.h"
 #include "config/duration.h"
@@ -457,21 +458,10 @@ std::string inert_slack_mrkdwn(std::string_view text) {
 }
 
 std::string link_target(std::string_view url) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(url.size());
-  for (char c : url) {
-    auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f || c == '(' || c == ')' || c == '<' || c == '>' || c == '|' ||
-        c == '"' || c == '[' || c == ']') {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xF]);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  return percent_encode_if(url, [](unsigned char u) {
+    return u <= 0x20 || u == 0x7f || u == '(' || u == ')' || u == '<' || u == '>' || u == '|' ||
+           u == '"' || u == '[' || u == ']';
+  });
 }
 
 MarkdownDialect common_markdown(std::function<std::string(std::string_view)> escape) {

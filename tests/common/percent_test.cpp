@@ -41,4 +41,22 @@ TEST(HexValue, DigitsInEitherCase) {
 }
 
 }  // namespace
+TEST(PercentEncode, KeepsOnlyUnreservedBytes) {
+  EXPECT_EQ(percent_encode("aZ09-._~"), "aZ09-._~");
+  EXPECT_EQ(percent_encode("a+b/c=d e"), "a%2Bb%2Fc%3Dd%20e");
+  EXPECT_EQ(percent_encode(std::string("\xff\x00", 2)), "%FF%00");
+}
+
+TEST(PercentEncode, RoundTripsThroughTheDecoder) {
+  std::string all;
+  for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
+  EXPECT_EQ(percent_decode(percent_encode(all)), all);
+}
+
+TEST(PercentEncode, EscapesWhatThePredicateNames) {
+  auto parens = [](unsigned char u) { return u == '(' || u == ')'; };
+  EXPECT_EQ(percent_encode_if("f(x) + 1", parens), "f%28x%29 + 1");
+  EXPECT_EQ(percent_encode_if("", parens), "");
+}
+
 }  // namespace omswatch
