@@ -6,6 +6,8 @@
 #include <initializer_list>
 #include <utility>
 
+#include "common/utf8.h"
+
 namespace omswatch::daemon {
 namespace {
 
@@ -14,35 +16,6 @@ constexpr std::array<std::string_view, 4> kDeliveryResults = {"delivered", "retr
                                                               "silenced"};
 
 double unix_seconds(SystemTime t) { return static_cast<double>(to_unix_ms(t)) / 1000.0; }
-
-// Length of the valid UTF-8 sequence at s[i], or 0 when the bytes there are
-// not one (overlong forms, surrogates and code points past U+10FFFF included).
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char min_second = 0x80, max_second = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    n = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    n = 3;
-    if (lead == 0xE0) min_second = 0xA0;
-    if (lead == 0xED) max_second = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    n = 4;
-    if (lead == 0xF0) min_second = 0x90;
-    if (lead == 0xF4) max_second = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (byte(i + 1) < min_second || byte(i + 1) > max_second) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  }
-  return n;
-}
 
 // Label values: backslash, double quote and line feed escaped (the format's
 // only escapes). Prometheus refuses label values that are not UTF-8, and names
