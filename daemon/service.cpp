@@ -333,14 +333,17 @@ std::string status_text(Service& service) {
 int run_daemon(config::Config config, ServiceOptions options) {
   asio::io_context ioc(1);
   const std::string config_path = config.source;
+  // The signals are caught before the service starts: from the moment its
+  // endpoint is announced, a SIGHUP or SIGTERM is queued for the handlers
+  // below instead of ending the process with the default action.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  asio::signal_set hangup(ioc, SIGHUP);
   auto service = Service::create(ioc, std::move(config), std::move(options));
   if (!service) {
     spdlog::critical("cannot start: {}", service.error());
     return 1;
   }
   SystemdNotifier notifier;
-  asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  asio::signal_set hangup(ioc, SIGHUP);
   // A loop that ended by an exception (logged by log_loop_end): the daemon
   // stops as on SIGTERM and exits non-zero, so that systemd restarts it with
   // every loop running, instead of going on with part of its work stopped.
