@@ -78,6 +78,32 @@ class CliQueryTest : public ::testing::Test {
   }
 
   omswatch::testing::TempDir dir_;
+  // Stores one poll of `sample` with a status_changed notice whose summary is
+  // `summary`, through its own read-write connection.
+  void write_status_notice(const storage::Sample& sample, const std::string& event_id,
+                           const std::string& summary) {
+    auto store = storage::Store::open(db_, storage::OpenMode::read_write, {});
+    ASSERT_TRUE(store.has_value()) << store.error();
+    storage::EventRecord e;
+    e.id = event_id;
+    e.oms = sample.oms;
+    e.project_id = sample.project_id;
+    e.kind = "status_changed";
+    e.state = "notice";
+    e.severity = "info";
+    e.summary = summary;
+    e.observed_at = sample.observed_at;
+    storage::ObservationWrite w;
+    w.oms = sample.oms;
+    w.project_id = sample.project_id;
+    w.now = sample.observed_at;
+    w.project_state_json = "{}";
+    w.sample = sample;
+    w.events.push_back(e);
+    auto r = (*store)->record(w);
+    ASSERT_TRUE(r.has_value()) << r.error();
+  }
+
   std::string db_ = dir_.file("omswatch.db");
 };
 
@@ -215,39 +241,18 @@ TEST_F(CliQueryTest, StatusJsonWritesNullForAbsentTextsAsTheApiDoes) {
 // A spreadsheet runs a cell starting with = + - @ (or a tab or CR) as a
 // formula: CSV fields of text start with a quote then; numbers stay numbers.
 TEST_F(CliQueryTest, CsvNeutralisesFormulas) {
-  {
-    auto store = storage::Store::open(db_, storage::OpenMode::read_write, {});
-    ASSERT_TRUE(store.has_value()) << store.error();
-    int n = 0;
-    for (std::string text : {"=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3",
-                             "@SUM(A1)", "\tcmd", "\rcmd"}) {
-      storage::Sample s;
-      s.oms = "prod";
-      s.project_id = "np_f" + std::to_string(n);
-      s.observed_at = kT0 + 5 * kHour + n * kSecond;
-      s.outcome = "ok";
-      s.status = text;
-      s.incr_lag_s = -7;
-      storage::EventRecord e;
-      e.id = "evt_f" + std::to_string(n);
-      e.oms = "prod";
-      e.project_id = s.project_id;
-      e.kind = "status_changed";
-      e.state = "notice";
-      e.severity = "info";
-      e.summary = text;
-      e.observed_at = s.observed_at;
-      storage::ObservationWrite w;
-      w.oms = s.oms;
-      w.project_id = s.project_id;
-      w.now = s.observed_at;
-      w.project_state_json = "{}";
-      w.sample = s;
-      w.events.push_back(e);
-      auto r = (*store)->record(w);
-      ASSERT_TRUE(r.has_value()) << r.error();
-      ++n;
-    }
+  int n = 0;
+  for (std::string text : {"=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-2+3",
+                           "@SUM(A1)", "\tcmd", "\rcmd"}) {
+    storage::Sample s;
+    s.oms = "prod";
+    s.project_id = "np_f" + std::to_string(n);
+    s.observed_at = kT0 + 5 * kHour + n * kSecond;
+    s.outcome = "ok";
+    s.status = text;
+    s.incr_lag_s = -7;
+    ASSERT_NO_FATAL_FAILURE(write_status_notice(s, "evt_f" + std::to_string(n), text));
+    ++n;
   }
   auto o = omswatch({"events", "--db", db_, "--kind", "status_changed", "--format", "csv"});
   ASSERT_EQ(o.code, kExitOk) << o.err;
@@ -273,8 +278,6 @@ TEST_F(CliQueryTest, TablesAndCsvEscapeControlCharacters) {
   const std::string hostile = "RUN\nNING\x1b]0;owned\x07\x1b[2J\r\xc2\x9b\xff";
   const std::string shown = "RUN\\nNING\\x1b]0;owned\\x07\\x1b[2J\\r\\u{9b}\\xff";
   {
-    auto store = storage::Store::open(db_, storage::OpenMode::read_write, {});
-    ASSERT_TRUE(store.has_value()) << store.error();
     storage::Sample s;
     s.oms = "prod";
     s.project_id = "np_\x1b[31mred";
@@ -282,24 +285,7 @@ TEST_F(CliQueryTest, TablesAndCsvEscapeControlCharacters) {
     s.outcome = "ok";
     s.status = hostile;
     s.current_step = "INCR\tTRANSFER";
-    storage::EventRecord e;
-    e.id = "evt_hostile";
-    e.oms = "prod";
-    e.project_id = s.project_id;
-    e.kind = "status_changed";
-    e.state = "notice";
-    e.severity = "info";
-    e.summary = hostile;
-    e.observed_at = s.observed_at;
-    storage::ObservationWrite w;
-    w.oms = s.oms;
-    w.project_id = s.project_id;
-    w.now = s.observed_at;
-    w.project_state_json = "{}";
-    w.sample = s;
-    w.events.push_back(e);
-    auto r = (*store)->record(w);
-    ASSERT_TRUE(r.has_value()) << r.error();
+    ASSERT_NO_FATAL_FAILURE(write_status_notice(s, "evt_hostile", hostile));
   }
   auto no_controls = [](const std::string& out) {
     for (char c : out) {
