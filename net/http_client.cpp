@@ -388,7 +388,8 @@ asio::awaitable<Exchange> HttpClient::Impl::exchange(
   beast::buffers_suffix<std::array<asio::const_buffer, 3>> unsent(request);
   if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
     error_code ec;
-    stream.socket().non_blocking(true, ec);
+    // Set once per connection: setting it is a system call even when it is set.
+    if (!stream.socket().non_blocking()) stream.socket().non_blocking(true, ec);
     if (!ec) unsent.consume(stream.socket().write_some(unsent, ec));
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
       result.ec = ec;
