@@ -17,6 +17,18 @@ inline constexpr milliseconds kMaxLag = std::chrono::minutes(10);
 inline constexpr int kUnreachableAfter = 3;
 inline constexpr int kUnavailableAfter = 3;
 
+// [detect]: migration progress (docs/alerts.md).
+inline constexpr milliseconds kStepsEvery = std::chrono::minutes(1);
+inline constexpr double kSlowShare = 0.5;
+inline constexpr milliseconds kSlowFor = std::chrono::minutes(10);
+inline constexpr milliseconds kSlowGrace = std::chrono::minutes(5);
+inline constexpr milliseconds kMaxEta{0};  // no bound
+inline constexpr milliseconds kBehindHorizon = std::chrono::minutes(30);
+inline constexpr milliseconds kCutoverMaxLag = std::chrono::seconds(30);
+inline constexpr milliseconds kCutoverFor = std::chrono::minutes(5);
+inline constexpr milliseconds kCreatingGrace = std::chrono::minutes(10);
+inline constexpr milliseconds kFailedGrace = std::chrono::minutes(2);
+
 // [[route]]: how often a condition that still holds is sent again.
 inline constexpr milliseconds kRepeat = std::chrono::hours(4);
 

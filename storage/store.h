@@ -75,6 +75,31 @@ struct EventRecord {
   std::string project_name;  // from DescribeProject / ListProjects; "" when unknown
 };
 
+// A reading of a full transfer or verification step (DescribeProjectSteps),
+// with the ETA made from it. Written each time the steps are read.
+struct StepSample {
+  TimeMs observed_at = 0;
+  std::string step;         // FULL_TRANSFER, FULL_VERIFIER, ...
+  std::string step_status;  // RUNNING, FINISHED, ...
+  std::optional<int> progress;
+  std::optional<std::int64_t> processed, capacity;
+  std::optional<std::int64_t> src_rps, dst_rps, src_rps_ref, dst_rps_ref;
+  std::optional<std::int64_t> src_rt, dst_rt, src_rt_ref, dst_rt_ref;
+  std::optional<std::int64_t> src_iops, dst_iops, src_iops_ref;
+  std::optional<std::int64_t> eta_low_s, eta_high_s;  // remaining seconds, when an ETA exists
+  std::string eta_basis;                              // "records", "percent"; "" without an ETA
+  std::optional<double> rate;                         // per second, in the basis's unit
+};
+
+// A reading of ListProjectFullVerifyResult. The latest per project is kept.
+struct VerifyRecord {
+  TimeMs observed_at = 0;
+  bool finished = false;  // verification ended (or reached 100 %)
+  std::optional<std::int64_t> different_number;
+  std::int64_t tables = 0;        // tables OMS listed
+  std::string worst_tables_json;  // JSON array of the tables with the most differences
+};
+
 // One observation's writes, committed in one transaction (all or nothing).
 struct ObservationWrite {
   std::optional<Sample> sample;
@@ -82,6 +107,11 @@ struct ObservationWrite {
   std::string project_id;                         // "" for OMS-level writes (oms_unreachable)
   std::optional<std::string> project_state_json;  // detector state of the project
   std::optional<std::string> oms_state_json;      // detector state of the OMS
+  // The project's outlook (ETA and trend, JSON: daemon/rows.h), kept with its
+  // state for `status`; written when it changed.
+  std::optional<std::string> outlook_json;
+  std::optional<StepSample> step_sample;
+  std::optional<VerifyRecord> verify;
   std::vector<EventRecord> events;
   struct Delivery {
     std::string event_id;

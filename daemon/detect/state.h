@@ -13,6 +13,7 @@
 
 #include "common/defaults.h"
 #include "common/severity.h"
+#include "daemon/detect/outlook.h"
 #include "oms/model.h"
 
 namespace omswatch::daemon {
@@ -33,6 +34,16 @@ struct Observation {
   // The failing step, fetched from DescribeProjectSteps when the project
   // enters FAILED; empty when that call failed or found none.
   std::optional<oms::ProjectStep> failed_step;
+  // The running full transfer or full verification step, read from
+  // DescribeProjectSteps at most every [detect] steps_every while such a step
+  // runs; empty on the polls in between.
+  std::optional<oms::ProjectStep> transfer_step;
+  // ListProjectFullVerifyResult, read at steps_every while full verification
+  // runs and once when it ends; empty on the polls in between.
+  std::optional<oms::VerifyResult> verify;
+  // The ETA and the incremental trend, from the watcher's history of this
+  // project (daemon/detect/outlook.h), as of this poll.
+  Outlook outlook;
 };
 
 struct DetectThresholds {
@@ -41,6 +52,17 @@ struct DetectThresholds {
   int unavailable_after = defaults::kUnavailableAfter;
   int unreachable_after = defaults::kUnreachableAfter;
   Duration repeat = defaults::kRepeat;
+  // Migration progress ([detect], docs/alerts.md).
+  Duration steps_every = defaults::kStepsEvery;          // DescribeProjectSteps cadence
+  double slow_share = defaults::kSlowShare;              // dst RPS below this share of its baseline
+  Duration slow_for = defaults::kSlowFor;                // ... for this long: full_transfer_slow
+  Duration slow_grace = defaults::kSlowGrace;            // not in a step's first minutes
+  Duration max_eta = defaults::kMaxEta;                  // 0: no bound on the ETA
+  Duration behind_horizon = defaults::kBehindHorizon;    // incr_falling_behind: crossing within
+  Duration cutover_max_lag = defaults::kCutoverMaxLag;   // cutover_ready: lag under this
+  Duration cutover_for = defaults::kCutoverFor;          // ... for this long
+  Duration creating_grace = defaults::kCreatingGrace;    // GHANA-OPERIE000000 is no failure before
+  Duration failed_grace = defaults::kFailedGrace;        // a FAILED full transfer OMS may retry
 };
 
 // A condition that holds now.

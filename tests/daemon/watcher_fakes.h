@@ -60,6 +60,13 @@ class FakeClient : public oms::Client {
     call.reply.data.emplace();
     co_return call;
   }
+  boost::asio::awaitable<oms::CallResult<oms::VerifyResult>> list_full_verify_result(
+      std::string, int, int) override {
+    oms::CallResult<oms::VerifyResult> call;
+    call.reply.success = true;
+    call.reply.data.emplace();
+    co_return call;
+  }
   boost::asio::awaitable<oms::CallResult<oms::ProjectInfo>> describe_project(
       std::string project_id) override {
     oms::CallResult<oms::ProjectInfo> call;
