@@ -69,7 +69,6 @@ struct ProjectList {
 struct StepError {
   std::string error_code;
   std::string error_msg;
-  std::optional<std::int64_t> failed_time;  // Unix seconds (OMS writes it without a zone: UTC)
   friend bool operator==(const StepError&, const StepError&) = default;
 };
 
@@ -101,6 +100,7 @@ struct ProjectStep {  // one item of DescribeProjectSteps
   std::string status;  // INIT, RUNNING, FAILED, FINISHED, SUSPEND, MONITORING
   std::optional<int> progress;
   StepError error;
+  std::optional<std::int64_t> failed_time;  // extraInfo.failedTime, Unix seconds
   std::optional<std::int64_t> start_time;   // Unix seconds; OMS writes times without a zone: UTC
   std::optional<std::int64_t> finish_time;  // Unix seconds
   TransferInfo transfer;                    // full transfer / verification steps
