@@ -41,6 +41,9 @@ struct Observation {
   // ListProjectFullVerifyResult, read at steps_every while full verification
   // runs and once when it ends; empty on the polls in between.
   std::optional<oms::VerifyResult> verify;
+  // With `verify`: the verification had ended when it was read (its step
+  // FINISHED, or RUNNING at 100 %, or the project past it).
+  bool verify_finished = false;
   // The ETA and the incremental trend, from the watcher's history of this
   // project (daemon/detect/outlook.h), as of this poll.
   Outlook outlook;
