@@ -94,4 +94,10 @@ Expected<SystemTime> parse_time_text(std::string_view text, SystemTime now) {
       "2026-11-29T12:00:00+08:00) or date (2026-11-29)");
 }
 
+std::optional<SystemTime> parse_utc_time(std::string_view text) {
+  const Absolute a = parse_absolute(text);
+  if (a.shape == Shape::malformed) return std::nullopt;
+  return checked_from_unix_ms(a.unix_ms);
+}
+
 }  // namespace omswatch

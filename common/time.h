@@ -84,4 +84,10 @@ inline std::string format_rfc3339(SystemTime t) { return format_time(t, "%Y-%m-%
 // instants outside the range above ("is out of range: ...").
 Expected<SystemTime> parse_time_text(std::string_view text, SystemTime now);
 
+// The times OMS writes ("2024-09-13T09:08:34", startTime and the like): the
+// RFC 3339 times and dates parse_time_text() reads, except that a time
+// without an offset is UTC. No durations. nullopt when malformed or outside
+// the range above.
+std::optional<SystemTime> parse_utc_time(std::string_view text);
+
 }  // namespace omswatch

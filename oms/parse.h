@@ -21,6 +21,21 @@
 //   nanoseconds; zero and negative values, and times outside 1970..2199
 //   (common/time.h), have no unix_seconds. Other strings
 //   ("12,4096") give raw only.
+// - Step times (startTime, finishTime, extraInfo.failedTime): texts such as
+//   "2024-09-13T09:08:34" are UTC unless they carry a zone ("Z", "+08:00");
+//   numbers and strings of digits are Unix seconds, or milliseconds by
+//   magnitude (as checkpoints); null, empty and unreadable values give none.
+// - stepInfo figures (processedRecords, capacity, srcRps ... srcIopsRef) and
+//   verification counts: numbers or numeric strings, fractions rounded down;
+//   negative values and values above 10^15 are dropped (a count reads 0).
+//   Every step's stepInfo is read for both the transfer figures and the
+//   incremental ones (incrTimestampCheckpoint, checkpointSampleTimestamp:
+//   read as step times).
+// - ListProjectFullVerifyResult: data is an object with differentNumber and
+//   fullVerifyTableStatistics[] (or the array alone); at most 1,000 tables of
+//   a page are kept; total_tables is OMS's totalCount (of data, else of the
+//   envelope), at least the tables the page listed. A table without
+//   destTableName has the source table's name.
 // - Text is cut at 4096 bytes and invalid UTF-8 is replaced with U+FFFD.
 // - Nesting deeper than 32 levels is an error.
 
@@ -35,5 +50,6 @@ Expected<Reply<ProjectProgress>> parse_progress_reply(std::string_view body);
 Expected<Reply<ProjectList>> parse_list_projects_reply(std::string_view body);
 Expected<Reply<std::vector<ProjectStep>>> parse_project_steps_reply(std::string_view body);
 Expected<Reply<ProjectInfo>> parse_project_reply(std::string_view body);
+Expected<Reply<VerifyResult>> parse_verify_result_reply(std::string_view body);
 
 }  // namespace omswatch::oms

@@ -113,5 +113,26 @@ TEST_F(TimeText, RefusesInstantsOutside1970To2199) {
   EXPECT_EQ(read("2199-12-31T23:59:59.999Z"), "2199-12-31T23:59:59Z +999ms");
 }
 
+// OMS writes its times without a zone ("2024-09-13T09:08:34"): they are UTC.
+TEST(UtcTime, ATimeWithoutAZoneIsUtcAndOffsetsAreHonoured) {
+  auto ms = [](std::string_view text) -> std::optional<std::int64_t> {
+    auto t = parse_utc_time(text);
+    if (!t) return std::nullopt;
+    return to_unix_ms(*t);
+  };
+  EXPECT_EQ(ms("2024-09-13T09:08:34"), 1'726'218'514'000);
+  EXPECT_EQ(ms("2024-09-13 09:08:34"), 1'726'218'514'000);
+  EXPECT_EQ(ms("2024-09-13T09:08:34Z"), 1'726'218'514'000);
+  EXPECT_EQ(ms("2024-09-13T17:08:34+08:00"), 1'726'218'514'000);
+  EXPECT_EQ(ms("2024-09-13T09:08:34.250"), 1'726'218'514'250);
+  EXPECT_EQ(ms("2024-09-13"), 1'726'185'600'000);
+  EXPECT_EQ(ms("1969-12-31T23:59:59"), std::nullopt);
+  EXPECT_EQ(ms("2200-01-01T00:00:00"), std::nullopt);
+  EXPECT_EQ(ms("2024-02-30T00:00:00"), std::nullopt);
+  EXPECT_EQ(ms("90m"), std::nullopt);
+  EXPECT_EQ(ms(""), std::nullopt);
+  EXPECT_EQ(ms("2024-09-13T09:08"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace omswatch

@@ -1,10 +1,13 @@
-// Fuzzes what omswatch reads from an OMS reply: the four OpenAPI reply parsers
+// Fuzzes what omswatch reads from an OMS reply: the five OpenAPI reply parsers
 // (their error envelope included) and the Date header, which lag is measured
 // against. The first byte of the input chooses the reader (p progress, s steps,
-// l ListProjects, d DescribeProject, D the Date header; other bytes by value),
-// the rest is the body (or header value), so seeds are readable files. Besides crashes, leaks and
-// undefined behaviour, it stops on a broken promise of oms/parse.h: a progress outside 0..100, text
-// longer than the bound or not UTF-8, a checkpoint time that is not positive.
+// l ListProjects, d DescribeProject, v ListProjectFullVerifyResult, D the Date
+// header; other bytes by value), the rest is the body (or header value), so
+// seeds are readable files. Besides crashes, leaks and undefined behaviour, it
+// stops on a broken promise of oms/parse.h: a progress outside 0..100, text
+// longer than the bound or not UTF-8, a checkpoint or step time that is not
+// positive, a step figure or verification count that is negative or above
+// 10^15, more than 1,000 verification tables.
 
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +57,14 @@ void check_text(const std::string& s, const char* what) {
 
 void check_progress(const std::optional<int>& p) {
   if (p && (*p < 0 || *p > 100)) broken("progress outside 0..100", std::to_string(*p));
+}
+
+void check_time(const std::optional<std::int64_t>& t, const char* what) {
+  if (t && (*t <= 0 || *t >= 7'258'118'400)) broken(what, std::to_string(*t));
+}
+
+void check_figure(const std::optional<std::int64_t>& n, const char* what) {
+  if (n && (*n < 0 || *n > 1'000'000'000'000'000)) broken(what, std::to_string(*n));
 }
 
 void check_checkpoint(const Checkpoint& cp) {
@@ -114,6 +125,37 @@ void steps(std::string_view body) {
       check_text(*t, "step field");
     }
     check_progress(s.progress);
+    check_time(s.start_time, "step start time");
+    check_time(s.finish_time, "step finish time");
+    check_time(s.failed_time, "step failed time");
+    check_time(s.incr.checkpoint, "step checkpoint");
+    check_time(s.incr.sample_timestamp, "step checkpoint sample");
+    const TransferInfo& t = s.transfer;
+    for (const auto* n : {&t.processed_records, &t.capacity, &t.src_rps, &t.dst_rps, &t.src_rt,
+                          &t.dst_rt, &t.src_iops, &t.dst_iops, &t.src_rps_ref, &t.dst_rps_ref,
+                          &t.src_rt_ref, &t.dst_rt_ref, &t.src_iops_ref}) {
+      check_figure(*n, "step figure");
+    }
+  }
+}
+
+void verify_result(std::string_view body) {
+  auto r = parse_verify_result_reply(body);
+  if (!r) return;
+  check_envelope(*r);
+  if (!r->data) return;
+  const VerifyResult& v = *r->data;
+  check_figure(v.different_number, "differentNumber");
+  if (v.tables.size() > 1000) broken("more than 1,000 tables", "");
+  if (v.total_tables < static_cast<std::int64_t>(v.tables.size())) broken("totalCount", "");
+  for (const VerifyTable& t : v.tables) {
+    for (const std::string* s : {&t.source_schema, &t.source_table, &t.dest_schema, &t.dest_table,
+                                 &t.progress, &t.status, &t.message, &t.result_type}) {
+      check_text(*s, "verification table field");
+    }
+    for (std::int64_t n : {t.source_only, t.dest_only, t.mismatched, t.consistent}) {
+      check_figure(n, "verification count");
+    }
   }
 }
 
@@ -141,8 +183,8 @@ void date_header(std::string_view value) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
-  constexpr void (*kAll[])(std::string_view) = {progress, steps, list_projects, describe_project,
-                                                date_header};
+  constexpr void (*kAll[])(std::string_view) = {progress,         steps,         list_projects,
+                                                describe_project, verify_result, date_header};
   switch (data[0]) {
     case 'p':
       progress(body);
@@ -155,6 +197,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 'd':
       describe_project(body);
+      break;
+    case 'v':
+      verify_result(body);
       break;
     case 'D':
       date_header(body);
