@@ -151,6 +151,7 @@ class OmsClient final : public Client {
     steps_ = prepare("DescribeProjectSteps");
     project_ = prepare("DescribeProject");
     list_ = prepare("ListProjects");
+    verify_ = prepare("ListProjectFullVerifyResult");
   }
 
   asio::awaitable<CallResult<ProjectProgress>> describe_progress(std::string project_id) override {
@@ -162,12 +163,15 @@ class OmsClient final : public Client {
     return call<std::vector<ProjectStep>>(steps_, id_body(project_id), parse_project_steps_reply);
   }
 
-  asio::awaitable<CallResult<VerifyResult>> list_full_verify_result(std::string, int,
-                                                                    int) override {
-    // Replaced by the real call with its parser (ListProjectFullVerifyResult).
-    CallResult<VerifyResult> none;
-    none.transport_error = "ListProjectFullVerifyResult is not read yet";
-    co_return none;
+  asio::awaitable<CallResult<VerifyResult>> list_full_verify_result(std::string project_id,
+                                                                    int page_number,
+                                                                    int page_size) override {
+    json::object body;
+    body["projectId"] = project_id;
+    body["pageNumber"] = std::max(page_number, 1);
+    body["pageSize"] = std::clamp(page_size, 1, kMaxPageSize);
+    co_return co_await call<VerifyResult>(verify_, json::serialize(body),
+                                          parse_verify_result_reply);
   }
 
   asio::awaitable<CallResult<ProjectInfo>> describe_project(std::string project_id) override {
@@ -245,6 +249,14 @@ class OmsClient final : public Client {
       for (auto& l : p.labels) scrub(l);
     }
   }
+  void scrub(VerifyResult& result) const {
+    for (auto& t : result.tables) {
+      for (std::string* text : {&t.source_schema, &t.source_table, &t.dest_schema, &t.dest_table,
+                                &t.progress, &t.status, &t.message, &t.result_type}) {
+        scrub(*text);
+      }
+    }
+  }
   template <class T>
   void scrub(CallResult<T>& result) const {
     if (redact_.empty()) return;
@@ -308,7 +320,7 @@ class OmsClient final : public Client {
   Endpoint endpoint_;
   std::string authorization_;  // a secret: never logged
   Redactor redact_;
-  Prepared progress_, steps_, project_, list_;
+  Prepared progress_, steps_, project_, list_, verify_;
   std::string last_date_;  // the last Date header read, and what it says
   std::optional<std::chrono::system_clock::time_point> last_date_value_;
 };

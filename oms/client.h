@@ -57,8 +57,9 @@ class Client {
       std::string project_id) = 0;
   virtual boost::asio::awaitable<CallResult<ProjectInfo>> describe_project(
       std::string project_id) = 0;
-  // One page of a project's full verification results (page_number from 1,
-  // page_size at most 150).
+  // One page of a project's full verification results
+  // (ListProjectFullVerifyResult; page_number from 1, below 1 read as 1;
+  // page_size clamped to 1..150).
   virtual boost::asio::awaitable<CallResult<VerifyResult>> list_full_verify_result(
       std::string project_id, int page_number, int page_size) = 0;
   // One page (page_number from 1, page_size at most 150).

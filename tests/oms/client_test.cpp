@@ -460,5 +460,91 @@ TEST_F(ErrorPageTest, SuccessStatusWithNonJsonBodyIsAParseError) {
   EXPECT_EQ(error.rfind("invalid JSON at offset 0", 0), 0u) << error;
 }
 
+// ListProjectFullVerifyResult against a server that records what it was sent.
+class VerifyCallTest : public ::testing::Test {
+ protected:
+  void serve(std::string reply) {
+    server_ = std::make_unique<net::HttpServer>(
+        ioc_.get_executor(),
+        [this, reply](net::ServerRequest request) -> asio::awaitable<net::ServerResponse> {
+          targets_.push_back(request.target);
+          bodies_.push_back(request.body);
+          authorizations_.emplace_back(request.header("Authorization"));
+          net::ServerResponse r;
+          r.content_type = "application/json";
+          r.body = reply;
+          co_return r;
+        });
+    server_->listen("127.0.0.1", 0);
+    Endpoint e;
+    e.base_url = "http://127.0.0.1:" + std::to_string(server_->port());
+    e.username = kUser;
+    e.password = kPassword;
+    client_ = make_client(http_, e);
+  }
+  CallResult<VerifyResult> verify(const std::string& id, int page, int size) {
+    return omswatch::testing::run_coro<CallResult<VerifyResult>>(
+        ioc_, [&] { return client_->list_full_verify_result(id, page, size); });
+  }
+  asio::io_context ioc_;
+  net::HttpClient http_{ioc_.get_executor()};
+  std::unique_ptr<net::HttpServer> server_;
+  std::unique_ptr<Client> client_;
+  std::vector<std::string> targets_, bodies_, authorizations_;
+};
+
+TEST_F(VerifyCallTest, PostsTheProjectAndThePageAndReadsTheTables) {
+  serve(R"({"success":true,"totalCount":1,"data":{"differentNumber":16,
+      "fullVerifyTableStatistics":[{"sourceSchemaName":"shop","sourceTableName":"orders",
+      "sourceOnlyCount":3,"destOnlyCount":1,"mismatchedCount":12,"consistentCount":99984,
+      "progress":"100","status":"FINISHED"}]}})");
+  auto r = verify("np_1", 2, 50);
+  ASSERT_TRUE(r.ok()) << r.transport_error.value_or(r.reply.error.message);
+  ASSERT_TRUE(r.reply.data);
+  EXPECT_EQ(r.reply.data->different_number, 16);
+  EXPECT_EQ(r.reply.data->total_tables, 1);
+  ASSERT_EQ(r.reply.data->tables.size(), 1u);
+  EXPECT_EQ(r.reply.data->tables[0].source_table, "orders");
+  EXPECT_EQ(r.reply.data->tables[0].mismatched, 12);
+  ASSERT_EQ(bodies_.size(), 1u);
+  EXPECT_EQ(targets_[0], "/api/v2?Action=ListProjectFullVerifyResult");
+  EXPECT_EQ(boost::json::parse(bodies_[0]),
+            boost::json::parse(R"({"projectId":"np_1","pageNumber":2,"pageSize":50})"));
+  EXPECT_EQ(authorizations_[0].rfind("Basic ", 0), 0u);
+}
+
+TEST_F(VerifyCallTest, PageArgumentsAreClampedAndTheConnectionReused) {
+  serve(R"({"success":true,"data":{"differentNumber":0,"fullVerifyTableStatistics":[]}})");
+  ASSERT_TRUE(verify("np_1", 0, 1000).ok());
+  ASSERT_TRUE(verify("np_1", -3, 0).ok());
+  ASSERT_EQ(bodies_.size(), 2u);
+  EXPECT_EQ(boost::json::parse(bodies_[0]),
+            boost::json::parse(R"({"projectId":"np_1","pageNumber":1,"pageSize":150})"));
+  EXPECT_EQ(boost::json::parse(bodies_[1]),
+            boost::json::parse(R"({"projectId":"np_1","pageNumber":1,"pageSize":1})"));
+  EXPECT_EQ(http_.connections_opened(), 1u);
+}
+
+TEST_F(VerifyCallTest, EchoedSecretsAreMaskedInTablesAndErrors) {
+  const std::string echo = std::string("pw=") + kPassword;
+  serve(R"({"success":true,"data":{"fullVerifyTableStatistics":[{"sourceTableName":")" + echo +
+        R"(","message":")" + echo + R"("}]}})");
+  auto r = verify("np_1", 1, 10);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r.reply.data->tables.size(), 1u);
+  EXPECT_EQ(r.reply.data->tables[0].source_table, "pw=***");
+  EXPECT_EQ(r.reply.data->tables[0].message, "pw=***");
+  EXPECT_EQ(r.reply.data->tables[0].dest_table, "pw=***");
+}
+
+TEST_F(VerifyCallTest, UnknownProjectIsAReplyWithSuccessFalse) {
+  serve(R"({"success":false,"code":"GHANA-PROJECT000001","message":"the project does not exist"})");
+  auto r = verify("np_missing", 1, 10);
+  EXPECT_FALSE(r.transport_error);
+  EXPECT_FALSE(r.reply.success);
+  EXPECT_EQ(r.reply.error.code, "GHANA-PROJECT000001");
+  EXPECT_FALSE(r.reply.data);
+}
+
 }  // namespace
 }  // namespace omswatch::oms::testing
