@@ -2,6 +2,7 @@
 // end-to-end tests and for benchmarks. Prints "listening on http://..." as
 // its first line and serves until SIGINT or SIGTERM.
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -39,9 +40,16 @@ options:
   --user NAME                 HTTP Basic user name (default omswatch)
   --password PASSWORD         HTTP Basic password (default: $OMSWATCH_SIM_PASSWORD,
                               else omswatch)
-  --scenario demo|static      demo: three projects that complete, stall and fail over
-                              about 90 s; static: N healthy incremental-sync projects
-                              (default demo)
+  --scenario NAME[,NAME...]   demo: three projects that complete, stall and fail over
+                              about 90 s; static: N healthy incremental-sync projects;
+                              full-transfer, slow-transfer, transfer-retry, creating:
+                              a full transfer with verification differences, a slow
+                              one, one that fails and is retried, one being created;
+                              migration: those four (default demo). Several names
+                              serve all their projects.
+  --time-scale F              simulated seconds per real second of the storylines
+                              (0.01..1000, default 1); other than 1, the Date header
+                              follows the simulated clock
   --projects N                the number of projects of the static scenario
                               (1..100000, default 100)
   -h, --help                  this text
@@ -55,6 +63,17 @@ struct Options {
   std::string password;
   std::string scenario = "demo";
   std::optional<std::size_t> projects;
+  double time_scale = 1;
+  bool has(std::string_view name) const {
+    std::string_view rest = scenario;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      if (rest.substr(0, comma) == name) return true;
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    return false;
+  }
 };
 
 struct UsageError {
@@ -83,7 +102,7 @@ std::optional<Options> parse_args(int argc, char** argv) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
     } else if (arg == "--listen" || arg == "--user" || arg == "--password" || arg == "--scenario" ||
-               arg == "--projects") {
+               arg == "--projects" || arg == "--time-scale") {
       if (i + 1 >= args.size()) throw UsageError{std::string(arg) + " needs a value"};
       value = args[++i];
     } else {
@@ -114,10 +133,29 @@ std::optional<Options> parse_args(int argc, char** argv) {
       if (value.empty()) throw UsageError{"--password: must not be empty"};
       o.password = value;
     } else if (arg == "--scenario") {
-      if (value != "demo" && value != "static") {
-        throw UsageError{"--scenario: '" + std::string(value) + "' is not demo or static"};
-      }
+      std::string_view rest = value;
+      do {
+        auto comma = rest.find(',');
+        std::string_view name = rest.substr(0, comma);
+        const auto& more = oms::migration_scenarios();
+        if (name != "demo" && name != "static" &&
+            std::find(more.begin(), more.end(), name) == more.end()) {
+          throw UsageError{"--scenario: '" + std::string(name) +
+                           "' is not demo, static, migration, full-transfer, slow-transfer, "
+                           "transfer-retry or creating"};
+        }
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      } while (!rest.empty());
       o.scenario = value;
+    } else if (arg == "--time-scale") {
+      double f = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), f);
+      if (value.empty() || ec != std::errc() || end != value.data() + value.size() || !(f >= 0.01) ||
+          !(f <= 1000)) {
+        throw UsageError{"--time-scale: '" + std::string(value) +
+                         "' is not a number in 0.01..1000"};
+      }
+      o.time_scale = f;
     } else if (arg == "--projects") {
       auto n = to_number<std::size_t>(value);
       if (!n || *n < 1 || *n > kMaxProjects) {
@@ -129,7 +167,7 @@ std::optional<Options> parse_args(int argc, char** argv) {
       throw UsageError{"unknown argument '" + std::string(arg) + "'"};
     }
   }
-  if (o.projects && o.scenario != "static") {
+  if (o.projects && !o.has("static")) {
     throw UsageError{"--projects applies to --scenario static only"};
   }
   return o;
@@ -146,16 +184,40 @@ int run(const Options& options) {
     return kExitFailure;
   }
 
-  const bool demo = options.scenario == "demo";
-  const std::size_t count = options.projects.value_or(100);
+  const bool demo = options.has("demo");
+  const bool is_static = options.has("static");
+  std::vector<std::string_view> migrations;
+  for (std::string_view name : oms::migration_scenarios()) {
+    if (options.has(name)) migrations.push_back(name);
+  }
+  const std::size_t count = is_static ? options.projects.value_or(100) : 0;
   const auto started = std::chrono::steady_clock::now();
   const auto started_at = std::chrono::system_clock::now();
+  std::size_t storyline_projects = 0;
   auto refresh = [&] {
+    // The storylines' clock: real time since the start, scaled.
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        (std::chrono::steady_clock::now() - started) * options.time_scale);
+    if (options.time_scale != 1) {
+      sim.set_server_time(started_at +
+                          std::chrono::duration_cast<std::chrono::system_clock::duration>(elapsed));
+    }
+    std::size_t n = 0;
     if (demo) {
-      auto elapsed =
-          std::chrono::floor<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
-      for (auto& p : oms::demo_projects_at(elapsed, started_at)) sim.put_project(std::move(p));
-    } else {
+      for (auto& p : oms::demo_projects_at(std::chrono::floor<std::chrono::seconds>(elapsed),
+                                           started_at)) {
+        sim.put_project(std::move(p));
+        ++n;
+      }
+    }
+    for (std::string_view name : migrations) {
+      for (auto& p : oms::migration_projects_at(name, elapsed, started_at)) {
+        sim.put_project(std::move(p));
+        ++n;
+      }
+    }
+    storyline_projects = n;
+    if (is_static) {
       const auto now = std::chrono::system_clock::now();
       const std::int64_t checkpoint =
           std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count() - 2;
@@ -168,19 +230,19 @@ int run(const Options& options) {
       }
     }
   };
-  if (demo) {
-    refresh();
-  } else {
+  if (is_static) {
     for (auto& p : oms::static_projects_at(count, started_at)) sim.put_project(std::move(p));
   }
+  refresh();
 
   std::cout << "listening on " << sim.base_url() << std::endl;
-  std::cout << "scenario " << options.scenario << ": " << (demo ? std::size_t{3} : count)
+  std::cout << "scenario " << options.scenario << ": " << storyline_projects + count
             << " projects; user " << options.user << std::endl;
 
   asio::steady_timer tick(ioc);
   std::function<void()> schedule = [&] {
-    tick.expires_after(std::chrono::milliseconds(demo ? 500 : 1000));
+    tick.expires_after(std::chrono::milliseconds(is_static && !demo && migrations.empty() ? 1000
+                                                                                         : 500));
     tick.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
       refresh();

@@ -18,6 +18,7 @@
 #include "net/http_server.h"
 #include "oms/basic_auth.h"
 #include "oms/http_date.h"
+#include "oms/sim_json.h"
 
 namespace omswatch::oms {
 namespace asio = boost::asio;
@@ -29,6 +30,7 @@ constexpr std::string_view kProgressAction = "DescribeProjectProgress";
 constexpr std::string_view kStepsAction = "DescribeProjectSteps";
 constexpr std::string_view kProjectAction = "DescribeProject";
 constexpr std::string_view kListAction = "ListProjects";
+constexpr std::string_view kVerifyAction = "ListProjectFullVerifyResult";
 // A hanging request gives up eventually so that a client that went away does
 // not pin a coroutine for the simulator's whole life.
 constexpr std::chrono::minutes kMaxHang{10};
@@ -58,84 +60,6 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
     query.remove_prefix(amp + 1);
   }
   return std::nullopt;
-}
-
-json::value text_or_null(const std::string& s) {
-  return s.empty() ? json::value(nullptr) : json::value(s);
-}
-
-template <class T>
-json::value optional_or_null(const std::optional<T>& v) {
-  return v ? json::value(*v) : json::value(nullptr);
-}
-
-// A checkpoint goes out as OMS sends it: a number when it is one, the raw
-// string otherwise ("12,4096" of a Sybase source).
-json::value checkpoint_json(const Checkpoint& c) {
-  if (!c.present()) return nullptr;
-  if (c.unix_seconds && c.raw == std::to_string(*c.unix_seconds)) return *c.unix_seconds;
-  return json::value(c.raw);
-}
-
-json::object progress_json(const ProjectProgress& p) {
-  return json::object{
-      {"projectId", p.project_id},
-      {"status", text_or_null(p.status)},
-      {"alarmLevel", text_or_null(p.alarm_level)},
-      {"enableIncrSync", optional_or_null(p.enable_incr_sync)},
-      {"currentStep", text_or_null(p.current_step)},
-      {"incrSyncCheckpoint", checkpoint_json(p.incr_sync_checkpoint)},
-      {"enableStructTransfer", optional_or_null(p.enable_struct_transfer)},
-      {"enableFullTransfer", optional_or_null(p.enable_full_transfer)},
-      {"structTransferProgress", optional_or_null(p.struct_transfer_progress)},
-      {"fullTransferProgress", optional_or_null(p.full_transfer_progress)},
-      {"enableReverseIncrTransfer", optional_or_null(p.enable_reverse_incr_transfer)},
-      {"reverseIncrTransferCheckpoint", checkpoint_json(p.reverse_incr_transfer_checkpoint)},
-  };
-}
-
-json::array steps_json(const std::vector<ProjectStep>& steps) {
-  json::array out;
-  for (const auto& s : steps) {
-    out.push_back(json::object{
-        {"order", s.order},
-        {"name", s.name},
-        {"description", s.description},
-        {"status", s.status},
-        {"progress", optional_or_null(s.progress)},
-        {"startTime", nullptr},
-        {"finishTime", nullptr},
-        {"extraInfo", json::object{{"errorCode", text_or_null(s.error.error_code)},
-                                   {"errorMsg", text_or_null(s.error.error_msg)},
-                                   {"errorDetails", json::array{}},
-                                   {"failedTime", nullptr}}},
-        {"stepInfo", nullptr},
-    });
-  }
-  return out;
-}
-
-std::string label_id(const std::string& name) { return "lbl_" + name; }
-
-json::array labels_json(const std::vector<std::string>& labels) {
-  json::array out;
-  for (const auto& name : labels)
-    out.push_back(json::object{{"id", label_id(name)}, {"name", name}});
-  return out;
-}
-
-json::object project_json(const SimProject& p) {
-  return json::object{
-      {"id", p.progress.project_id},
-      {"name", p.name},
-      {"type", p.type},
-      {"status", text_or_null(p.progress.status)},
-      {"importance", text_or_null(p.progress.alarm_level)},
-      {"labels", p.labels.empty() ? json::value(nullptr) : json::value(labels_json(p.labels))},
-      {"owner", "omswatch-sim"},
-      {"gmtCreate", nullptr},
-      {"gmtModified", nullptr},
-  };
 }
 
 struct Paging {
@@ -302,7 +226,8 @@ asio::awaitable<net::ServerResponse> Simulator::Impl::handle(std::weak_ptr<Impl>
     }
     body = std::move(parsed.get_object());
   }
-  const std::string id = string_field(body, "id");
+  const std::string id =
+      string_field(body, action == kVerifyAction ? std::string_view("projectId") : "id");
 
   net::ServerResponse response;
   RequestObserver observer;
@@ -316,6 +241,8 @@ asio::awaitable<net::ServerResponse> Simulator::Impl::handle(std::weak_ptr<Impl>
       ++self->stats.project_requests;
     } else if (action == kListAction) {
       ++self->stats.list_requests;
+    } else if (action == kVerifyAction) {
+      ++self->stats.verify_requests;
     }
     d.fault = self->fault;
     if (d.fault == Fault::none) {
@@ -432,22 +359,46 @@ net::ServerResponse Simulator::Impl::answer(std::string_view action, const std::
                          d.date);
   }
 
-  if (action != kProgressAction && action != kStepsAction && action != kProjectAction) {
+  if (action != kProgressAction && action != kStepsAction && action != kProjectAction &&
+      action != kVerifyAction) {
     return failure("PARAM_ERROR",
                    action.empty() ? "the Action parameter is missing"
                                   : "unknown Action '" + std::string(action) + "'",
                    "",
                    "use one of DescribeProjectProgress, DescribeProjectSteps, "
-                   "DescribeProject, ListProjects");
+                   "DescribeProject, ListProjects, ListProjectFullVerifyResult");
   }
-  if (id.empty()) return failure("PARAM_ERROR", "id is required", "", "send {\"id\": \"np_...\"}");
+  if (id.empty()) {
+    if (action == kVerifyAction) {
+      return failure("PARAM_ERROR", "projectId is required", "", "send {\"projectId\": \"np_...\"}");
+    }
+    return failure("PARAM_ERROR", "id is required", "", "send {\"id\": \"np_...\"}");
+  }
   auto it = projects.find(id);
   if (it == projects.end()) {
-    return failure("GHANA-PROJECT000404", "project not found", "no project with id " + id,
-                   "check the project id");
+    return failure("GHANA-PROJECT000001", "the project does not exist",
+                   "no project with id " + id, "check the project id");
   }
   const SimProject& p = it->second;
+  if (!p.failure.code.empty()) {
+    return failure(p.failure.code, p.failure.message, "", p.failure.advice);
+  }
   json::value data;
+  if (action == kVerifyAction) {
+    const std::int64_t page_number = int_field(body, "pageNumber").value_or(1);
+    const std::int64_t page_size = int_field(body, "pageSize").value_or(10);
+    if (page_number < 1 || page_size < 1 || page_size > kMaxPageSize) {
+      return failure("PARAM_ERROR", "invalid paging",
+                     "pageNumber must be >= 1 and pageSize 1.." + std::to_string(kMaxPageSize),
+                     "fix the request");
+    }
+    const std::int64_t total = p.verify ? static_cast<std::int64_t>(p.verify->tables.size()) : 0;
+    return json_response(
+        200,
+        envelope(true, verify_json(p.verify, (page_number - 1) * page_size, page_size),
+                 d.request_id, started, Paging{page_number, page_size, total}),
+        d.date);
+  }
   if (action == kProgressAction) {
     data = progress_json(p.progress);
   } else if (action == kStepsAction) {

@@ -1,7 +1,8 @@
 #pragma once
 // A simulated OMS for tests, the demo and benchmarks: serves
-// DescribeProjectProgress, DescribeProjectSteps, DescribeProject and
-// ListProjects for scripted projects, with injectable faults.
+// DescribeProjectProgress, DescribeProjectSteps, DescribeProject,
+// ListProjects and ListProjectFullVerifyResult for scripted projects, with
+// injectable faults.
 // Thread-safe: tests change projects and faults from their own thread while
 // the server runs on another.
 
@@ -33,8 +34,9 @@ enum class Fault {
 // Faults apply to authorized requests only (a wrong password is always 401).
 // A project's fault (set_project_fault) or an Action's (set_action_fault)
 // applies when no global one is set.
-// Unknown projects get HTTP 200, success:false, code GHANA-PROJECT000404,
-// message "project not found"; an unknown Action gets code PARAM_ERROR.
+// Unknown projects get HTTP 200, success:false, code GHANA-PROJECT000001,
+// message "the project does not exist" (as OMS answers); an unknown Action
+// gets code PARAM_ERROR.
 
 struct SimProject {
   ProjectProgress progress;
@@ -42,6 +44,14 @@ struct SimProject {
   std::string type = "MIGRATION";
   std::vector<std::string> labels;
   std::vector<ProjectStep> steps;  // DescribeProjectSteps
+  // ListProjectFullVerifyResult ({"projectId", "pageNumber", "pageSize"},
+  // paged like ListProjects); none: no verification yet (no tables).
+  std::optional<VerifyResult> verify;
+  // When its code is set, every call about this project (progress, steps,
+  // project, verification) answers success:false with it; ListProjects
+  // still lists it. OMS answers GHANA-OPERIE000000 so while a new project's
+  // transfer instance is being created.
+  ApiError failure;
 };
 
 struct SimStats {
@@ -49,6 +59,7 @@ struct SimStats {
   std::uint64_t steps_requests = 0;
   std::uint64_t list_requests = 0;
   std::uint64_t project_requests = 0;
+  std::uint64_t verify_requests = 0;
   std::uint64_t unauthorized = 0;
 };
 
@@ -113,6 +124,39 @@ std::vector<SimProject> demo_projects_at(std::chrono::seconds since_start,
 // The same, with t = 0 at a fixed date (2026-01-01T00:00:00Z): for tests of
 // the storyline. Its checkpoints are far behind today's clock.
 std::vector<SimProject> demo_projects_at(std::chrono::seconds since_start);
+
+// The migration scenarios of omswatch-sim (--scenario NAME), for the demo and
+// end-to-end tests of transfer progress, verification and OMS's own faults.
+// Times are seconds of simulated time since the start (omswatch-sim
+// --time-scale runs it faster or slower); step times are written without a
+// zone (UTC), incremental checkpoints 3 s behind a sample taken every 10 s.
+//   full-transfer  np_mig_catalog (MIGRATION): STRUCT_TRANSFER 0-2 s;
+//                  FULL_TRANSFER 2-32 s at 40,000 rows/s (dstRps 40,000,
+//                  dstRpsRef 42,000), capacity first estimated at 1,000,000
+//                  and revised to 1,200,000 at 12 s; FULL_VERIFIER 32-44 s at
+//                  100,000 rows/s over 6 tables: product_prices finishes at
+//                  37.5 s with 12 differences (2 source only, 1 destination
+//                  only, 9 mismatched), stock_levels at 43 s with 4
+//                  mismatched: differentNumber 12, then 16; from 44 s
+//                  INCR_TRANSFER MONITORING.
+//   slow-transfer  np_mig_archive: FULL_TRANSFER from 0 s of 5,000,000 rows at
+//                  3,000 rows/s against a dstRpsRef of 20,000 (15%), done at
+//                  about 1,667 s.
+//   transfer-retry np_mig_ledger: FULL_TRANSFER of 1,000,000 rows at 25,000
+//                  rows/s; FAILED (project FAILED, GHANA-CONNECT000001) from 10 s
+//                  to 25 s, then RUNNING again from where it stopped; done at
+//                  55 s.
+//   creating       np_mig_fresh: every call about it answers
+//                  GHANA-OPERIE000000 (the transfer instance is being created)
+//                  until 60 s; then FULL_TRANSFER of 1,500,000 rows at 50,000
+//                  rows/s, done at 90 s.
+//   migration      all four projects.
+// A pure function of its arguments; nothing for an unknown name.
+std::vector<SimProject> migration_projects_at(std::string_view scenario,
+                                              std::chrono::milliseconds since_start,
+                                              std::chrono::system_clock::time_point started_at);
+// The names above.
+const std::vector<std::string_view>& migration_scenarios();
 
 // `omswatch-sim --scenario static`: `count` projects np_sim_000001...,
 // RUNNING INCR_SYNC with the checkpoint 2 s behind `now`, for benchmarks.

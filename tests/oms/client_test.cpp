@@ -78,8 +78,8 @@ TEST_F(ClientTest, UnknownProjectIsAReplyWithSuccessFalse) {
   EXPECT_FALSE(r.transport_error) << *r.transport_error;
   EXPECT_FALSE(r.reply.success);
   EXPECT_FALSE(r.ok());
-  EXPECT_EQ(r.reply.error.code, "GHANA-PROJECT000404");
-  EXPECT_EQ(r.reply.error.message, "project not found");
+  EXPECT_EQ(r.reply.error.code, "GHANA-PROJECT000001");
+  EXPECT_EQ(r.reply.error.message, "the project does not exist");
   EXPECT_FALSE(r.reply.data);
 }
 

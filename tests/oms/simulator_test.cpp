@@ -121,7 +121,8 @@ TEST_F(SimulatorTest, RepliesParseWithOmswatchsOwnParser) {
   auto parsed = parse_progress_reply(r->body);
   ASSERT_TRUE(parsed) << parsed.error();
   EXPECT_FALSE(parsed->success);
-  EXPECT_EQ(parsed->error.code, "GHANA-PROJECT000404");
+  EXPECT_EQ(parsed->error.code, "GHANA-PROJECT000001");
+  EXPECT_EQ(parsed->error.message, "the project does not exist");
   EXPECT_EQ(parsed->error.advice, "check the project id");
 }
 
