@@ -16,7 +16,7 @@ using Seconds = std::int64_t;
 
 // The storyline times and rates (documented in simulator.h), in simulated seconds.
 constexpr double kCatalogStructEnd = 2;
-constexpr double kCatalogRate = 40'000;          // rows per second
+constexpr double kCatalogRate = 40'000;  // rows per second
 constexpr std::int64_t kCatalogFirstGuess = 1'000'000;
 constexpr std::int64_t kCatalogRows = 1'200'000;  // the estimate, revised at kCatalogRevisedAt
 constexpr double kCatalogRevisedAt = 12;
@@ -44,8 +44,8 @@ struct TableSpec {
   std::int64_t source_only, dest_only, mismatched;
 };
 constexpr TableSpec kCatalogTables[] = {
-    {"products", 300'000, 0, 0, 0},  {"product_prices", 250'000, 2, 1, 9},
-    {"categories", 50'000, 0, 0, 0}, {"suppliers", 100'000, 0, 0, 0},
+    {"products", 300'000, 0, 0, 0},     {"product_prices", 250'000, 2, 1, 9},
+    {"categories", 50'000, 0, 0, 0},    {"suppliers", 100'000, 0, 0, 0},
     {"stock_levels", 400'000, 0, 0, 4}, {"brands", 100'000, 0, 0, 0},
 };
 
@@ -131,7 +131,8 @@ void full_transfer(SimProject& p, const Clock& c, double from, std::int64_t rows
   ProjectStep full = step(2, "FULL_TRANSFER", "Full data migration", "RUNNING");
   full.start_time = c.at(from);
   const double end = from + rows / rate;
-  std::vector<ProjectStep> steps = {step(1, "STRUCT_TRANSFER", "Schema migration", "FINISHED", 100)};
+  std::vector<ProjectStep> steps = {
+      step(1, "STRUCT_TRANSFER", "Schema migration", "FINISHED", 100)};
   steps.front().start_time = c.at(0);
   steps.front().finish_time = c.at(from);
   if (c.t < end) {
@@ -227,8 +228,7 @@ SimProject catalog(const Clock& c) {
       p.verify = catalog_verification(t);
       if (t < kCatalogVerifyEnd) {
         pr.current_step = "FULL_VERIFIER";
-        const auto checked =
-            static_cast<std::int64_t>((t - kCatalogFullEnd) * kCatalogVerifyRate);
+        const auto checked = static_cast<std::int64_t>((t - kCatalogFullEnd) * kCatalogVerifyRate);
         verify.status = "RUNNING";
         verify.progress = percent_of(checked, kCatalogRows);
         verify.transfer =
@@ -273,7 +273,8 @@ SimProject ledger(const Clock& c) {
     const Clock shifted{c.t - pause, c.start};
     full_transfer(p, shifted, 0, kLedgerRows, kLedgerRate, kLedgerRate);
     for (ProjectStep& s : p.steps) {
-      if (s.finish_time && s.name != "STRUCT_TRANSFER") *s.finish_time += static_cast<Seconds>(pause);
+      if (s.finish_time && s.name != "STRUCT_TRANSFER")
+        *s.finish_time += static_cast<Seconds>(pause);
       if (s.name == "INCR_TRANSFER" && s.start_time) {
         s = incr_step(3, c, *s.start_time + static_cast<Seconds>(pause), p.progress);
       }
@@ -287,9 +288,9 @@ SimProject fresh(const Clock& c) {
   if (c.t < kFreshCreatedAt) {
     p.progress.status = "INIT";
     p.progress.struct_transfer_progress = 0;
-    p.failure = ApiError{"GHANA-OPERIE000000",
-                         "the transfer instance is being created, please wait 5-10 minutes",
-                         "retry later"};
+    p.failure =
+        ApiError{"GHANA-OPERIE000000",
+                 "the transfer instance is being created, please wait 5-10 minutes", "retry later"};
     p.steps = {step(1, "TRANSFER_PRECHECK", "Pre-check", "INIT", 0)};
     return p;
   }
@@ -302,9 +303,8 @@ SimProject fresh(const Clock& c) {
 }  // namespace
 
 const std::vector<std::string_view>& migration_scenarios() {
-  static const std::vector<std::string_view> names = {"migration", "full-transfer",
-                                                      "slow-transfer", "transfer-retry",
-                                                      "creating"};
+  static const std::vector<std::string_view> names = {"migration", "full-transfer", "slow-transfer",
+                                                      "transfer-retry", "creating"};
   return names;
 }
 

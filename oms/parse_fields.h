@@ -25,7 +25,6 @@ constexpr std::size_t kMaxDepth = 32;
 // cut so that one reply cannot flood the history, the logs or an alert.
 constexpr std::size_t kMaxText = 4096;
 
-
 // "null", "a number", "an object"...: a JSON value's kind in a message.
 const char* kind_name(json::kind k);
 // The value of `key` in `o`, matched case-insensitively (an exact match is

@@ -119,7 +119,8 @@ Expected<std::vector<ProjectStep>> steps_from(const json::value& data, const jso
     s.start_time = time_of(field(o, "startTime"));
     s.finish_time = time_of(field(o, "finishTime"));
     const json::value* extra = field(o, "extraInfo");
-    if (extra && extra->is_object()) s.failed_time = time_of(field(extra->get_object(), "failedTime"));
+    if (extra && extra->is_object())
+      s.failed_time = time_of(field(extra->get_object(), "failedTime"));
     // Every step's stepInfo is read for both shapes: a figure a step does not
     // have stays empty.
     if (const json::value* info = field(o, "stepInfo"); info && info->is_object()) {

@@ -11,7 +11,6 @@ json::value text_or_null(const std::string& s) {
   return s.empty() ? json::value(nullptr) : json::value(s);
 }
 
-
 // A checkpoint goes out as OMS sends it: a number when it is one, the raw
 // string otherwise ("12,4096" of a Sybase source).
 static json::value checkpoint_json(const Checkpoint& c) {
@@ -40,8 +39,8 @@ json::object progress_json(const ProjectProgress& p) {
 // A time as OMS writes it: "2024-09-13T09:08:34", UTC without a zone.
 static json::value time_json(const std::optional<std::int64_t>& unix_seconds) {
   if (!unix_seconds) return nullptr;
-  return json::value(format_time(SystemTime(std::chrono::seconds(*unix_seconds)),
-                                 "%Y-%m-%dT%H:%M:%S"));
+  return json::value(
+      format_time(SystemTime(std::chrono::seconds(*unix_seconds)), "%Y-%m-%dT%H:%M:%S"));
 }
 
 // stepInfo: the figures a step has, null when it has none.

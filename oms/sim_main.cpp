@@ -150,8 +150,8 @@ std::optional<Options> parse_args(int argc, char** argv) {
     } else if (arg == "--time-scale") {
       double f = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), f);
-      if (value.empty() || ec != std::errc() || end != value.data() + value.size() || !(f >= 0.01) ||
-          !(f <= 1000)) {
+      if (value.empty() || ec != std::errc() || end != value.data() + value.size() ||
+          !(f >= 0.01) || !(f <= 1000)) {
         throw UsageError{"--time-scale: '" + std::string(value) +
                          "' is not a number in 0.01..1000"};
       }
@@ -204,8 +204,8 @@ int run(const Options& options) {
     }
     std::size_t n = 0;
     if (demo) {
-      for (auto& p : oms::demo_projects_at(std::chrono::floor<std::chrono::seconds>(elapsed),
-                                           started_at)) {
+      for (auto& p :
+           oms::demo_projects_at(std::chrono::floor<std::chrono::seconds>(elapsed), started_at)) {
         sim.put_project(std::move(p));
         ++n;
       }
@@ -241,8 +241,8 @@ int run(const Options& options) {
 
   asio::steady_timer tick(ioc);
   std::function<void()> schedule = [&] {
-    tick.expires_after(std::chrono::milliseconds(is_static && !demo && migrations.empty() ? 1000
-                                                                                         : 500));
+    tick.expires_after(
+        std::chrono::milliseconds(is_static && !demo && migrations.empty() ? 1000 : 500));
     tick.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
       refresh();

@@ -54,7 +54,8 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
     std::string_view pair = query.substr(0, amp);
     auto eq = pair.find('=');
     if (percent_decode(pair.substr(0, eq), true) == name) {
-      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+      return eq == std::string_view::npos ? std::string()
+                                          : percent_decode(pair.substr(eq + 1), true);
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
@@ -370,14 +371,15 @@ net::ServerResponse Simulator::Impl::answer(std::string_view action, const std::
   }
   if (id.empty()) {
     if (action == kVerifyAction) {
-      return failure("PARAM_ERROR", "projectId is required", "", "send {\"projectId\": \"np_...\"}");
+      return failure("PARAM_ERROR", "projectId is required", "",
+                     "send {\"projectId\": \"np_...\"}");
     }
     return failure("PARAM_ERROR", "id is required", "", "send {\"id\": \"np_...\"}");
   }
   auto it = projects.find(id);
   if (it == projects.end()) {
-    return failure("GHANA-PROJECT000001", "the project does not exist",
-                   "no project with id " + id, "check the project id");
+    return failure("GHANA-PROJECT000001", "the project does not exist", "no project with id " + id,
+                   "check the project id");
   }
   const SimProject& p = it->second;
   if (!p.failure.code.empty()) {

@@ -23,8 +23,8 @@ std::vector<ProjectStep> steps_of(const std::string& body) {
 
 // One step whose field `key` is `value` (raw JSON), at the step's level.
 ProjectStep step_with(const std::string& members) {
-  auto steps = steps_of(R"({"success":true,"data":[{"order":1,"name":"FULL_TRANSFER",)" +
-                        members + "}]}");
+  auto steps =
+      steps_of(R"({"success":true,"data":[{"order":1,"name":"FULL_TRANSFER",)" + members + "}]}");
   if (steps.size() != 1) {
     ADD_FAILURE() << "expected one step";
     return {};
@@ -67,8 +67,8 @@ TEST(ParseStepTimes, EpochNumbersInSecondsOrMillisecondsByMagnitude) {
 TEST(ParseStepTimes, NullEmptyAbsentAndUnreadableTimesAreNone) {
   for (const char* value :
        {"null", R"("")", R"("  ")", "0", "-5", R"("-5")", "true", "[]", "{}", R"("yesterday")",
-        R"("2024-02-30T00:00:00")", R"("2024-09-13T09:08")", R"("3000-01-01T00:00:00")",
-        "1e300", "-1e300", "18446744073709551615", R"("99999999999999999999999")"}) {
+        R"("2024-02-30T00:00:00")", R"("2024-09-13T09:08")", R"("3000-01-01T00:00:00")", "1e300",
+        "-1e300", "18446744073709551615", R"("99999999999999999999999")"}) {
     EXPECT_EQ(start_time_of(value), std::nullopt) << value;
   }
   ProjectStep s = step_with(R"("status":"RUNNING")");
@@ -252,15 +252,16 @@ TEST(ParseVerifyResult, HugeValuesAndPagesAreBounded) {
     tables += R"({"sourceTableName":"t)" + std::to_string(i) + R"(","mismatchedCount":1})";
   }
   VerifyResult v = verify_of(R"({"success":true,"data":{"differentNumber":99999999999999999999,
-      "totalCount":-4,"fullVerifyTableStatistics":[)" + tables + "]}}");
+      "totalCount":-4,"fullVerifyTableStatistics":[)" +
+                             tables + "]}}");
   EXPECT_EQ(v.tables.size(), 1000u);
   EXPECT_EQ(v.tables.back().source_table, "t999");
   EXPECT_EQ(v.total_tables, 1500);  // what the page listed, OMS's count being unusable
   EXPECT_EQ(v.different_number, std::nullopt);
   const std::string long_name(10000, 'n');
   v = verify_of(R"({"success":true,"data":{"differentNumber":1000000000000000,
-      "fullVerifyTableStatistics":[{"sourceTableName":")" + long_name + R"(","message":")" +
-                long_name + R"("}]}})");
+      "fullVerifyTableStatistics":[{"sourceTableName":")" +
+                long_name + R"(","message":")" + long_name + R"("}]}})");
   EXPECT_EQ(v.different_number, 1'000'000'000'000'000);
   ASSERT_EQ(v.tables.size(), 1u);
   EXPECT_EQ(v.tables[0].source_table.size(), 4096u + 3);
