@@ -444,11 +444,76 @@ constexpr auto kSchemaV4Text = join(kSchemaV4Head, kSampleRowColumns, kSchemaV4T
                                     kDecodedSampleColumns, kLastPolledAtColumn, kSchemaV4TailRest);
 constexpr std::string_view kSchemaV4 = text_of(kSchemaV4Text);
 
+// Version 5: migration progress. step_sample_rows keeps each reading of a
+// full transfer or verification step (DescribeProjectSteps), clustered by
+// project and time like sample_rows; the step_samples view decodes it.
+// verifications keeps each project's latest verification result, and
+// project_outlook each project's latest ETA and trend (a JSON object).
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE step_sample_rows (
+  project      INTEGER NOT NULL,
+  observed_at  INTEGER NOT NULL,
+  step         TEXT    NOT NULL CHECK (step <> ''),
+  step_status  TEXT,
+  progress     INTEGER,
+  processed    INTEGER,
+  capacity     INTEGER,
+  src_rps      INTEGER,
+  dst_rps      INTEGER,
+  src_rps_ref  INTEGER,
+  dst_rps_ref  INTEGER,
+  src_rt       INTEGER,
+  dst_rt       INTEGER,
+  src_rt_ref   INTEGER,
+  dst_rt_ref   INTEGER,
+  src_iops     INTEGER,
+  dst_iops     INTEGER,
+  src_iops_ref INTEGER,
+  eta_low_s    INTEGER,
+  eta_high_s   INTEGER,
+  eta_basis    TEXT    CHECK (eta_basis IN ('records', 'percent')),
+  rate         REAL,
+  PRIMARY KEY (project, observed_at)
+) WITHOUT ROWID;
+
+CREATE TABLE verifications (
+  oms               TEXT    NOT NULL CHECK (oms <> ''),
+  project_id        TEXT    NOT NULL CHECK (project_id <> ''),
+  observed_at       INTEGER NOT NULL,
+  finished          INTEGER NOT NULL CHECK (finished IN (0, 1)),
+  different_number  INTEGER,
+  tables            INTEGER NOT NULL,
+  worst_tables_json TEXT    NOT NULL DEFAULT '[]',
+  PRIMARY KEY (oms, project_id)
+) WITHOUT ROWID;
+
+CREATE TABLE project_outlook (
+  oms          TEXT    NOT NULL CHECK (oms <> ''),
+  project_id   TEXT    NOT NULL CHECK (project_id <> ''),
+  outlook_json TEXT    NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  PRIMARY KEY (oms, project_id)
+) WITHOUT ROWID;
+
+-- Every stored step reading, with its project's oms and id.
+CREATE VIEW step_samples AS
+SELECT p.oms, p.project_id, r.observed_at,
+       strftime('%Y-%m-%dT%H:%M:%fZ', r.observed_at / 1000.0, 'unixepoch') AS observed_utc,
+       r.step, r.step_status, r.progress, r.processed, r.capacity,
+       r.src_rps, r.dst_rps, r.src_rps_ref, r.dst_rps_ref,
+       r.src_rt, r.dst_rt, r.src_rt_ref, r.dst_rt_ref,
+       r.src_iops, r.dst_iops, r.src_iops_ref,
+       r.eta_low_s, r.eta_high_s, r.eta_basis, r.rate
+  FROM step_sample_rows AS r
+  JOIN sample_projects AS p ON p.id = r.project;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
     Migration{3, kSchemaV3},
     Migration{4, kSchemaV4},
+    Migration{5, kSchemaV5},
 };
 
 }  // namespace

@@ -206,7 +206,8 @@ Store::Impl::Impl(Database database, OpenMode open_mode, int schema_version,
       write(db),
       retention(db),
       outbox(db),
-      query(db) {}
+      query(db),
+      progress(db) {}
 
 Store::Impl::~Impl() {
   (void)commit_group();

@@ -216,6 +216,19 @@ struct ProjectStatus {  // `omswatch status`: the latest sample of each project
   // The latest poll: later than observed_at when the polls since changed
   // nothing worth a sample (their lag is then up to sample_every old).
   TimeMs last_polled_at = 0;
+  // Migration progress: the latest step reading (while or after a full
+  // transfer or verification ran), the latest verification result, and the
+  // latest outlook written (a JSON object, daemon/rows.h; "" when none).
+  std::optional<StepSample> step;
+  std::optional<VerifyRecord> verify;
+  std::string outlook_json;
+};
+
+// A stored step reading with its project (`omswatch history ID --steps`).
+struct ProjectStepSample {
+  std::string oms;
+  std::string project_id;
+  StepSample sample;
 };
 
 struct EventFilter {
@@ -278,8 +291,10 @@ class Store {
 
   int schema_version() const;
 
-  // Stores the sample, the states, the events and their deliveries (pending,
-  // due at write.now) in one transaction. On error (a duplicate event id, a
+  // Stores the sample, the states, the step reading, the verification, the
+  // outlook, the events and their deliveries (pending, due at write.now) in
+  // one transaction. A step reading or verification needs write.project_id;
+  // an outlook_json of "" removes the project's outlook. On error (a duplicate event id, a
   // delivery of an unknown event, a value outside the schema, a read-only
   // store, a full disk) nothing of the write is stored. Error texts longer
   // than 4 KiB are cut. The sample is thinned as StoreOptions::sample_every
@@ -300,7 +315,8 @@ class Store {
 
   // --- retention
   // Deletes at most about `max_rows` rows past the retention of StoreOptions
-  // in one short transaction: samples first (walking the projects from where
+  // in one short transaction: samples and step readings first (each
+  // project's latest of each kept) (walking the projects from where
   // the previous call stopped, at most `max_rows` projects per call), then
   // events without a pending delivery, with their deliveries. A call removes
   // at most max_rows rows (an event with more deliveries than that goes alone,
@@ -360,6 +376,12 @@ class Store {
   // `limit` of them; limit <= 0 returns all.
   Expected<std::vector<Sample>> history(const std::string& project_id, std::optional<TimeMs> since,
                                         std::optional<TimeMs> until, int limit);
+  // The project's step readings (of every OMS that has it), oldest first,
+  // by time then OMS; of more than `limit`, the most recent `limit` (limit
+  // <= 0: all).
+  Expected<std::vector<ProjectStepSample>> step_history(const std::string& project_id,
+                                                        std::optional<TimeMs> since,
+                                                        std::optional<TimeMs> until, int limit);
   // The project's status intervals that overlap [since, until), oldest first
   // (by from, then oms). Intervals keep their real bounds: the first may start
   // before `since`, the last end after `until`. The status_intervals view

@@ -114,6 +114,22 @@ struct OutboxStatements {  // store_outbox.cpp
   Statement due_deliveries, next_due_at, pending_count, mark_delivered, mark_retry, mark_final;
 };
 
+// Migration progress (store_progress.cpp): step readings, verifications
+// and outlooks, written by record() and read by the queries.
+struct ProgressStatements {
+  explicit ProgressStatements(Database& db);
+  Statement insert_step, upsert_verification, upsert_outlook, delete_outlook, latest_steps,
+      verifications, outlooks, steps_of_key, prune_steps;
+};
+
+// Reads a step_sample_rows row from column `first` on: observed_at, step,
+// step_status, progress, processed, capacity, src_rps, dst_rps,
+// src_rps_ref, dst_rps_ref, src_rt, dst_rt, src_rt_ref, dst_rt_ref,
+// src_iops, dst_iops, src_iops_ref, eta_low_s, eta_high_s, eta_basis, rate.
+StepSample read_step_row(const Statement& st, int first);
+// Reads observed_at, finished, different_number, tables, worst_tables_json.
+VerifyRecord read_verify_row(const Statement& st, int first);
+
 struct QueryStatements {  // store_queries.cpp
   explicit QueryStatements(Database& db);
   Statement project_keys, text_of_id, load_project_states, load_oms_state, latest_rows, polled_at,
@@ -171,6 +187,8 @@ struct Store::Impl {
   const StoredSample* last_stored(std::int64_t project);
   void commit_pending(PendingWrite& pending);
   Expected<void> write_all(const ObservationWrite& write, PendingWrite& pending);
+  // store_progress.cpp: the step reading, verification and outlook of a write.
+  Expected<void> write_progress(const ObservationWrite& write, PendingWrite& pending);
 
   // --- store_outbox.cpp
 
@@ -202,6 +220,7 @@ struct Store::Impl {
   detail::RetentionStatements retention;
   detail::OutboxStatements outbox;
   detail::QueryStatements query;
+  detail::ProgressStatements progress;
 };
 
 }  // namespace omswatch::storage

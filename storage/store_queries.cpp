@@ -19,8 +19,9 @@ constexpr std::string_view kLoadProjectStates =
     "SELECT oms, project_id, state_json, updated_at FROM project_state ORDER BY oms, project_id";
 constexpr std::string_view kLoadOmsState = "SELECT state_json FROM oms_state WHERE oms = ?1";
 
-// `omswatch status` reads three sets, each ordered by (oms, project_id), and
-// merges them in memory, which costs less than one query joining them per
+// `omswatch status` reads three sets (and the migration progress of
+// store_progress.cpp), each ordered by (oms, project_id), and merges them in
+// memory, which costs less than one query joining them per
 // project: each project's latest sample (latest_sample_rows, in the order of
 // sample_projects_by_oms), when each project was last polled (its detector
 // state is saved with every poll), and the conditions firing now.
@@ -232,6 +233,14 @@ Expected<std::vector<ProjectStatus>> Store::latest_status() {
     });
     merge(s.query.open_condition_counts,
           [](ProjectStatus& p, const Statement& st) { p.open_conditions = st.column_int64(2); });
+    merge(s.progress.latest_steps, [](ProjectStatus& p, const Statement& st) {
+      p.step = detail::read_step_row(st, 2);
+    });
+    merge(s.progress.verifications, [](ProjectStatus& p, const Statement& st) {
+      p.verify = detail::read_verify_row(st, 2);
+    });
+    merge(s.progress.outlooks,
+          [](ProjectStatus& p, const Statement& st) { p.outlook_json = st.column_string(2); });
     return out;
   });
 }

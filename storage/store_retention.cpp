@@ -88,7 +88,17 @@ Expected<PruneResult> Store::prune(TimeMs now, int max_rows) {
         st.bind(2, cutoff);
         st.bind(3, budget - 1);
         if (auto done = st.run(); !done) return make_error("cannot prune samples: " + done.error());
-        const int removed = s.db.changes();
+        int removed = s.db.changes();
+        if (budget - removed > 0) {
+          Statement& steps = s.progress.prune_steps;
+          steps.bind(1, *project);
+          steps.bind(2, cutoff);
+          steps.bind(3, budget - removed - 1);
+          if (auto done = steps.run(); !done) {
+            return make_error("cannot prune step readings: " + done.error());
+          }
+          removed += s.db.changes();
+        }
         result.removed += removed;
         budget -= removed;
         // A full batch may have left rows of this project: it is visited again.

@@ -1,5 +1,5 @@
-// The write path: record() (a poll's sample, detector states, events and
-// deliveries in one transaction), thinning through storage/thinning.h, the
+// The write path: record() (a poll's sample, detector states, migration
+// progress (store_progress.cpp), events and deliveries in one transaction), thinning through storage/thinning.h, the
 // dictionaries of project keys and texts, and the group commit of quiet
 // writes (StoreOptions::commit_delay).
 
@@ -248,6 +248,7 @@ Expected<void> Store::Impl::write_all(const ObservationWrite& w, PendingWrite& p
     st.bind(3, w.now);
     if (auto done = st.run(); !done) return failure("OMS state", done.error());
   }
+  if (auto done = write_progress(w, pending); !done) return done;
   for (const EventRecord& e : w.events) {
     Statement& st = write.insert_event;
     st.bind(1, e.id);

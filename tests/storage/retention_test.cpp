@@ -86,6 +86,27 @@ TEST_F(RetentionTest, SamplesOlderThanKeepSamplesGoButEachProjectKeepsItsLatest)
   EXPECT_FALSE(again->more);
 }
 
+TEST_F(RetentionTest, StepReadingsGoLikeSamplesAndEachProjectKeepsItsLatest) {
+  auto store = open(keep(std::chrono::days(30), std::chrono::days(365)));
+  // np_1: a sample and a step reading a day for 40 days; np_2: one reading, 90 days old.
+  for (int d = 0; d < 40; ++d) {
+    ObservationWrite w = poll_write(ok_sample("np_1", kT0 + d * kDay, d));
+    w.step_sample = testing::transfer_step(kT0 + d * kDay, 1000 * d);
+    OMSWATCH_RECORD(*store, w);
+  }
+  ObservationWrite old = poll_write(ok_sample("np_2", kT0 - 50 * kDay));
+  old.step_sample = testing::transfer_step(kT0 - 50 * kDay);
+  OMSWATCH_RECORD(*store, old);
+  const TimeMs now = kT0 + 40 * kDay;
+
+  EXPECT_EQ(prune_all(*store, now, 3), 20);  // 10 samples and 10 readings of np_1
+  auto steps = testing::value_of(store->step_history("np_1", std::nullopt, std::nullopt, 0));
+  ASSERT_EQ(steps.size(), 30u);
+  EXPECT_EQ(steps.front().sample.observed_at, kT0 + 10 * kDay);
+  EXPECT_EQ(testing::value_of(store->step_history("np_2", std::nullopt, std::nullopt, 0)).size(),
+            1u);
+}
+
 TEST_F(RetentionTest, APassOverManyProjectsTakesSmallBatches) {
   auto store = open(keep(std::chrono::days(1), std::chrono::days(365)));
   for (int p = 0; p < 50; ++p) {

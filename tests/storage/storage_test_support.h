@@ -110,6 +110,42 @@ inline ObservationWrite poll_write(Sample sample, std::vector<EventRecord> event
   return w;
 }
 
+// A full transfer's step reading: `processed` of 1,000,000 rows, with
+// throughput against its baseline and an ETA of 25 to 31 minutes.
+inline StepSample transfer_step(TimeMs at, std::int64_t processed = 400'000) {
+  StepSample x;
+  x.observed_at = at;
+  x.step = "FULL_TRANSFER";
+  x.step_status = "RUNNING";
+  x.progress = static_cast<int>(processed / 10'000);
+  x.processed = processed;
+  x.capacity = 1'000'000;
+  x.src_rps = 12'500;
+  x.dst_rps = 12'300;
+  x.src_rps_ref = 15'000;
+  x.dst_rps_ref = 14'000;
+  x.src_rt = 3;
+  x.dst_rt = 5;
+  x.eta_low_s = 25 * 60;
+  x.eta_high_s = 31 * 60;
+  x.eta_basis = "records";
+  x.rate = 12'300.5;
+  return x;
+}
+
+// A verification that found differences in two tables.
+inline VerifyRecord mismatched_verification(TimeMs at) {
+  VerifyRecord v;
+  v.observed_at = at;
+  v.finished = true;
+  v.different_number = 7;
+  v.tables = 12;
+  v.worst_tables_json =
+      R"([{"table":"shop.orders","source_only":3,"dest_only":0,"mismatched":2},)"
+      R"({"table":"shop.items","source_only":0,"dest_only":2,"mismatched":0}])";
+  return v;
+}
+
 // Records `write` and fails the calling test with the store's message if it
 // is refused.
 #define OMSWATCH_RECORD(store, write)                        \
