@@ -90,7 +90,8 @@ void time_it(const std::string& what, int runs, const std::function<std::size_t(
 // A fleet like the daemon's: most projects sync incrementally (a sample a
 // minute, the polls between them store none), some fail with an error text
 // that needs escaping, some have conditions firing (with repeats) and some had
-// them resolved.
+// them resolved; one in 20 runs a full transfer (a step reading per poll and
+// an ETA), the lagging ones have a trend, one in 25 a verification.
 bool fill(const std::string& path, int projects, int polls) {
   storage::StoreOptions options;
   options.commit_delay = std::chrono::seconds(10);  // one transaction per group, as the daemon
@@ -130,6 +131,40 @@ bool fill(const std::string& path, int projects, int polls) {
         s.incr_lag_s = lag;
       }
       w.sample = s;
+      // Migration progress: a full transfer's step reading at every poll and
+      // its ETA; a trend for the lagging ones; a verification here and there.
+      if (i % 20 == 5) {
+        storage::StepSample x;
+        x.observed_at = at;
+        x.step = "FULL_TRANSFER";
+        x.step_status = "RUNNING";
+        x.progress = std::min(99, poll * 3);
+        x.processed = 100'000 * (poll + 1);
+        x.capacity = 10'000'000;
+        x.src_rps = x.dst_rps = 12'000 + i % 500;
+        x.src_rps_ref = x.dst_rps_ref = 15'000;
+        x.eta_low_s = 1500 - poll;
+        x.eta_high_s = 1860 - poll;
+        x.eta_basis = "records";
+        x.rate = 12'300.5;
+        w.step_sample = x;
+        w.outlook_json = "{\"eta\":{\"low_s\":" + std::to_string(*x.eta_low_s) +
+                         ",\"high_s\":" + std::to_string(*x.eta_high_s) +
+                         ",\"basis\":\"records\",\"rate\":12300.5,\"remaining\":9000000,\"at\":" +
+                         std::to_string(at) + "}}";
+      } else if (i % 10 == 1) {
+        w.outlook_json =
+            "{\"trend\":{\"direction\":\"falling_behind\",\"rate\":0.05,\"to_max_lag_s\":540,"
+            "\"lag_s\":" + std::to_string(700 + poll) + "}}";
+      }
+      if (i % 25 == 0 && poll == polls - 1) {
+        storage::VerifyRecord v;
+        v.observed_at = at;
+        v.finished = true;
+        v.different_number = i % 50 == 0 ? 7 : 0;
+        v.tables = 12;
+        w.verify = v;
+      }
       auto event = [&](const std::string& state_text, const std::string& severity) {
         storage::EventRecord e;
         e.id = "evt_" + std::to_string(i) + "_" + std::to_string(poll);

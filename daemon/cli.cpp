@@ -32,6 +32,9 @@ Commands:
                                            one project's samples (each change, checkpoints once a
                                            minute), oldest first
   history ID --timeline [...]              its status intervals instead: RUNNING for 3h 12m, ...
+  history ID --steps [...]                 its full transfer and verification readings instead:
+                                           processed/capacity, src/dst rows/s against OMS's
+                                           baseline, and the ETA then
   events         [-c FILE | --db FILE] [--project ID] [--kind K] [--severity S] [--since ...]
                  [--until ...] [--limit N] [--format ...]
                                            detected events with their deliveries, newest first
@@ -65,7 +68,8 @@ const std::map<std::string, std::string> kOptions = {
     {"--limit", "limit"},     {"--oms", "oms"},       {"--for", "for"},
     {"--comment", "comment"}, {"--starts", "starts"}};
 // Options that take no value.
-const std::map<std::string, std::string> kFlags = {{"--timeline", "timeline"}, {"--all", "all"}};
+const std::map<std::string, std::string> kFlags = {
+    {"--timeline", "timeline"}, {"--steps", "steps"}, {"--all", "all"}};
 
 std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
   Args args;
@@ -245,6 +249,8 @@ int print_timeline(const std::string& project_id, QueryContext& q) {
 int cmd_history(const Args& a) {
   if (a.positional.size() != 1) return usage_error("history takes one project id");
   const bool timeline = !option(a, "timeline").empty();
+  const bool steps = !option(a, "steps").empty();
+  if (timeline && steps) return usage_error("--timeline and --steps are two views: ask for one");
   if (timeline && !option(a, "limit").empty()) {
     return usage_error("--limit does not apply to --timeline");
   }
@@ -255,6 +261,14 @@ int cmd_history(const Args& a) {
     if (q.until_ms && *q.until_ms < *q.since_ms) q.since_ms = *q.until_ms - 24 * 3'600'000;
   }
   if (timeline) return print_timeline(a.positional[0], q);
+  if (steps) {
+    Table t = step_table();
+    auto readings = q.store->step_history(a.positional[0], q.since_ms, q.until_ms, q.limit);
+    if (!readings) return read_failed("history", readings.error());
+    for (const auto& r : *readings) t.rows.push_back(step_cells(r));
+    write_table(std::cout, t, q.format);
+    return kExitOk;
+  }
   Table t = sample_table();
   auto samples = q.store->history(a.positional[0], q.since_ms, q.until_ms, q.limit);
   if (!samples) return read_failed("history", samples.error());

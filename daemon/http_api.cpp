@@ -361,6 +361,18 @@ struct HttpApi::Impl {
       if (r.body.back() != '[') r.body += ',';
       append_json_row(r.body, shape.columns, sample_cells(samples[i]));
     }
+    // The full transfer and verification readings of the same window, as
+    // `omswatch history ID --steps --format json` writes them.
+    auto steps = store.step_history(project_id, w->since, w->until, w->limit + 1);
+    if (!steps) return make_error(steps.error());
+    const bool steps_truncated = steps->size() > static_cast<std::size_t>(w->limit);
+    r.body += steps_truncated ? "],\"steps_truncated\":true" : "],\"steps_truncated\":false";
+    r.body += ",\"steps\":[";
+    const Table step_shape = step_table();
+    for (std::size_t i = steps_truncated ? 1 : 0; i < steps->size(); ++i) {
+      if (r.body.back() != '[') r.body += ',';
+      append_json_row(r.body, step_shape.columns, step_cells((*steps)[i]));
+    }
     r.body += "]}\n";
     return r;
   }

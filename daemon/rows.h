@@ -6,11 +6,19 @@
 // CLI's --format json and the API serve the same objects. Described in
 // docs/http-api.md.
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "daemon/detect/outlook.h"
 #include "daemon/table.h"
 
 namespace omswatch::storage {
 struct Sample;
 struct EventWithDeliveries;
+struct ProjectStatus;
+struct ProjectStepSample;
 }  // namespace omswatch::storage
 
 namespace omswatch::daemon {
@@ -32,5 +40,67 @@ std::vector<Cell> sample_cells(const storage::Sample& s);
 Table event_table();
 // One event's row, in event_table()'s column order.
 std::vector<Cell> event_cells(const storage::EventWithDeliveries& e);
+
+// --- migration progress (rows_progress.cpp)
+
+// The outlook as the store keeps it (ObservationWrite::outlook_json) and
+// `status` and /api/v1/projects read it: a JSON object with at most two
+// members, each absent when unknown (docs/schema.md, "The outlook object"):
+//   "eta": {"low_s", "high_s" (whole seconds), "basis" ("records" or
+//           "percent"), "rate" (per second), "remaining", "at" (Unix ms)}
+//   "trend": {"direction" ("catching_up", "falling_behind", "steady"),
+//             "rate" (seconds of lag per second), "to_zero_s" and
+//             "to_max_lag_s" (whole seconds, each only when known),
+//             "lag_s"}
+// An outlook with neither is "{}".
+std::string outlook_json(const Outlook& outlook);
+
+// The outlook read back from its JSON; members that are missing or of the
+// wrong type leave their part absent (a malformed text gives neither).
+struct OutlookFigures {
+  struct EtaPart {
+    std::int64_t low_s = 0, high_s = 0;
+    std::string basis;
+    double rate = 0;
+    std::int64_t remaining = 0;
+    std::int64_t at = 0;
+  };
+  struct TrendPart {
+    std::string direction;
+    double rate = 0;
+    std::optional<std::int64_t> to_zero_s, to_max_lag_s;
+    std::int64_t lag_s = 0;
+  };
+  std::optional<EtaPart> eta;
+  std::optional<TrendPart> trend;
+};
+OutlookFigures parse_outlook_json(std::string_view json);
+
+// "25m-31m"; one duration when both ends are the same ("25m").
+std::string eta_range_text(std::int64_t low_s, std::int64_t high_s);
+// "catching up 2.1s/min, zero in 14m", "falling behind 3s/min, max_lag in
+// 9m", "steady".
+std::string trend_text(const OutlookFigures::TrendPart& trend);
+// A number as JSON writes it: the shortest text that reads back the same.
+std::string number_text(double value);
+
+// The columns `omswatch status` (and /api/v1/projects) add for migration
+// progress, after the others: eta (the range as text), eta_low_s,
+// eta_high_s, eta_basis, eta_rate, eta_at, trend (as text),
+// trend_direction, trend_rate, trend_to_zero_s, trend_to_max_lag_s,
+// processed, capacity, src_rps, dst_rps, dst_rps_ref, verify_finished (0 or
+// 1), verify_differences. Null when unknown.
+const std::vector<std::string>& progress_columns();
+// Of those, the ones an aligned table shows: eta, trend, verify_differences.
+bool progress_column_in_table(std::size_t index);
+void append_progress_cells(std::vector<Cell>& cells, const storage::ProjectStatus& status);
+
+// `omswatch history ID --steps` and /api/v1/projects/{id}/steps: a table with
+// the columns of step readings and no rows: observed_at, oms, project_id,
+// step, step_status, progress, processed, capacity, src_rps, dst_rps,
+// src_rps_ref, dst_rps_ref, src_rt, dst_rt, eta (the range as text),
+// eta_low_s, eta_high_s, eta_basis, rate.
+Table step_table();
+std::vector<Cell> step_cells(const storage::ProjectStepSample& s);
 
 }  // namespace omswatch::daemon

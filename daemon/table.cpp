@@ -7,6 +7,7 @@
 #include "common/ascii.h"
 #include "common/escape.h"
 #include "common/time.h"
+#include "daemon/rows.h"
 #include "storage/store.h"
 
 namespace omswatch::daemon {
@@ -30,6 +31,8 @@ std::string plain(const Cell& c) {
       return "";
     case Cell::Type::json:
       return c.shown;
+    case Cell::Type::number:
+      return c.text;
   }
   return "";
 }
@@ -161,6 +164,7 @@ void append_json_row(std::string& out, std::span<const std::string> columns,
         out += "null";
         break;
       case Cell::Type::json:
+      case Cell::Type::number:
         out += c.text;
         break;
     }
@@ -212,12 +216,27 @@ void append_rfc3339(std::string& out, std::int64_t unix_ms) {
 
 namespace {
 
-const std::vector<std::string> kStatusColumns = {
-    "oms",           "project_id",     "status",
-    "step",          "alarm_level",    "struct_progress",
-    "full_progress", "incr_lag_s",     "open_conditions",
-    "observed_at",   "last_polled_at", "outcome",
-    "error"};
+// The columns of `omswatch status`: the project's latest sample, then its
+// migration progress (daemon/rows.h, progress_columns()).
+const std::vector<std::string>& status_columns() {
+  static const std::vector<std::string> columns = [] {
+    std::vector<std::string> c = {"oms",           "project_id",     "status",
+                                  "step",          "alarm_level",    "struct_progress",
+                                  "full_progress", "incr_lag_s",     "open_conditions",
+                                  "observed_at",   "last_polled_at", "outcome",
+                                  "error"};
+    c.insert(c.end(), progress_columns().begin(), progress_columns().end());
+    return c;
+  }();
+  return columns;
+}
+constexpr std::size_t kSampleColumns = 13;
+
+// Whether an aligned table shows the column: the progress columns other
+// than the readable ones (eta, trend, verify_differences) are for scripts.
+bool status_column_in_table(std::size_t i) {
+  return i < kSampleColumns || progress_column_in_table(i - kSampleColumns);
+}
 
 std::string time_text(std::int64_t ms) {
   std::string text;
@@ -229,8 +248,8 @@ Cell text_or_null(const std::string& text) { return text.empty() ? Cell{} : Cell
 
 // One row of `omswatch status`, in kStatusColumns order. Absent texts are
 // null, as in /api/v1/projects.
-std::array<Cell, 13> status_cells(const storage::ProjectStatus& s) {
-  return {
+std::vector<Cell> status_cells(const storage::ProjectStatus& s) {
+  std::vector<Cell> cells = {
       Cell::of(s.oms),
       Cell::of(s.project_id),
       text_or_null(s.status),
@@ -244,6 +263,9 @@ std::array<Cell, 13> status_cells(const storage::ProjectStatus& s) {
       Cell::of(time_text(s.last_polled_at)),
       Cell::of(s.outcome),
       text_or_null(s.error)};
+  cells.reserve(status_columns().size());
+  append_progress_cells(cells, s);
+  return cells;
 }
 
 // Output is built in a buffer written out every so often: one stream write
@@ -260,7 +282,7 @@ void flush_if_full(std::ostream& out, std::string& buffer, bool force = false) {
 }  // namespace
 
 void append_status_json(std::string& out, const storage::ProjectStatus& s) {
-  append_json_row(out, kStatusColumns, status_cells(s));
+  append_json_row(out, status_columns(), status_cells(s));
 }
 
 namespace {
@@ -282,9 +304,9 @@ void write_status_rows(std::ostream& out, const std::vector<storage::ProjectStat
       return;
     }
     case OutputFormat::csv: {
-      for (std::size_t i = 0; i < kStatusColumns.size(); ++i) {
+      for (std::size_t i = 0; i < status_columns().size(); ++i) {
         if (i) buffer += ',';
-        buffer += kStatusColumns[i];
+        buffer += status_columns()[i];
       }
       buffer += "\r\n";
       for (const auto& row : rows) {
@@ -301,25 +323,29 @@ void write_status_rows(std::ostream& out, const std::vector<storage::ProjectStat
     }
     case OutputFormat::table: {
       // Widths first, then the lines: each row is formatted twice, which
-      // costs less than keeping 13 strings per row.
-      std::vector<std::size_t> width(kStatusColumns.size());
-      for (std::size_t i = 0; i < width.size(); ++i) width[i] = kStatusColumns[i].size();
+      // costs less than keeping its strings.
+      std::vector<std::size_t> shown;
+      for (std::size_t i = 0; i < status_columns().size(); ++i) {
+        if (status_column_in_table(i)) shown.push_back(i);
+      }
+      std::vector<std::size_t> width(shown.size());
+      for (std::size_t k = 0; k < shown.size(); ++k) width[k] = status_columns()[shown[k]].size();
       for (const auto& row : rows) {
         const auto cells = status_cells(row);
-        for (std::size_t i = 0; i < cells.size(); ++i) {
-          width[i] = std::max(width[i], display_width(table_text(cells[i])));
+        for (std::size_t k = 0; k < shown.size(); ++k) {
+          width[k] = std::max(width[k], display_width(table_text(cells[shown[k]])));
         }
       }
       auto emit = [&](auto&& text_of) {
-        for (std::size_t i = 0; i < width.size(); ++i) {
-          const std::string text = text_of(i);
+        for (std::size_t k = 0; k < shown.size(); ++k) {
+          const std::string text = text_of(shown[k]);
           buffer += text;
-          if (i + 1 < width.size()) buffer.append(width[i] - display_width(text) + 2, ' ');
+          if (k + 1 < shown.size()) buffer.append(width[k] - display_width(text) + 2, ' ');
         }
         buffer += '\n';
         flush_if_full(out, buffer);
       };
-      emit([&](std::size_t i) { return ascii_upper(kStatusColumns[i]); });
+      emit([&](std::size_t i) { return ascii_upper(status_columns()[i]); });
       for (const auto& row : rows) {
         const auto cells = status_cells(row);
         emit([&](std::size_t i) { return table_text(cells[i]); });

@@ -27,8 +27,9 @@ std::optional<OutputFormat> parse_output_format(std::string_view text);
 // empty CSV field.
 struct Cell {
   // json: `text` is JSON (an object or an array) written as it is in JSON
-  // output; `shown` stands for it in tables and CSV.
-  enum class Type { text, integer, null, json };
+  // output; `shown` stands for it in tables and CSV. number: `text` is a
+  // JSON number (a fraction: 12300.5, -0.035), written as it is everywhere.
+  enum class Type { text, integer, null, json, number };
   Type type = Type::null;
   std::string text;
   std::int64_t integer = 0;
@@ -37,6 +38,9 @@ struct Cell {
   static Cell of(std::int64_t v) { return {Type::integer, {}, v, {}}; }
   static Cell json(std::string json_text, std::string shown) {
     return {Type::json, std::move(json_text), 0, std::move(shown)};
+  }
+  static Cell number(std::string json_number) {
+    return {Type::number, std::move(json_number), 0, {}};
   }
   template <class T>
   static Cell of(const std::optional<T>& v) {

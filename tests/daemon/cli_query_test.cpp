@@ -164,6 +164,112 @@ TEST_F(CliQueryTest, StatusShowsTheLatestStateAndPoll) {
   EXPECT_EQ(rows[0].at("open_conditions"), 1);
 }
 
+// Two step readings of np_1's full transfer, its verification and its outlook.
+void write_progress(const std::string& db, TimeMs at) {
+  auto store = storage::Store::open(db, storage::OpenMode::read_write, {});
+  ASSERT_TRUE(store.has_value()) << store.error();
+  for (int i = 0; i < 2; ++i) {
+    storage::ObservationWrite w;
+    w.oms = "prod";
+    w.project_id = "np_1";
+    w.now = at + i * kMinute;
+    storage::StepSample x;
+    x.observed_at = w.now;
+    x.step = "FULL_TRANSFER";
+    x.step_status = "RUNNING";
+    x.progress = 40 + i;
+    x.processed = 400'000 + i * 12'000;
+    x.capacity = 1'000'000;
+    x.src_rps = 12'500;
+    x.dst_rps = 12'300;
+    x.src_rps_ref = 15'000;
+    x.dst_rps_ref = 14'000;
+    x.eta_low_s = 1500 - i * 60;
+    x.eta_high_s = 1860 - i * 60;
+    x.eta_basis = "records";
+    x.rate = 12'300.5;
+    w.step_sample = x;
+    if (i == 1) {
+      storage::VerifyRecord v;
+      v.observed_at = w.now;
+      v.finished = true;
+      v.different_number = 7;
+      v.tables = 12;
+      v.worst_tables_json = R"([{"table":"shop.orders","source_only":3,"dest_only":0,"mismatched":4}])";
+      w.verify = v;
+      w.outlook_json =
+          R"({"eta":{"low_s":1500,"high_s":1860,"basis":"records","rate":12300.5,)"
+          R"("remaining":600000,"at":1795924860000},"trend":{"direction":"catching_up",)"
+          R"("rate":-0.035,"to_zero_s":840,"lag_s":30}})";
+    }
+    auto r = (*store)->record(w);
+    ASSERT_TRUE(r.has_value()) << r.error();
+  }
+}
+
+TEST_F(CliQueryTest, StatusShowsEtaTrendThroughputAndVerification) {
+  ASSERT_NO_FATAL_FAILURE(write_progress(db_, kT0 + 4 * kHour));
+  auto o = omswatch({"status", "--db", db_, "--format", "json"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  const auto row = json::parse(o.out).as_array().at(0).as_object();
+  EXPECT_EQ(row.at("eta"), "25m-31m");
+  EXPECT_EQ(row.at("eta_low_s"), 1500);
+  EXPECT_EQ(row.at("eta_high_s"), 1860);
+  EXPECT_EQ(row.at("eta_basis"), "records");
+  EXPECT_EQ(row.at("eta_rate"), 12300.5);
+  EXPECT_EQ(row.at("eta_at"), "2026-11-29T04:01:00Z");
+  EXPECT_EQ(row.at("trend"), "catching up 2.1s/min, zero in 14m");
+  EXPECT_EQ(row.at("trend_direction"), "catching_up");
+  EXPECT_EQ(row.at("trend_rate"), -0.035);
+  EXPECT_EQ(row.at("trend_to_zero_s"), 840);
+  EXPECT_TRUE(row.at("trend_to_max_lag_s").is_null());
+  EXPECT_EQ(row.at("processed"), 412'000);
+  EXPECT_EQ(row.at("capacity"), 1'000'000);
+  EXPECT_EQ(row.at("dst_rps"), 12'300);
+  EXPECT_EQ(row.at("dst_rps_ref"), 14'000);
+  EXPECT_EQ(row.at("verify_finished"), 1);
+  EXPECT_EQ(row.at("verify_differences"), 7);
+
+  o = omswatch({"status", "--db", db_});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("ETA"));
+  EXPECT_THAT(o.out, HasSubstr("VERIFY_DIFFERENCES"));
+  EXPECT_THAT(o.out, ::testing::ContainsRegex("25m-31m +catching up 2.1s/min, zero in 14m +7\n"));
+  EXPECT_THAT(o.out, ::testing::Not(HasSubstr("ETA_LOW_S")));
+
+  o = omswatch({"status", "--db", db_, "--format", "csv"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr(",eta,eta_low_s,eta_high_s,eta_basis,eta_rate,eta_at,trend,"));
+  EXPECT_THAT(o.out, HasSubstr(",25m-31m,1500,1860,records,12300.5,2026-11-29T04:01:00Z,"
+                               "\"catching up 2.1s/min, zero in 14m\",catching_up,-0.035,840,,"));
+}
+
+TEST_F(CliQueryTest, HistoryStepsShowsTheThroughputAndTheEtaThen) {
+  ASSERT_NO_FATAL_FAILURE(write_progress(db_, kT0 + 4 * kHour));
+  auto o = omswatch({"history", "np_1", "--steps", "--db", db_, "--since", "2026-11-29T03:00:00Z",
+                     "--format", "json"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  auto rows = json::parse(o.out).as_array();
+  ASSERT_EQ(rows.size(), 2u) << o.out;
+  EXPECT_EQ(rows[0].at("observed_at"), "2026-11-29T04:00:00Z");
+  EXPECT_EQ(rows[0].at("step"), "FULL_TRANSFER");
+  EXPECT_EQ(rows[0].at("processed"), 400'000);
+  EXPECT_EQ(rows[0].at("capacity"), 1'000'000);
+  EXPECT_EQ(rows[0].at("dst_rps"), 12'300);
+  EXPECT_EQ(rows[0].at("dst_rps_ref"), 14'000);
+  EXPECT_EQ(rows[0].at("eta"), "25m-31m");
+  EXPECT_EQ(rows[1].at("eta"), "24m-30m");
+  EXPECT_EQ(rows[1].at("rate"), 12300.5);
+  EXPECT_TRUE(rows[1].at("src_rt").is_null());
+
+  o = omswatch({"history", "np_1", "--steps", "--db", db_, "--since", "2026-11-29T03:00:00Z"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, ::testing::ContainsRegex("FULL_TRANSFER +RUNNING +40 +400000 +1000000 +12500 "
+                                              "+12300 +15000 +14000 +25m-31m"));
+  o = omswatch({"history", "np_1", "--steps", "--timeline", "--db", db_});
+  EXPECT_EQ(o.code, kExitUsage);
+}
+
 TEST_F(CliQueryTest, EventsFilterByProjectKindSeverityAndTime) {
   auto o =
       omswatch({"events", "--db", db_, "--project", "np_1", "--kind", "project_suspended",

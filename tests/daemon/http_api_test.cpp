@@ -246,6 +246,17 @@ TEST_F(HttpApiTest, CliJsonAndApiJsonAreTheSameRows) {
   oms_level.events = {unreachable};
   oms_level.deliveries.push_back({"evt_oms", "ops"});
   OMSWATCH_RECORD(*store_, oms_level);
+  // np_1's full transfer: step readings, a verification and the outlook.
+  for (storage::TimeMs at : {kT0 - 4 * kMinute, kT0 - 3 * kMinute}) {
+    storage::ObservationWrite progress = poll_write(ok_sample("np_1", at));
+    progress.step_sample = transfer_step(at);
+    progress.verify = mismatched_verification(at);
+    progress.outlook_json =
+        R"({"eta":{"low_s":1500,"high_s":1860,"basis":"records","rate":12300.5,"remaining":6,)"
+        R"("at":1},"trend":{"direction":"falling_behind","rate":0.05,"to_max_lag_s":540,)"
+        R"("lag_s":120}})";
+    OMSWATCH_RECORD(*store_, progress);
+  }
   auto api = start(options());
   const std::string db = dir_.file("omswatch.db");
 
@@ -275,6 +286,17 @@ TEST_F(HttpApiTest, CliJsonAndApiJsonAreTheSameRows) {
           "/api/v1/projects/np_1/history?" + window, "samples");
   compare({"events", "--db", db, "--since", since, "--until", until, "--format", "json"},
           "/api/v1/events?" + window, "events");
+  compare({"history", "np_1", "--steps", "--db", db, "--since", since, "--until", until,
+           "--format", "json"},
+          "/api/v1/projects/np_1/history?" + window, "steps");
+  compare({"status", "--db", db, "--format", "json"}, "/api/v1/projects", "projects");
+  const json::value projects = get_json(api->port(), "/api/v1/projects").at("projects");
+  const json::value& np1 = projects.as_array().at(0);
+  ASSERT_EQ(np1.at("project_id"), "np_1");
+  EXPECT_EQ(np1.at("eta"), "25m-31m");
+  EXPECT_EQ(np1.at("trend"), "falling behind 3s/min, max_lag in 9m");
+  EXPECT_EQ(np1.at("verify_differences"), 7);
+  EXPECT_EQ(np1.at("dst_rps"), 12'300);
 
   // The absent values are null in both.
   const json::value events = get_json(api->port(), "/api/v1/events?" + window).at("events");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/time.h"
+#include "daemon/rows.h"
 #include "daemon/table.h"
 #include "storage/store.h"
 #include "tests/support/expected_value.h"
@@ -105,6 +106,13 @@ Table status_table(const std::vector<storage::ProjectStatus>& rows) {
          Cell::of(s.incr_lag_s), Cell::of(s.open_conditions), Cell::of(time_text(s.observed_at)),
          Cell::of(time_text(s.last_polled_at)), Cell::of(s.outcome),
          s.error.empty() ? Cell{} : Cell::of(s.error)});
+    append_progress_cells(t.rows.back(), s);
+  }
+  // Then the migration progress, of which a table shows the readable columns.
+  const std::size_t first = t.columns.size();
+  for (std::size_t i = 0; i < progress_columns().size(); ++i) {
+    t.columns.push_back(progress_columns()[i]);
+    if (!progress_column_in_table(i)) t.not_in_table.push_back(first + i);
   }
   return t;
 }
@@ -131,6 +139,8 @@ json::object status_object(const storage::ProjectStatus& s) {
   o["last_polled_at"] = format_rfc3339(from_unix_ms(s.last_polled_at));
   o["outcome"] = s.outcome;
   o["error"] = text_or_null(s.error);
+  // These projects have no migration progress: every progress field is null.
+  for (const auto& column : progress_columns()) o[column] = nullptr;
   return o;
 }
 
@@ -218,6 +228,7 @@ TEST_F(StatusOutputStore, EveryFormatWritesWhatWriteTableWrites) {
           o[table.columns[i]] = nullptr;
           break;
         case Cell::Type::json:
+        case Cell::Type::number:
           o[table.columns[i]] = json::parse(c.text);
           break;
       }
