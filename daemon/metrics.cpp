@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/utf8.h"
+#include "storage/store.h"
 
 namespace omswatch::daemon {
 namespace {
@@ -230,6 +231,33 @@ void Metrics::project_observed(const ProjectHandle& project, std::string_view st
   }
 }
 
+void Metrics::ProjectHandle::set_outlook(const Outlook& outlook) const {
+  if (!series_) return;
+  auto seconds = [](Duration d) {
+    return static_cast<std::int64_t>(std::llround(static_cast<double>(d.count()) / 1000.0));
+  };
+  series_->eta_low_s.reset();
+  series_->eta_high_s.reset();
+  if (outlook.eta) {
+    series_->eta_low_s = seconds(outlook.eta->low);
+    series_->eta_high_s = seconds(outlook.eta->high);
+  }
+}
+
+void Metrics::ProjectHandle::set_step(const storage::StepSample* step) const {
+  if (!series_) return;
+  ProjectSeries& p = *series_;
+  p.src_rps = step ? step->src_rps : std::nullopt;
+  p.dst_rps = step ? step->dst_rps : std::nullopt;
+  p.src_rps_ref = step ? step->src_rps_ref : std::nullopt;
+  p.dst_rps_ref = step ? step->dst_rps_ref : std::nullopt;
+}
+
+void Metrics::ProjectHandle::set_verify(const storage::VerifyRecord* verify) const {
+  if (!series_) return;
+  series_->verify_differences = verify ? verify->different_number : std::nullopt;
+}
+
 void Metrics::forget_project(std::string_view oms, std::string_view project_id) {
   auto it = oms_.find(oms);
   if (it == oms_.end()) return;
@@ -351,6 +379,38 @@ std::string Metrics::render() const {
   project_gauge("omswatch_project_incr_lag_seconds",
                 "Incremental sync lag of a project: OMS time minus its incremental checkpoint.",
                 [](const ProjectSeries& p) { return p.incr_lag_s; });
+
+  // Gauges of one project with one more label, one series per value of it.
+  using Getter = std::optional<std::int64_t> ProjectSeries::*;
+  auto labeled_gauge = [&](std::string_view name, std::string_view help, std::string_view label,
+                           std::initializer_list<std::pair<std::string_view, Getter>> series) {
+    bool announced = false;
+    for (const auto& [oms, s] : oms_) {
+      for (const auto& [project, p] : s.projects) {
+        for (const auto& [value_name, member] : series) {
+          const auto& value = (*p).*member;
+          if (!value) continue;
+          if (!announced) x.family(name, "gauge", help);
+          announced = true;
+          x.sample(name, {{"oms", oms}, {"project_id", project}, {label, value_name}}, *value);
+        }
+      }
+    }
+  };
+  labeled_gauge("omswatch_full_transfer_eta_seconds",
+                "Time the full transfer still needs, as a range (bound low and high), in seconds.",
+                "bound",
+                {{"low", &ProjectSeries::eta_low_s}, {"high", &ProjectSeries::eta_high_s}});
+  labeled_gauge("omswatch_full_transfer_rps",
+                "Rows per second of the running full transfer, read (src) and written (dst).",
+                "side", {{"src", &ProjectSeries::src_rps}, {"dst", &ProjectSeries::dst_rps}});
+  labeled_gauge("omswatch_full_transfer_rps_ref",
+                "OMS's baseline rows per second for the running full transfer (src and dst).",
+                "side",
+                {{"src", &ProjectSeries::src_rps_ref}, {"dst", &ProjectSeries::dst_rps_ref}});
+  project_gauge("omswatch_verify_differences",
+                "Differences the latest full verification of a project found.",
+                [](const ProjectSeries& p) { return p.verify_differences; });
 
   scrape_gauge(x, "omswatch_conditions_firing",
                "Conditions (project_failed, incr_stalled, oms_unreachable...) that hold now.",

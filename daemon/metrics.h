@@ -22,6 +22,12 @@
 #include <string_view>
 
 #include "common/time.h"
+#include "daemon/detect/outlook.h"
+
+namespace omswatch::storage {
+struct StepSample;
+struct VerifyRecord;
+}  // namespace omswatch::storage
 
 namespace omswatch::daemon {
 
@@ -59,6 +65,21 @@ class Metrics {
     explicit operator bool() const { return series_ != nullptr; }
     // False once its project was forgotten (or for an empty handle).
     bool attached() const;
+
+    // Migration progress. Each replaces what the previous call of the same
+    // setter gave; an absent value removes its series. No-ops on an empty
+    // handle.
+    // omswatch_full_transfer_eta_seconds{bound="low"|"high"} from
+    // outlook.eta (whole seconds; both removed without an ETA).
+    void set_outlook(const Outlook& outlook) const;
+    // omswatch_full_transfer_rps{side="src"|"dst"} and
+    // omswatch_full_transfer_rps_ref{side="src"|"dst"} from the latest
+    // reading of a running full transfer; nullptr (the step is not running)
+    // removes them.
+    void set_step(const storage::StepSample* step) const;
+    // omswatch_verify_differences from the latest verification's
+    // different_number; nullptr (or an absent number) removes it.
+    void set_verify(const storage::VerifyRecord* verify) const;
 
    private:
     friend class Metrics;
@@ -127,6 +148,9 @@ class Metrics {
     std::optional<int> struct_progress;
     std::optional<int> full_progress;
     std::optional<std::int64_t> incr_lag_s;
+    std::optional<std::int64_t> eta_low_s, eta_high_s;
+    std::optional<std::int64_t> src_rps, dst_rps, src_rps_ref, dst_rps_ref;
+    std::optional<std::int64_t> verify_differences;
   };
   struct OmsSeries {
     std::array<std::uint64_t, 3> polls{};  // by PollResult

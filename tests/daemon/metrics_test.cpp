@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/store.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -195,6 +196,56 @@ TEST_F(MetricsTest, AProjectHandleReportsWithoutALookup) {
       metrics_.render(), R"(omswatch_project_status{oms="prod",project_id="np_1",status="FAILED"} 1)"));
 }
 
+TEST_F(MetricsTest, MigrationGaugesFollowTheHandlesSetters) {
+  Metrics::ProjectHandle handle = metrics_.project("prod", "np_1");
+  Outlook outlook;
+  Eta eta;
+  eta.low = 1500s;
+  eta.high = 1860'400ms;
+  outlook.eta = eta;
+  handle.set_outlook(outlook);
+  storage::StepSample step;
+  step.step = "FULL_TRANSFER";
+  step.src_rps = 12'500;
+  step.dst_rps = 12'300;
+  step.dst_rps_ref = 14'000;
+  handle.set_step(&step);
+  storage::VerifyRecord verify;
+  verify.different_number = 7;
+  handle.set_verify(&verify);
+  std::string text = metrics_.render();
+  EXPECT_TRUE(has_line(
+      text, R"(omswatch_full_transfer_eta_seconds{oms="prod",project_id="np_1",bound="low"} 1500)"));
+  EXPECT_TRUE(has_line(
+      text,
+      R"(omswatch_full_transfer_eta_seconds{oms="prod",project_id="np_1",bound="high"} 1860)"));
+  EXPECT_TRUE(has_line(
+      text, R"(omswatch_full_transfer_rps{oms="prod",project_id="np_1",side="src"} 12500)"));
+  EXPECT_TRUE(has_line(
+      text, R"(omswatch_full_transfer_rps{oms="prod",project_id="np_1",side="dst"} 12300)"));
+  EXPECT_TRUE(has_line(
+      text, R"(omswatch_full_transfer_rps_ref{oms="prod",project_id="np_1",side="dst"} 14000)"));
+  // OMS gave no source baseline: no series for it.
+  EXPECT_EQ(text.find(R"(side="src"} 0)"), std::string::npos) << text;
+  EXPECT_TRUE(has_line(text, R"(omswatch_verify_differences{oms="prod",project_id="np_1"} 7)"));
+
+  // Unknown again: the series and their families go.
+  handle.set_outlook(Outlook{});
+  handle.set_step(nullptr);
+  verify.different_number.reset();
+  handle.set_verify(&verify);
+  text = metrics_.render();
+  for (const char* family : {"omswatch_full_transfer_eta_seconds", "omswatch_full_transfer_rps",
+                             "omswatch_verify_differences"}) {
+    EXPECT_EQ(text.find(family), std::string::npos) << family << "\n" << text;
+  }
+  // An empty handle ignores them.
+  Metrics::ProjectHandle empty;
+  empty.set_outlook(outlook);
+  empty.set_step(&step);
+  empty.set_verify(&verify);
+}
+
 TEST_F(MetricsTest, TheHandleOfAForgottenProjectIsReleased) {
   Metrics::ProjectHandle handle = metrics_.project("prod", "np_1");
   metrics_.project_observed(handle, "RUNNING", 100, 57, 12);
@@ -288,6 +339,23 @@ void populate(Metrics& m) {
   m.project_observed("prod", "np_4w2", "FAILED", 100, 35, std::nullopt);
   m.project_observed("prod", "np_\"odd\\id\n", "RUNNING_MODIFYING", std::nullopt, std::nullopt, -2);
   m.project_observed("staging", "np_x", "SUSPEND", 0, std::nullopt, std::nullopt);
+  {
+    const Metrics::ProjectHandle handle = m.project("prod", "np_4w2");
+    Outlook outlook;
+    outlook.eta = Eta{};
+    outlook.eta->low = 1500s;
+    outlook.eta->high = 1860s;
+    handle.set_outlook(outlook);
+    storage::StepSample step;
+    step.src_rps = 12'500;
+    step.dst_rps = 12'300;
+    step.src_rps_ref = 15'000;
+    step.dst_rps_ref = 14'000;
+    handle.set_step(&step);
+    storage::VerifyRecord verify;
+    verify.different_number = 3;
+    handle.set_verify(&verify);
+  }
   m.event_recorded("project_failed", "firing");
   m.event_recorded("status_changed", "notice");
   m.delivery_finished("oncall", DeliveryResult::delivered, 2);
