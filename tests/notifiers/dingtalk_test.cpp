@@ -52,6 +52,15 @@ TEST(DingTalkSender, PostsAMarkdownMessage) {
   EXPECT_TRUE(msg.at("at").at("atMobiles").as_array().empty());
 }
 
+TEST(DingTalkSender, AMessageAboutARunningTransferCarriesItsEtaAndRate) {
+  FakePlatform p;
+  auto out = p.send(p.receiver("dingtalk", "/robot/send?access_token=tok123"),
+                    {test::slow_transfer_event()});
+  EXPECT_EQ(out.result, DeliveryOutcome::Result::delivered) << out.detail;
+  std::string text(p.last_json().at("markdown").at("text").as_string());
+  EXPECT_NE(text.find("- **ETA:** 25m-31m at 12,300 rows/s\n"), std::string::npos) << text;
+}
+
 TEST(DingTalkSender, SignsWithTimestampAndSecretAsDingTalkChecksIt) {
   FakePlatform p;
   p.send(p.receiver("dingtalk", "/robot/send?access_token=tok123", std::string(kSecret)),

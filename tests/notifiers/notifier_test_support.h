@@ -66,6 +66,25 @@ inline Event lagging_event(std::string state = "firing") {
   return e;
 }
 
+// A warning raised while a full transfer runs: its details carry the ETA
+// (a range in seconds), the rate and the ETA's basis.
+inline Event slow_transfer_event() {
+  Event e;
+  e.id = "evt_slow";
+  e.kind = "full_transfer_slow";
+  e.state = "firing";
+  e.severity = Severity::warning;
+  e.oms = "prod";
+  e.project_id = "np_4w3";
+  e.alarm_level = "LOW";
+  e.summary = "np_4w3 full transfer writes 8,000 rows/s, under half its baseline";
+  e.observed_at = at_unix(1'800'000'900);
+  e.details_json = R"({"dst_rps":8000,"dst_rps_ref":17000,"eta":{"low_s":1500,"high_s":1860},)"
+                   R"("rate":12300.4,"eta_basis":"records"})";
+  e.progress_json = R"({"status":"RUNNING","currentStep":"FULL_TRANSFER","fullTransferProgress":41})";
+  return e;
+}
+
 inline Event status_notice() {
   Event e;
   e.id = "evt_status";

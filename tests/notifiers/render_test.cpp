@@ -176,6 +176,29 @@ TEST(Render, FitCountFindsTheLargestFit) {
   EXPECT_EQ(more_line(12), "… and 12 more events");
 }
 
+TEST(Render, ARunningTransferCarriesItsEtaAndRate) {
+  Event e = test::slow_transfer_event();
+  EXPECT_EQ(fact(view_of(e), "ETA"), "25m-31m at 12,300 rows/s");
+  // By progress: percentage points per second.
+  e.details_json = R"({"eta":{"low_s":3900,"high_s":4500},"rate":0.0123456,"eta_basis":"percent"})";
+  EXPECT_EQ(fact(view_of(e), "ETA"), "1h 5m-1h 15m at 0.012 %/s");
+  // One number of seconds; a range of one point.
+  e.details_json = R"({"eta":600,"rate":1234567})";
+  EXPECT_EQ(fact(view_of(e), "ETA"), "10m at 1,234,567 rows/s");
+  e.details_json = R"({"eta":{"low_s":600,"high_s":600}})";
+  EXPECT_EQ(fact(view_of(e), "ETA"), "10m");
+  // A rate without an ETA yet; neither: no fact.
+  e.details_json = R"({"rate":12300})";
+  EXPECT_EQ(fact(view_of(e), "ETA"), "unknown at 12,300 rows/s");
+  for (const char* none : {R"({})", R"({"eta":"soon","rate":"fast"})",
+                           R"({"eta":{"low_s":-5,"high_s":3}})", R"({"rate":-3})"}) {
+    e.details_json = none;
+    EXPECT_EQ(fact(view_of(e), "ETA"), "<absent>") << none;
+  }
+  // Events of other kinds carry none.
+  EXPECT_EQ(fact(view_of(test::failed_event()), "ETA"), "<absent>");
+}
+
 TEST(Render, MarkdownDialects) {
   Event e = test::failed_event();
   e.summary = "a <b> & *c* [x](y)";
