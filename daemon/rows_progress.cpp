@@ -18,22 +18,6 @@ std::int64_t whole_seconds(Duration d) {
   return static_cast<std::int64_t>(std::llround(static_cast<double>(d.count()) / 1000.0));
 }
 
-std::string_view basis_name(Eta::Basis basis) {
-  return basis == Eta::Basis::percent ? "percent" : "records";
-}
-
-std::string_view direction_name(Trend::Direction direction) {
-  switch (direction) {
-    case Trend::Direction::catching_up:
-      return "catching_up";
-    case Trend::Direction::falling_behind:
-      return "falling_behind";
-    case Trend::Direction::steady:
-      return "steady";
-  }
-  return "steady";
-}
-
 std::optional<std::int64_t> int_member(const boost::json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   if (!v) return std::nullopt;
@@ -103,7 +87,7 @@ std::string outlook_json(const Outlook& outlook) {
     const Eta& e = *outlook.eta;
     out += "\"eta\":{\"low_s\":" + std::to_string(whole_seconds(e.low)) +
            ",\"high_s\":" + std::to_string(whole_seconds(e.high)) + ",\"basis\":";
-    append_json_string(out, basis_name(e.basis));
+    append_json_string(out, to_string(e.basis));
     out += ",\"rate\":" + number_text(e.rate) + ",\"remaining\":" + std::to_string(e.remaining) +
            ",\"at\":" +
            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -115,7 +99,7 @@ std::string outlook_json(const Outlook& outlook) {
     const Trend& t = *outlook.trend;
     if (out.size() > 1) out += ',';
     out += "\"trend\":{\"direction\":";
-    append_json_string(out, direction_name(t.direction));
+    append_json_string(out, to_string(t.direction));
     out += ",\"rate\":" + number_text(t.rate);
     if (t.to_zero) out += ",\"to_zero_s\":" + std::to_string(whole_seconds(*t.to_zero));
     if (t.to_max_lag) out += ",\"to_max_lag_s\":" + std::to_string(whole_seconds(*t.to_max_lag));
