@@ -155,7 +155,8 @@ bool fill(const std::string& path, int projects, int polls) {
       } else if (i % 10 == 1) {
         w.outlook_json =
             "{\"trend\":{\"direction\":\"falling_behind\",\"rate\":0.05,\"to_max_lag_s\":540,"
-            "\"lag_s\":" + std::to_string(700 + poll) + "}}";
+            "\"lag_s\":" +
+            std::to_string(700 + poll) + "}}";
       }
       if (i % 25 == 0 && poll == polls - 1) {
         storage::VerifyRecord v;

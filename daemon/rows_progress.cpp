@@ -90,9 +90,9 @@ std::string outlook_json(const Outlook& outlook) {
     append_json_string(out, to_string(e.basis));
     out += ",\"rate\":" + number_text(e.rate) + ",\"remaining\":" + std::to_string(e.remaining) +
            ",\"at\":" +
-           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                              e.at.time_since_epoch())
-                              .count()) +
+           std::to_string(
+               std::chrono::duration_cast<std::chrono::milliseconds>(e.at.time_since_epoch())
+                   .count()) +
            "}";
   }
   if (outlook.trend) {
@@ -168,17 +168,28 @@ std::string trend_text(const OutlookFigures::TrendPart& t) {
 }
 
 const std::vector<std::string>& progress_columns() {
-  static const std::vector<std::string> columns = {
-      "eta",       "eta_low_s",       "eta_high_s",      "eta_basis",          "eta_rate",
-      "eta_at",    "trend",           "trend_direction", "trend_rate",         "trend_to_zero_s",
-      "trend_to_max_lag_s", "processed", "capacity",     "src_rps",            "dst_rps",
-      "dst_rps_ref", "verify_finished", "verify_differences"};
+  static const std::vector<std::string> columns = {"eta",
+                                                   "eta_low_s",
+                                                   "eta_high_s",
+                                                   "eta_basis",
+                                                   "eta_rate",
+                                                   "eta_at",
+                                                   "trend",
+                                                   "trend_direction",
+                                                   "trend_rate",
+                                                   "trend_to_zero_s",
+                                                   "trend_to_max_lag_s",
+                                                   "processed",
+                                                   "capacity",
+                                                   "src_rps",
+                                                   "dst_rps",
+                                                   "dst_rps_ref",
+                                                   "verify_finished",
+                                                   "verify_differences"};
   return columns;
 }
 
-bool progress_column_in_table(std::size_t index) {
-  return index == 0 || index == 6 || index == 17;
-}
+bool progress_column_in_table(std::size_t index) { return index == 0 || index == 6 || index == 17; }
 
 void append_progress_cells(std::vector<Cell>& cells, const storage::ProjectStatus& s) {
   const OutlookFigures o = parse_outlook_json(s.outlook_json);
@@ -220,8 +231,8 @@ void append_progress_cells(std::vector<Cell>& cells, const storage::ProjectStatu
 
 Table step_table() {
   return {{"observed_at", "oms", "project_id", "step", "step_status", "progress", "processed",
-           "capacity", "src_rps", "dst_rps", "src_rps_ref", "dst_rps_ref", "src_rt", "dst_rt", "eta",
-           "eta_low_s", "eta_high_s", "eta_basis", "rate"},
+           "capacity", "src_rps", "dst_rps", "src_rps_ref", "dst_rps_ref", "src_rt", "dst_rt",
+           "eta", "eta_low_s", "eta_high_s", "eta_basis", "rate"},
           {},
           {2, 12, 13, 15, 16, 17, 18}};
 }
@@ -230,12 +241,24 @@ std::vector<Cell> step_cells(const storage::ProjectStepSample& p) {
   const storage::StepSample& x = p.sample;
   Cell eta;
   if (x.eta_low_s && x.eta_high_s) eta = Cell::of(eta_range_text(*x.eta_low_s, *x.eta_high_s));
-  return {time_cell(x.observed_at), Cell::of(p.oms),          Cell::of(p.project_id),
-          Cell::of(x.step),         text_or_null(x.step_status), int_or_null(x.progress),
-          Cell::of(x.processed),    Cell::of(x.capacity),     Cell::of(x.src_rps),
-          Cell::of(x.dst_rps),      Cell::of(x.src_rps_ref),  Cell::of(x.dst_rps_ref),
-          Cell::of(x.src_rt),       Cell::of(x.dst_rt),       eta,
-          Cell::of(x.eta_low_s),    Cell::of(x.eta_high_s),   text_or_null(x.eta_basis),
+  return {time_cell(x.observed_at),
+          Cell::of(p.oms),
+          Cell::of(p.project_id),
+          Cell::of(x.step),
+          text_or_null(x.step_status),
+          int_or_null(x.progress),
+          Cell::of(x.processed),
+          Cell::of(x.capacity),
+          Cell::of(x.src_rps),
+          Cell::of(x.dst_rps),
+          Cell::of(x.src_rps_ref),
+          Cell::of(x.dst_rps_ref),
+          Cell::of(x.src_rt),
+          Cell::of(x.dst_rt),
+          eta,
+          Cell::of(x.eta_low_s),
+          Cell::of(x.eta_high_s),
+          text_or_null(x.eta_basis),
           number_cell(x.rate)};
 }
 

@@ -173,8 +173,8 @@ std::string eta_text(const json::object& details) {
     if (std::isfinite(per_second) && per_second > 0 && per_second < 1e15) {
       if (text(details, "eta_basis") == "percent") {
         char buf[32];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf,
-                                       std::round(per_second * 1000.0) / 1000.0);
+        auto [end, ec] =
+            std::to_chars(buf, buf + sizeof buf, std::round(per_second * 1000.0) / 1000.0);
         rate = std::string(buf, end) + " %/s";
       } else {
         rate = grouped(std::llround(per_second)) + " rows/s";

@@ -134,8 +134,8 @@ using detail::Transaction;
 
 Expected<void> Store::Impl::write_progress(const ObservationWrite& w, PendingWrite& pending) {
   auto failure = [&](const std::string& what, const std::string& why) {
-    return make_error("could not store the poll of " + w.project_id + " on " + w.oms + ": " +
-                      what + ": " + why);
+    return make_error("could not store the poll of " + w.project_id + " on " + w.oms + ": " + what +
+                      ": " + why);
   };
   if ((w.step_sample || w.verify || w.outlook_json) && w.project_id.empty()) {
     return make_error("could not store the poll of OMS " + w.oms +
@@ -156,10 +156,10 @@ Expected<void> Store::Impl::write_progress(const ObservationWrite& w, PendingWri
     st.bind(i++, x.step);
     detail::bind_text_or_null(st, i++, x.step_status);
     st.bind(i++, x.progress);
-    for (const auto* field : {&x.processed, &x.capacity, &x.src_rps, &x.dst_rps, &x.src_rps_ref,
-                              &x.dst_rps_ref, &x.src_rt, &x.dst_rt, &x.src_rt_ref, &x.dst_rt_ref,
-                              &x.src_iops, &x.dst_iops, &x.src_iops_ref, &x.eta_low_s,
-                              &x.eta_high_s}) {
+    for (const auto* field :
+         {&x.processed, &x.capacity, &x.src_rps, &x.dst_rps, &x.src_rps_ref, &x.dst_rps_ref,
+          &x.src_rt, &x.dst_rt, &x.src_rt_ref, &x.dst_rt_ref, &x.src_iops, &x.dst_iops,
+          &x.src_iops_ref, &x.eta_low_s, &x.eta_high_s}) {
       st.bind(i++, *field);
     }
     detail::bind_text_or_null(st, i++, x.eta_basis);

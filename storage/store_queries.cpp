@@ -233,12 +233,10 @@ Expected<std::vector<ProjectStatus>> Store::latest_status() {
     });
     merge(s.query.open_condition_counts,
           [](ProjectStatus& p, const Statement& st) { p.open_conditions = st.column_int64(2); });
-    merge(s.progress.latest_steps, [](ProjectStatus& p, const Statement& st) {
-      p.step = detail::read_step_row(st, 2);
-    });
-    merge(s.progress.verifications, [](ProjectStatus& p, const Statement& st) {
-      p.verify = detail::read_verify_row(st, 2);
-    });
+    merge(s.progress.latest_steps,
+          [](ProjectStatus& p, const Statement& st) { p.step = detail::read_step_row(st, 2); });
+    merge(s.progress.verifications,
+          [](ProjectStatus& p, const Statement& st) { p.verify = detail::read_verify_row(st, 2); });
     merge(s.progress.outlooks,
           [](ProjectStatus& p, const Statement& st) { p.outlook_json = st.column_string(2); });
     return out;

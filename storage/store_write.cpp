@@ -1,7 +1,7 @@
 // The write path: record() (a poll's sample, detector states, migration
-// progress (store_progress.cpp), events and deliveries in one transaction), thinning through storage/thinning.h, the
-// dictionaries of project keys and texts, and the group commit of quiet
-// writes (StoreOptions::commit_delay).
+// progress (store_progress.cpp), events and deliveries in one transaction),
+// thinning through storage/thinning.h, the dictionaries of project keys and
+// texts, and the group commit of quiet writes (StoreOptions::commit_delay).
 
 #include <algorithm>
 #include <charconv>

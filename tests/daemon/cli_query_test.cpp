@@ -195,7 +195,8 @@ void write_progress(const std::string& db, TimeMs at) {
       v.finished = true;
       v.different_number = 7;
       v.tables = 12;
-      v.worst_tables_json = R"([{"table":"shop.orders","source_only":3,"dest_only":0,"mismatched":4}])";
+      v.worst_tables_json =
+          R"([{"table":"shop.orders","source_only":3,"dest_only":0,"mismatched":4}])";
       w.verify = v;
       w.outlook_json =
           R"({"eta":{"low_s":1500,"high_s":1860,"basis":"records","rate":12300.5,)"

@@ -286,8 +286,8 @@ TEST_F(HttpApiTest, CliJsonAndApiJsonAreTheSameRows) {
           "/api/v1/projects/np_1/history?" + window, "samples");
   compare({"events", "--db", db, "--since", since, "--until", until, "--format", "json"},
           "/api/v1/events?" + window, "events");
-  compare({"history", "np_1", "--steps", "--db", db, "--since", since, "--until", until,
-           "--format", "json"},
+  compare({"history", "np_1", "--steps", "--db", db, "--since", since, "--until", until, "--format",
+           "json"},
           "/api/v1/projects/np_1/history?" + window, "steps");
   compare({"status", "--db", db, "--format", "json"}, "/api/v1/projects", "projects");
   const json::value projects = get_json(api->port(), "/api/v1/projects").at("projects");

@@ -215,7 +215,8 @@ TEST_F(MetricsTest, MigrationGaugesFollowTheHandlesSetters) {
   handle.set_verify(&verify);
   std::string text = metrics_.render();
   EXPECT_TRUE(has_line(
-      text, R"(omswatch_full_transfer_eta_seconds{oms="prod",project_id="np_1",bound="low"} 1500)"));
+      text,
+      R"(omswatch_full_transfer_eta_seconds{oms="prod",project_id="np_1",bound="low"} 1500)"));
   EXPECT_TRUE(has_line(
       text,
       R"(omswatch_full_transfer_eta_seconds{oms="prod",project_id="np_1",bound="high"} 1860)"));

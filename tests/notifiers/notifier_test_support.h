@@ -81,7 +81,8 @@ inline Event slow_transfer_event() {
   e.observed_at = at_unix(1'800'000'900);
   e.details_json = R"({"dst_rps":8000,"dst_rps_ref":17000,"eta":{"low_s":1500,"high_s":1860},)"
                    R"("rate":12300.4,"eta_basis":"records"})";
-  e.progress_json = R"({"status":"RUNNING","currentStep":"FULL_TRANSFER","fullTransferProgress":41})";
+  e.progress_json =
+      R"({"status":"RUNNING","currentStep":"FULL_TRANSFER","fullTransferProgress":41})";
   return e;
 }
 

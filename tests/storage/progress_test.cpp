@@ -15,8 +15,8 @@
 namespace omswatch::storage {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::count_rows;
+using ::testing::HasSubstr;
 using testing::kMinute;
 using testing::kT0;
 using testing::make_event;
@@ -137,8 +137,7 @@ TEST_F(ProgressStoreTest, StatusCarriesTheLatestStepVerificationAndOutlook) {
   EXPECT_EQ(status[0].verify->different_number, 7);
   EXPECT_TRUE(status[0].verify->finished);
   EXPECT_EQ(status[0].verify->tables, 12);
-  EXPECT_EQ(status[0].verify->worst_tables_json,
-            mismatched_verification(kT0).worst_tables_json);
+  EXPECT_EQ(status[0].verify->worst_tables_json, mismatched_verification(kT0).worst_tables_json);
   EXPECT_EQ(status[0].outlook_json, kOutlook);
   EXPECT_EQ(status[1].project_id, "np_2");
   EXPECT_FALSE(status[1].step.has_value());

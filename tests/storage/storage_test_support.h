@@ -140,9 +140,8 @@ inline VerifyRecord mismatched_verification(TimeMs at) {
   v.finished = true;
   v.different_number = 7;
   v.tables = 12;
-  v.worst_tables_json =
-      R"([{"table":"shop.orders","source_only":3,"dest_only":0,"mismatched":2},)"
-      R"({"table":"shop.items","source_only":0,"dest_only":2,"mismatched":0}])";
+  v.worst_tables_json = R"([{"table":"shop.orders","source_only":3,"dest_only":0,"mismatched":2},)"
+                        R"({"table":"shop.items","source_only":0,"dest_only":2,"mismatched":0}])";
   return v;
 }
 
