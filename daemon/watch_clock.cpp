@@ -1,8 +1,6 @@
 #include "daemon/watch_clock.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 namespace omswatch::daemon {
 namespace {
@@ -11,12 +9,14 @@ class SteadyTimer : public WatchTimer {
  public:
   explicit SteadyTimer(boost::asio::any_io_executor executor) : timer_(executor) {}
 
-  boost::asio::awaitable<bool> wait_until(std::chrono::steady_clock::time_point at) override {
-    timer_.expires_at(at);
-    auto [ec] = co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-    co_return !ec;
-  }
   void cancel() override { timer_.cancel(); }
+
+ protected:
+  boost::asio::steady_timer* steady_timer() override { return &timer_; }
+  void start_wait(time_point at, Handler handler) override {  // not used: steady_timer() is set
+    timer_.expires_at(at);
+    timer_.async_wait(std::move(handler));
+  }
 
  private:
   boost::asio::steady_timer timer_;

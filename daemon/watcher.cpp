@@ -195,9 +195,10 @@ asio::awaitable<void> Watcher::Impl::poll_loop(std::shared_ptr<Impl> self, std::
     // The wake-up waits for the end of the tick `next` falls in (see
     // kPollTick); `next` itself stays exact, so nothing drifts.
     const auto interval = std::chrono::duration_cast<SteadyDuration>(o->config.interval);
-    const bool came = co_await timer->wait_until(
-        align_to_tick(next, std::min<SteadyDuration>(kPollTick, interval / 100)));
-    if (!came || !self->live(*o, *p)) co_return;
+    auto [ec] = co_await timer->wait_until(
+        align_to_tick(next, std::min<SteadyDuration>(kPollTick, interval / 100)),
+        asio::as_tuple(asio::use_awaitable));
+    if (ec || !self->live(*o, *p)) co_return;
     auto slots = o->slots;
     if (!co_await slots->acquire()) co_return;
     try {

@@ -58,10 +58,11 @@ asio::awaitable<void> Watcher::Impl::discovery_loop(std::shared_ptr<Impl> self,
     }
     if (!running()) co_return;
     if (o->discover_now) continue;  // a reload came while it listed
-    const auto pause = listed ? o->config.discover_every
-                              : std::min(o->config.interval, o->config.discover_every);
-    const bool came = co_await timer->wait_until(self->steady_now() + pause);
-    if (!came && !o->discover_now) co_return;  // cancelled: no longer discovering
+    const auto pause =
+        listed ? o->config.discover_every : std::min(o->config.interval, o->config.discover_every);
+    auto [ec] =
+        co_await timer->wait_until(self->steady_now() + pause, asio::as_tuple(asio::use_awaitable));
+    if (ec && !o->discover_now) co_return;  // cancelled: no longer discovering
   }
 }
 

@@ -4,6 +4,7 @@
 // the writes in memory, and a steady clock the test moves by hand.
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -60,8 +61,9 @@ class FakeClient : public oms::Client {
     call.reply.data.emplace();
     co_return call;
   }
-  boost::asio::awaitable<oms::CallResult<oms::VerifyResult>> list_full_verify_result(
-      std::string, int, int) override {
+  boost::asio::awaitable<oms::CallResult<oms::VerifyResult>> list_full_verify_result(std::string,
+                                                                                     int,
+                                                                                     int) override {
     oms::CallResult<oms::VerifyResult> call;
     call.reply.success = true;
     call.reply.data.emplace();
@@ -105,7 +107,8 @@ class MemorySink : public ObservationSink {
   }
 
   // The events written so far of `kind` (and `state`, when given).
-  std::vector<storage::EventRecord> events(std::string_view kind, std::string_view state = "") const {
+  std::vector<storage::EventRecord> events(std::string_view kind,
+                                           std::string_view state = "") const {
     std::vector<storage::EventRecord> out;
     for (const auto& w : writes) {
       for (const auto& e : w.events) {
@@ -159,20 +162,31 @@ class ManualClock : public WatchClock {
    public:
     Timer(ManualClock& clock, boost::asio::any_io_executor executor)
         : clock_(clock), executor_(executor) {}
-    boost::asio::awaitable<bool> wait_until(time_point at) override {
+    void cancel() override {
+      if (current_) current_->signal.cancel();
+    }
+
+   protected:
+    void start_wait(time_point at, Handler handler) override {
       if (at <= clock_.now_) {
-        co_await boost::asio::post(executor_, boost::asio::use_awaitable);
-        co_return true;
+        boost::asio::post(executor_, [h = std::move(handler)]() mutable {
+          std::move(h)(boost::system::error_code{});
+        });
+        return;
       }
       auto wait = std::make_shared<Wait>(executor_, at);
       clock_.waits_.push_back(wait);
       current_ = wait;
-      co_await wait->signal.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-      current_.reset();
-      co_return wait->came;
-    }
-    void cancel() override {
-      if (current_) current_->signal.cancel();
+      // The wait ends when advance() or cancel() cancels `signal`, or when
+      // the waiter's own cancellation slot does.
+      auto slot = boost::asio::get_associated_cancellation_slot(handler);
+      wait->signal.async_wait(boost::asio::bind_cancellation_slot(
+          slot, [this, wait, h = std::move(handler)](boost::system::error_code) mutable {
+            if (current_ == wait) current_.reset();
+            std::move(h)(wait->came
+                             ? boost::system::error_code{}
+                             : boost::system::error_code(boost::asio::error::operation_aborted));
+          }));
     }
 
    private:
