@@ -25,10 +25,13 @@ constexpr std::string_view kLoadOmsState = "SELECT state_json FROM oms_state WHE
 // project: each project's latest sample (latest_sample_rows, in the order of
 // sample_projects_by_oms), when each project was last polled (its detector
 // state is saved with every poll), and the conditions firing now.
+//
+// Only the columns `omswatch status` shows: not through read_sample_row(),
+// whose checkpoints SQLite would turn from INTEGER into text, one string each,
+// for 10,000 rows that never show them.
 constexpr std::string_view kLatestRows = R"sql(
 SELECT p.oms, p.project_id, r.observed_at, r.outcome, r.status, r.alarm_level, r.current_step,
-       r.struct_progress, r.full_progress, r.incr_checkpoint, r.incr_lag_s,
-       r.reverse_checkpoint, r.reverse_lag_s, r.latency_us, r.error
+       r.struct_progress, r.full_progress, r.incr_lag_s, r.error
   FROM sample_projects AS p INDEXED BY sample_projects_by_oms
   JOIN latest_sample_rows AS r ON r.project = p.id
  ORDER BY p.oms, p.project_id)sql";
@@ -136,24 +139,6 @@ using detail::ResetOnExit;
 using detail::Statement;
 using detail::Transaction;
 
-// A project's latest sample as `omswatch status` shows it.
-ProjectStatus status_of(Sample x) {
-  ProjectStatus p;
-  p.oms = std::move(x.oms);
-  p.project_id = std::move(x.project_id);
-  p.observed_at = x.observed_at;
-  p.outcome = std::move(x.outcome);
-  p.status = std::move(x.status);
-  p.alarm_level = std::move(x.alarm_level);
-  p.current_step = std::move(x.current_step);
-  p.struct_progress = x.struct_progress;
-  p.full_progress = x.full_progress;
-  p.incr_lag_s = x.incr_lag_s;
-  p.error = std::move(x.error);
-  p.last_polled_at = x.observed_at;
-  return p;
-}
-
 }  // namespace
 
 std::vector<std::pair<std::int64_t, std::string>> Store::Impl::keys_of(
@@ -206,10 +191,19 @@ Expected<std::vector<ProjectStatus>> Store::latest_status() {
       Statement& st = s.query.latest_rows;
       ResetOnExit done(st);
       while (st.step()) {
-        Sample x = s.read_sample_row(st, 2);
-        x.oms = st.column_string(0);
-        x.project_id = st.column_string(1);
-        out.push_back(status_of(std::move(x)));
+        ProjectStatus& p = out.emplace_back();
+        p.oms = st.column_string(0);
+        p.project_id = st.column_string(1);
+        p.observed_at = st.column_int64(2);
+        p.outcome = detail::outcome_text(st.column_int64(3));
+        p.status = s.text_of(st.column_optional_int64(4));
+        p.alarm_level = s.text_of(st.column_optional_int64(5));
+        p.current_step = s.text_of(st.column_optional_int64(6));
+        p.struct_progress = st.column_optional_int(7);
+        p.full_progress = st.column_optional_int(8);
+        p.incr_lag_s = st.column_optional_int64(9);
+        p.error = st.column_string(10);
+        p.last_polled_at = p.observed_at;
       }
     }
     // Walks `st`'s rows, ordered by (oms, project_id) in columns 0 and 1, along
