@@ -18,6 +18,9 @@ What is measured, and how:
         window's first CPU reading and just after its last; the floor and the
         Python poller print their own counters every second.
   RSS   VmHWM from /proc/PID/status at the end (the peak of the whole run).
+  DB    the bytes of the sample_rows table's pages per row (dbstat) times the
+        rows a project stores a day (one per mean gap between a project's
+        consecutive rows), in the 1,000-project run.
   drift each project's achieved interval from the samples table (sample_every
         "0s" in that run, so every poll is a row); the Python poller's own rows.
   latency  from the moment the simulator has the first reply carrying the new
@@ -240,6 +243,24 @@ def db_bytes(path):
         con.close()
 
 
+def sample_rows(path):
+    """(bytes of sample_rows' pages per row, mean seconds between a project's
+    consecutive rows)."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = con.execute("SELECT count(*) FROM sample_rows").fetchone()[0]
+        pages = con.execute(
+            "SELECT sum(pgsize) FROM dbstat WHERE name = 'sample_rows'").fetchone()[0]
+        gap = con.execute(
+            "SELECT avg(observed_at - previous) / 1000.0 FROM ("
+            " SELECT observed_at, lag(observed_at) OVER (PARTITION BY project"
+            " ORDER BY observed_at) AS previous FROM sample_rows)"
+            " WHERE previous IS NOT NULL").fetchone()[0]
+        return pages / max(1, rows), gap
+    finally:
+        con.close()
+
+
 def intervals_from(db, table, column, scale, since, until):
     """Per-project gaps between consecutive polls observed in [since, until]."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
@@ -411,11 +432,17 @@ class Bench:
                 time.sleep(window_s)
                 c1, m1 = cpu_seconds(d.pid), time.monotonic()
                 p1, b1, wall1 = d.polls(), db_bytes(d.db), time.time()
+                # A window holds one or two of a project's once-a-minute rows
+                # depending on where it starts (the page count moves with it):
+                # the growth is the bytes of sample_rows per row times the rows
+                # a project stores over the window's length (one per mean gap).
+                per_row, gap = sample_rows(d.db)
+                growth = per_row * n * (m1 - m0) / gap if gap else b1 - b0
                 gaps = []
                 if sample_every == "0s":
                     gaps, _ = intervals_from(d.db, "samples", "observed_at", 1000, wall0, wall1)
                 out["omswatch"] = dict(cpu=c1 - c0, el=m1 - m0, polls=p1 - p0,
-                                       rss=vm_hwm_kib(d.pid), growth=b1 - b0, gaps=gaps)
+                                       rss=vm_hwm_kib(d.pid), growth=growth, gaps=gaps)
                 if key == "drift":
                     out["status_ms"] = self.time_status(d.db)
             finally:
