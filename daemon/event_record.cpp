@@ -48,4 +48,15 @@ void add_event(storage::ObservationWrite& write, const config::Config& config,
   write.events.push_back(std::move(e));
 }
 
+void add_eta(std::vector<Finding>& findings, const Eta& eta) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  for (auto& f : findings) {
+    f.details["eta_low_s"] = duration_cast<seconds>(eta.low).count();
+    f.details["eta_high_s"] = duration_cast<seconds>(eta.high).count();
+    f.details["eta_basis"] = std::string(to_string(eta.basis));
+    f.details["rate"] = eta.rate;
+  }
+}
+
 }  // namespace omswatch::daemon

@@ -10,8 +10,9 @@
 // - Verification results are read at the same cadence while the verification
 //   step runs, and once more when it has ended, for the final verdict.
 // - All of it is capped per OMS: at most one extra call for every ten polls,
-//   plus one a minute, so an OMS whose every project is in full transfer
-//   sees at most about 10 % more requests. A read that finds no budget waits
+//   plus one every 30 s (so that a small deployment follows its steps and
+//   its verification every minute), so an OMS of 1,000 projects polled
+//   every 10 s, all in full transfer, sees at most about 10 % more requests. A read that finds no budget waits
 //   for a later poll.
 
 #include <chrono>
@@ -36,7 +37,7 @@ class ExtraReadBudget {
   // Counted in tenths of a call, so that ten polls make exactly one.
   static constexpr int kCall = 10;      // a call costs ten tenths
   static constexpr int kPerPoll = 1;    // a poll adds one: a call for every ten polls
-  static constexpr std::chrono::seconds kFreeEvery{60};  // and a call a minute
+  static constexpr std::chrono::seconds kFreeEvery{30};  // and a call every 30 s
   static constexpr int kMax = 10 * kCall;  // at most ten calls saved up
 
   // A poll happened at `now`: the budget grows.
@@ -47,7 +48,7 @@ class ExtraReadBudget {
   double calls() const { return static_cast<double>(tenths_) / kCall; }
 
  private:
-  int tenths_ = kCall;  // one call to start with
+  int tenths_ = 2 * kCall;  // a steps and a verification read to start with
   std::optional<ReadTime> last_free_;
 };
 

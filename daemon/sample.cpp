@@ -46,4 +46,37 @@ storage::Sample make_sample(const std::string& oms, const std::string& project_i
   return s;
 }
 
+std::optional<storage::StepSample> make_step_sample(const Observation& obs, TimePoint now) {
+  if (!obs.transfer_step) return std::nullopt;
+  const oms::ProjectStep& step = *obs.transfer_step;
+  const oms::TransferInfo& t = step.transfer;
+  storage::StepSample s;
+  s.observed_at = to_unix_ms(now);
+  s.step = step.name;
+  s.step_status = step.status;
+  s.progress = step.progress;
+  s.processed = t.processed_records;
+  s.capacity = t.capacity;
+  s.src_rps = t.src_rps;
+  s.dst_rps = t.dst_rps;
+  s.src_rps_ref = t.src_rps_ref;
+  s.dst_rps_ref = t.dst_rps_ref;
+  s.src_rt = t.src_rt;
+  s.dst_rt = t.dst_rt;
+  s.src_rt_ref = t.src_rt_ref;
+  s.dst_rt_ref = t.dst_rt_ref;
+  s.src_iops = t.src_iops;
+  s.dst_iops = t.dst_iops;
+  s.src_iops_ref = t.src_iops_ref;
+  if (const auto& eta = obs.outlook.eta) {
+    using std::chrono::duration_cast;
+    using std::chrono::seconds;
+    s.eta_low_s = duration_cast<seconds>(eta->low).count();
+    s.eta_high_s = duration_cast<seconds>(eta->high).count();
+    s.eta_basis = std::string(to_string(eta->basis));
+    s.rate = eta->rate;
+  }
+  return s;
+}
+
 }  // namespace omswatch::daemon

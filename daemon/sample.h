@@ -18,4 +18,8 @@ storage::Sample make_sample(const std::string& oms, const std::string& project_i
                             const Observation& obs, TimePoint now,
                             std::chrono::microseconds latency);
 
+// The step sample of a poll that read a full transfer or verification step
+// (obs.transfer_step), with the ETA of obs.outlook; none without such a step.
+std::optional<storage::StepSample> make_step_sample(const Observation& obs, TimePoint now);
+
 }  // namespace omswatch::daemon

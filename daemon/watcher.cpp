@@ -234,8 +234,8 @@ asio::awaitable<void> Watcher::Impl::poll_once(std::shared_ptr<Oms> o, std::shar
   if (!live(*o, *p)) co_return;
   const auto latency = call.latency;
   Observation obs = observation_from_reply(std::move(call), p->id);
-  if (obs.outcome == Observation::Outcome::ok && needs_failed_step(p->state, obs.progress)) {
-    obs.failed_step = co_await fetch_failed_step(*client, o->config.name, p->id);
+  if (obs.outcome == Observation::Outcome::ok) {
+    co_await read_extras(*client, *o, *p, obs);
     if (!live(*o, *p)) co_return;
   }
   record(*o, *p, obs, latency);
@@ -256,18 +256,6 @@ asio::awaitable<void> Watcher::Impl::look_up_name(std::shared_ptr<Impl> self,
   }
   p->looking_up_name = false;
   if (name && self->live(*o, *p) && p->name.empty()) p->name = std::move(*name);
-}
-
-// The reason for a failure (see watcher_impl.h).
-asio::awaitable<std::optional<oms::ProjectStep>> Watcher::Impl::fetch_failed_step(
-    oms::Client& client, const std::string& oms_name, const std::string& id) {
-  auto steps = co_await client.describe_steps(id);
-  if (!steps.ok() || !steps.reply.data) {
-    spdlog::warn("project {} on {} FAILED; its steps could not be read: {}", id, oms_name,
-                 steps.transport_error.value_or(describe_api_error(steps.reply.error)));
-    co_return std::nullopt;
-  }
-  co_return choose_failed_step(*steps.reply.data);
 }
 
 Watcher::Watcher(asio::any_io_executor executor, std::shared_ptr<const config::Config> config,

@@ -19,6 +19,7 @@
 #include "daemon/detect/lifecycle.h"
 #include "daemon/detect/state_json.h"
 #include "daemon/event_record.h"
+#include "daemon/extra_reads.h"
 #include "daemon/logging.h"
 #include "daemon/metrics.h"
 #include "daemon/observation.h"
@@ -60,6 +61,9 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     asio::cancellation_signal cancel;       // ends its poll loop
     asio::cancellation_signal name_cancel;  // ends its name lookup
     Metrics::ProjectHandle metrics;         // its series, taken at its first poll
+    ExtraReads reads;                       // its steps and verification reads
+    std::optional<oms::ProjectStep> verify_step;  // the verification step, as last read
+    OutlookHistory history;                 // for its ETA and its incremental trend
   };
   struct Oms {
     config::OmsDeployment config;
@@ -78,6 +82,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     // Logging of failing polls and listings (see log_poll).
     PollFailureLog poll_log;
     FailureRun list_run;
+    ExtraReadBudget read_budget;  // the steps and verification reads of all its projects
   };
 
   // Stores through `st`, or through `own` when `st` is null.
@@ -138,13 +143,17 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
   // the OMS gives it, so the events that follow carry it.
   static asio::awaitable<void> look_up_name(std::shared_ptr<Impl> self, std::shared_ptr<Oms> o,
                                             std::shared_ptr<Project> p);
-  // The reason for a failure: DescribeProjectSteps, and choose_failed_step()
-  // on its reply. Its own failure must not hold the alert back: then the
-  // alert goes out without it.
-  asio::awaitable<std::optional<oms::ProjectStep>> fetch_failed_step(oms::Client& client,
-                                                                     const std::string& oms_name,
-                                                                     const std::string& id);
-  void record(Oms& o, Project& p, const Observation& obs, std::chrono::microseconds latency);
+  // The reads beside a successful poll (daemon/extra_reads.h): the steps,
+  // for the reason of a failure (choose_failed_step()) and for a running full
+  // transfer or verification, and the verification results. A failed read
+  // holds nothing back: the observation goes on without it.
+  asio::awaitable<void> read_extras(oms::Client& client, Oms& o, Project& p, Observation& obs);
+  asio::awaitable<std::optional<oms::VerifyResult>> read_verification(oms::Client& client, Oms& o,
+                                                                      const std::string& id);
+  // Adds the observation to the project's history and sets obs.outlook.
+  void update_outlook(Project& p, Observation& obs, const storage::Sample& sample, TimePoint now,
+                      const DetectThresholds& thresholds);
+  void record(Oms& o, Project& p, Observation& obs, std::chrono::microseconds latency);
   void add_events(storage::ObservationWrite& write, const Oms& o, const Project& p,
                   const std::vector<Finding>& findings, const std::string& progress_json);
   void add_oms_events(storage::ObservationWrite& write, const Oms& o, const std::string& level,

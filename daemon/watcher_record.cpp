@@ -2,14 +2,18 @@
 
 namespace omswatch::daemon {
 
-void Watcher::Impl::record(Oms& o, Project& p, const Observation& obs,
+void Watcher::Impl::record(Oms& o, Project& p, Observation& obs,
                            std::chrono::microseconds latency) {
   const TimePoint now = options.clock();
   const bool ok = obs.outcome == Observation::Outcome::ok;
   // The route (and its thresholds) of the level the project has now.
   std::string level = level_or_medium(
       ok && !obs.progress.alarm_level.empty() ? obs.progress.alarm_level : p.state.alarm_level);
-  ProjectDetection det = detect(p.state, p.id, obs, now, thresholds_for(*config, level));
+  const DetectThresholds thresholds = thresholds_for(*config, level);
+  storage::Sample sample = make_sample(o.config.name, p.id, obs, now, latency);
+  update_outlook(p, obs, sample, now, thresholds);
+  ProjectDetection det = detect(p.state, p.id, obs, now, thresholds);
+  if (obs.outlook.eta) add_eta(det.findings, *obs.outlook.eta);
   const std::optional<std::string> gone = removal_reason(obs);
   if (gone) finish_project(p.id, det.state, *gone, now, det.findings);
 
@@ -26,7 +30,8 @@ void Watcher::Impl::record(Oms& o, Project& p, const Observation& obs,
   write.now = to_unix_ms(now);
   write.oms = o.config.name;
   write.project_id = p.id;
-  write.sample = make_sample(o.config.name, p.id, obs, now, latency);
+  write.sample = std::move(sample);
+  write.step_sample = make_step_sample(obs, now);
   switch (obs.outcome) {
     case Observation::Outcome::ok: ++counters.polls_ok; break;
     case Observation::Outcome::unavailable: ++counters.polls_unavailable; break;

@@ -79,9 +79,10 @@ TEST(ExtraReads, AClockThatWentBackMakesTheReadDue) {
   EXPECT_TRUE(plan_extra_reads(reads, p, t0 - 1h, 60s).steps);
 }
 
-TEST(ExtraReadBudget, AllowsOneCallForEveryTenPollsAndOneAMinute) {
+TEST(ExtraReadBudget, AllowsOneCallForEveryTenPollsAndOneEvery30Seconds) {
   ExtraReadBudget budget;
-  EXPECT_TRUE(budget.take());  // one to start with
+  EXPECT_TRUE(budget.take());  // two to start with
+  EXPECT_TRUE(budget.take());
   EXPECT_FALSE(budget.take());
   // 1,000 polls within one second: 100 calls at most (the cap holds 10).
   int taken = 0;
@@ -90,12 +91,15 @@ TEST(ExtraReadBudget, AllowsOneCallForEveryTenPollsAndOneAMinute) {
     if (budget.take()) ++taken;
   }
   EXPECT_EQ(taken, 100);
-  // A quiet OMS (one poll a minute) still gets a call a minute.
+  // A quiet OMS (one poll every 30 s) still gets a call every 30 s.
   ExtraReadBudget quiet;
+  ASSERT_TRUE(quiet.take());
   ASSERT_TRUE(quiet.take());
   quiet.polled(t0);
   EXPECT_FALSE(quiet.take());
-  quiet.polled(t0 + 60s);
+  quiet.polled(t0 + 29s);
+  EXPECT_FALSE(quiet.take());
+  quiet.polled(t0 + 30s);
   EXPECT_TRUE(quiet.take());
 }
 

@@ -25,7 +25,13 @@ struct FakeOms {
   // DescribeProjectProgress of a project; a RUNNING project when unset.
   std::function<oms::CallResult<oms::ProjectProgress>(const std::string& id)> progress;
   std::vector<oms::ProjectSummary> listed;  // ListProjects, one page
+  // DescribeProjectSteps and ListProjectFullVerifyResult (one page: the
+  // number); an empty success when unset.
+  std::function<std::vector<oms::ProjectStep>(const std::string& id)> steps;
+  std::function<oms::VerifyResult(const std::string& id, int page)> verify;
   std::map<std::string, int> progress_calls;
+  std::map<std::string, int> steps_calls;
+  std::map<std::string, int> verify_calls;
   int list_calls = 0;
 };
 
@@ -55,18 +61,19 @@ class FakeClient : public oms::Client {
     co_return oms_->progress ? oms_->progress(project_id) : progress_reply(project_id, "RUNNING");
   }
   boost::asio::awaitable<oms::CallResult<std::vector<oms::ProjectStep>>> describe_steps(
-      std::string) override {
+      std::string project_id) override {
+    ++oms_->steps_calls[project_id];
     oms::CallResult<std::vector<oms::ProjectStep>> call;
     call.reply.success = true;
-    call.reply.data.emplace();
+    call.reply.data = oms_->steps ? oms_->steps(project_id) : std::vector<oms::ProjectStep>{};
     co_return call;
   }
-  boost::asio::awaitable<oms::CallResult<oms::VerifyResult>> list_full_verify_result(std::string,
-                                                                                     int,
-                                                                                     int) override {
+  boost::asio::awaitable<oms::CallResult<oms::VerifyResult>> list_full_verify_result(
+      std::string project_id, int page, int) override {
+    ++oms_->verify_calls[project_id];
     oms::CallResult<oms::VerifyResult> call;
     call.reply.success = true;
-    call.reply.data.emplace();
+    call.reply.data = oms_->verify ? oms_->verify(project_id, page) : oms::VerifyResult{};
     co_return call;
   }
   boost::asio::awaitable<oms::CallResult<oms::ProjectInfo>> describe_project(

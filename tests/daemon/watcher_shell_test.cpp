@@ -180,5 +180,119 @@ TEST_F(WatcherShell, AReloadPollsTheAddedProjectAndNoLongerTheRemovedOne) {
   EXPECT_TRUE(sink_.events(event_kind::project_removed).empty());
 }
 
+// A project in full transfer: `rate` rows a second of `capacity` since the
+// fixture's start, read through the fake clock.
+struct FullTransfer {
+  std::int64_t rate = 1000;
+  std::int64_t capacity = 1'000'000;
+  std::string step = "FULL_TRANSFER";
+};
+
+oms::CallResult<oms::ProjectProgress> progress_in(const std::string& id, const std::string& step) {
+  auto call = test::progress_reply(id, "RUNNING");
+  call.reply.data->current_step = step;
+  return call;
+}
+
+oms::ProjectStep transfer_step(const FullTransfer& t, std::chrono::seconds elapsed) {
+  oms::ProjectStep s;
+  s.name = t.step;
+  s.status = "RUNNING";
+  s.transfer.processed_records = std::min(t.capacity, t.rate * elapsed.count());
+  s.transfer.capacity = t.capacity;
+  s.transfer.dst_rps = t.rate;
+  s.transfer.dst_rps_ref = t.rate;
+  s.progress = static_cast<int>(100 * *s.transfer.processed_records / t.capacity);
+  return s;
+}
+
+TEST_F(WatcherShell, AFullTransferHasItsStepsReadEveryMinuteAndGetsAnEtaThatHoldsTheTruth) {
+  FullTransfer t;
+  oms_->progress = [&](const std::string& id) { return progress_in(id, t.step); };
+  oms_->steps = [&](const std::string&) {
+    auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - kSteadyStart);
+    return std::vector<oms::ProjectStep>{transfer_step(t, elapsed)};
+  };
+  start({"np_1"});
+  advance(300s);
+  EXPECT_EQ(oms_->progress_calls["np_1"], 31);
+  // At start, then once a minute: not at every poll.
+  EXPECT_EQ(oms_->steps_calls["np_1"], 6);
+
+  std::vector<storage::StepSample> samples;
+  for (const auto& w : sink_.writes) {
+    if (w.step_sample) samples.push_back(*w.step_sample);
+  }
+  ASSERT_EQ(samples.size(), 6u);
+  const auto& last = samples.back();
+  EXPECT_EQ(last.step, "FULL_TRANSFER");
+  EXPECT_EQ(last.processed, 300'000);
+  EXPECT_EQ(last.capacity, 1'000'000);
+  EXPECT_EQ(last.dst_rps, 1000);
+  ASSERT_TRUE(last.eta_low_s && last.eta_high_s) << "five minutes of a steady rate make an ETA";
+  EXPECT_EQ(last.eta_basis, "records");
+  // (1,000,000 - 300,000) rows at 1,000 a second: 700 s to go.
+  EXPECT_LE(*last.eta_low_s, 700);
+  EXPECT_GE(*last.eta_high_s, 700);
+  EXPECT_FALSE(samples.front().eta_low_s) << "one reading is too little history";
+}
+
+TEST_F(WatcherShell, AVerificationIsReadWhileItRunsAndOnceMoreWhenItEnds) {
+  std::string step = "FULL_VERIFIER";
+  oms_->progress = [&](const std::string& id) { return progress_in(id, step); };
+  oms_->steps = [&](const std::string&) {
+    oms::ProjectStep s;
+    s.name = "FULL_VERIFIER";
+    s.status = step == "FULL_VERIFIER" ? "RUNNING" : "FINISHED";
+    s.progress = step == "FULL_VERIFIER" ? 50 : 100;
+    return std::vector<oms::ProjectStep>{s};
+  };
+  oms_->verify = [&](const std::string&, int) {
+    oms::VerifyResult r;
+    r.different_number = 3;
+    r.total_tables = 1;
+    oms::VerifyTable table;
+    table.source_schema = "shop";
+    table.source_table = "orders";
+    table.mismatched = 3;
+    r.tables = {table};
+    return r;
+  };
+  start({"np_1"});
+  advance(120s);
+  EXPECT_EQ(oms_->verify_calls["np_1"], 3);  // at 0, 60 and 120 s
+
+  step = "INCR_TRANSFER";
+  advance(10s);
+  EXPECT_EQ(oms_->verify_calls["np_1"], 4) << "the final result is read when verification ends";
+  advance(300s);
+  EXPECT_EQ(oms_->verify_calls["np_1"], 4);
+  EXPECT_EQ(oms_->steps_calls["np_1"], 3) << "no steps are read in incremental sync";
+}
+
+TEST_F(WatcherShell, ExtraReadsAddAtMostATenthToTheRequestsOfAnOmsInFullTransfer) {
+  FullTransfer t;
+  oms_->progress = [&](const std::string& id) { return progress_in(id, t.step); };
+  oms_->steps = [&](const std::string&) {
+    return std::vector<oms::ProjectStep>{transfer_step(t, 60s)};
+  };
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100; ++i) ids.push_back("np_" + std::to_string(i));
+  start(ids);
+  advance(600s);
+  int polls = 0;
+  int steps = 0;
+  for (const auto& id : ids) {
+    polls += oms_->progress_calls[id];
+    steps += oms_->steps_calls[id];
+  }
+  EXPECT_GE(polls, 6000);
+  // Every project asks for its steps every minute (about 1,100 calls in ten
+  // minutes); the budget allows a tenth of the polls, one every 30 s and
+  // two to start with.
+  EXPECT_LE(steps, polls / 10 + 20 + 2);
+  EXPECT_GE(steps, polls / 10 - 10) << "the budget is used, not starved";
+}
+
 }  // namespace
 }  // namespace omswatch::daemon
