@@ -92,23 +92,28 @@ asio::awaitable<std::optional<oms::VerifyResult>> Watcher::Impl::read_verificati
 }
 
 void Watcher::Impl::update_outlook(Project& p, Observation& obs, const storage::Sample& sample,
-                                   TimePoint now, const DetectThresholds& thresholds) {
+                                   TimePoint now, const DetectThresholds& thresholds,
+                                   Duration interval) {
   if (obs.outcome != Observation::Outcome::ok) return;
   const oms::ProjectProgress& progress = obs.progress;
   const bool running = is_running_status(progress.status);
   const std::string& step = progress.current_step;
 
+  // The readings come every steps_every (never faster than the poll): the
+  // ETA's spans follow that cadence.
+  const EtaSpans spans = eta_spans(std::max<Duration>(thresholds.steps_every, interval));
   if (obs.transfer_step && obs.transfer_step->status == "RUNNING") {
     const oms::ProjectStep& s = *obs.transfer_step;
     std::optional<int> percent = s.progress;
     if (!percent && is_full_transfer_step(s.name)) percent = progress.full_transfer_progress;
     remember_transfer(p.history, s.name,
-                      {now, s.transfer.processed_records, s.transfer.capacity, percent});
+                      {now, s.transfer.processed_records, s.transfer.capacity, percent},
+                      spans.spacing);
   }
   const bool transferring =
       running && (is_full_transfer_step(step) || is_full_verify_step(step)) &&
       p.history.transfer_step == step;
-  obs.outlook.eta = transferring ? estimate_eta(p.history.transfer, now) : std::nullopt;
+  obs.outlook.eta = transferring ? estimate_eta(p.history.transfer, now, spans) : std::nullopt;
 
   if (running && sample.incr_lag_s) {
     remember_lag(p.history, {now, std::chrono::seconds(*sample.incr_lag_s)});

@@ -152,7 +152,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
                                                                       const std::string& id);
   // Adds the observation to the project's history and sets obs.outlook.
   void update_outlook(Project& p, Observation& obs, const storage::Sample& sample, TimePoint now,
-                      const DetectThresholds& thresholds);
+                      const DetectThresholds& thresholds, Duration interval);
   void record(Oms& o, Project& p, Observation& obs, std::chrono::microseconds latency);
   void add_events(storage::ObservationWrite& write, const Oms& o, const Project& p,
                   const std::vector<Finding>& findings, const std::string& progress_json);

@@ -11,7 +11,8 @@ void Watcher::Impl::record(Oms& o, Project& p, Observation& obs,
       ok && !obs.progress.alarm_level.empty() ? obs.progress.alarm_level : p.state.alarm_level);
   const DetectThresholds thresholds = thresholds_for(*config, level);
   storage::Sample sample = make_sample(o.config.name, p.id, obs, now, latency);
-  update_outlook(p, obs, sample, now, thresholds);
+  update_outlook(p, obs, sample, now, thresholds,
+                 std::chrono::duration_cast<Duration>(o.config.interval));
   ProjectDetection det = detect(p.state, p.id, obs, now, thresholds);
   if (obs.outlook.eta) add_eta(det.findings, *obs.outlook.eta);
   const std::optional<std::string> gone = removal_reason(obs);

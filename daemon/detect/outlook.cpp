@@ -47,8 +47,8 @@ std::vector<Sample> recent(const std::vector<Sample>& all, Duration window) {
   return {all.begin() + static_cast<std::ptrdiff_t>(std::min(begin, at_least)), all.end()};
 }
 
-bool enough(const std::vector<Sample>& s) {
-  return s.size() >= kOutlookMinPoints && s.back().t - s.front().t >= seconds(kOutlookMinSpan);
+bool enough(const std::vector<Sample>& s, Duration min_span = kOutlookMinSpan) {
+  return s.size() >= kOutlookMinPoints && s.back().t - s.front().t >= seconds(min_span);
 }
 
 // Least squares: the slope of v over t.
@@ -70,8 +70,8 @@ double slope(const std::vector<Sample>& s, double* mean_t = nullptr, double* mea
 // The slowest and the fastest rate over consecutive stretches of at least
 // kEtaStretch, cut from the newest point back; a shorter remainder at the old
 // end joins the stretch after it.
-std::pair<double, double> stretch_rates(const std::vector<Sample>& s) {
-  const double len = seconds(kEtaStretch);
+std::pair<double, double> stretch_rates(const std::vector<Sample>& s, Duration stretch) {
+  const double len = seconds(stretch);
   std::vector<std::size_t> cuts{s.size() - 1};  // newest first
   for (std::size_t end = s.size() - 1; end > 0;) {
     std::size_t begin = end;
@@ -101,7 +101,7 @@ Duration clamp_seconds(double s, bool round_up) {
 }
 
 std::optional<Eta> estimate(std::vector<Sample> all, double remaining, Duration stall_span,
-                            Eta::Basis basis, Duration since_newest) {
+                            Eta::Basis basis, Duration since_newest, const EtaSpans& spans) {
   // A value that went back (OMS restarted the step) starts the series afresh.
   for (std::size_t i = all.size(); i-- > 1;) {
     if (all[i].v < all[i - 1].v) {
@@ -109,8 +109,10 @@ std::optional<Eta> estimate(std::vector<Sample> all, double remaining, Duration 
       break;
     }
   }
-  const auto s = recent(all, kEtaWindow);
-  if (!enough(s) || since_newest > kEtaWindow || remaining <= 0) return std::nullopt;
+  const auto s = recent(all, spans.window);
+  if (!enough(s, spans.min_span) || since_newest > spans.window || remaining <= 0) {
+    return std::nullopt;
+  }
   // Stalled: no progress since the newest point at least stall_span old (or
   // the oldest point, when the series is shorter).
   std::size_t ref = 0;
@@ -120,7 +122,7 @@ std::optional<Eta> estimate(std::vector<Sample> all, double remaining, Duration 
   if (s.back().v <= s[ref].v) return std::nullopt;
   const double rate = slope(s);
   if (!(rate > 0)) return std::nullopt;
-  auto [slow, fast] = stretch_rates(s);
+  auto [slow, fast] = stretch_rates(s, spans.stretch);
   slow = std::max(std::min(slow, rate), rate * kEtaSlowestShare);
   fast = std::max(fast, rate);
   const double elapsed = seconds(since_newest);
@@ -135,12 +137,23 @@ std::optional<Eta> estimate(std::vector<Sample> all, double remaining, Duration 
 
 }  // namespace
 
-void remember_transfer(OutlookHistory& history, std::string_view step, const TransferPoint& point) {
+void remember_transfer(OutlookHistory& history, std::string_view step, const TransferPoint& point,
+                       Duration spacing) {
   if (history.transfer_step != step) {
     history.transfer.clear();
     history.transfer_step = std::string(step);
   }
-  remember(history.transfer, point, kTransferSpacing);
+  remember(history.transfer, point, spacing);
+}
+
+EtaSpans eta_spans(Duration reading_every) {
+  if (reading_every <= Duration(0)) return {};
+  const auto scale = [&](Duration d) {
+    return Duration(d.count() * reading_every.count() / kEtaReadingEvery.count());
+  };
+  EtaSpans defaults;
+  return {scale(defaults.spacing), scale(defaults.min_span), scale(defaults.window),
+          scale(defaults.stretch), scale(defaults.stall)};
 }
 
 void remember_lag(OutlookHistory& history, const LagPoint& point) {
@@ -171,7 +184,8 @@ std::string_view to_string(Trend::Direction direction) {
   return "steady";
 }
 
-std::optional<Eta> estimate_eta(const std::deque<TransferPoint>& points, TimePoint now) {
+std::optional<Eta> estimate_eta(const std::deque<TransferPoint>& points, TimePoint now,
+                                const EtaSpans& spans) {
   if (points.empty()) return std::nullopt;
   const auto& newest = points.back();
   const Duration since_newest =
@@ -184,13 +198,13 @@ std::optional<Eta> estimate_eta(const std::deque<TransferPoint>& points, TimePoi
       if (p.processed) series.push_back({t(p), static_cast<double>(*p.processed)});
     }
     eta = estimate(std::move(series), static_cast<double>(*newest.capacity - *newest.processed),
-                   kEtaStallSpan, Eta::Basis::records, since_newest);
+                   spans.stall, Eta::Basis::records, since_newest, spans);
   } else if (newest.percent && *newest.percent < 100) {
     for (const auto& p : points) {
       if (p.percent) series.push_back({t(p), static_cast<double>(*p.percent)});
     }
-    eta = estimate(std::move(series), 100.0 - *newest.percent, kEtaWindow, Eta::Basis::percent,
-                   since_newest);
+    eta = estimate(std::move(series), 100.0 - *newest.percent, spans.window, Eta::Basis::percent,
+                   since_newest, spans);
   }
   if (eta) eta->at = now;
   return eta;

@@ -44,6 +44,22 @@ inline constexpr Duration kEtaStallSpan = std::chrono::minutes(5);
 inline constexpr double kEtaSlowestShare = 0.25;
 // No figure is longer than this.
 inline constexpr Duration kOutlookLongest = std::chrono::hours(24 * 365);
+// The ETA's spans above are those of transfer readings taken once a minute
+// (the default [detect] steps_every). Readings taken at another cadence
+// scale them alike, so the ETA needs the same number of readings whatever
+// the cadence: a demo or a test reading every second gets its first figure
+// after seconds, not minutes.
+struct EtaSpans {
+  Duration spacing = kTransferSpacing;
+  Duration min_span = kOutlookMinSpan;
+  Duration window = kEtaWindow;
+  Duration stretch = kEtaStretch;
+  Duration stall = kEtaStallSpan;
+};
+inline constexpr Duration kEtaReadingEvery = std::chrono::minutes(1);
+// The spans for readings every `reading_every` (the defaults at a minute).
+EtaSpans eta_spans(Duration reading_every);
+
 // Trend: the lag is fitted over this window (at least the last
 // kOutlookMinPoints points); a fitted change smaller than kTrendBand over the
 // points' span is OMS's checkpoint sampling (about every 10 s, so a lag
@@ -80,7 +96,8 @@ struct OutlookHistory {
 // the oldest fall out. A point at the newest point's time replaces it; an
 // earlier one is ignored (see kOutlookClockStep). remember_transfer() starts
 // a new window when `step` differs from the window's step.
-void remember_transfer(OutlookHistory& history, std::string_view step, const TransferPoint& point);
+void remember_transfer(OutlookHistory& history, std::string_view step, const TransferPoint& point,
+                       Duration spacing = kTransferSpacing);
 void remember_lag(OutlookHistory& history, const LagPoint& point);
 // Incremental sync is not running (or its lag is unknown): its window restarts.
 void forget_lag(OutlookHistory& history);
@@ -102,7 +119,8 @@ std::string_view to_string(Eta::Basis basis);
 // short a span, no reading within kEtaWindow of `now`), when nothing remains
 // (a capacity reached: OMS's total was short, nobody knows by how much) or when
 // the transfer stalls (no rate: a stall is not an ETA of "infinity").
-std::optional<Eta> estimate_eta(const std::deque<TransferPoint>& points, TimePoint now);
+std::optional<Eta> estimate_eta(const std::deque<TransferPoint>& points, TimePoint now,
+                                const EtaSpans& spans = {});
 
 struct Trend {
   enum class Direction { catching_up, falling_behind, steady };

@@ -429,5 +429,33 @@ TEST(OutlookWindow, TimeGoingBackIsIgnored) {
   EXPECT_EQ(history.lag.back().lag, 30s);
 }
 
+TEST(OutlookEta, ReadingsAtAnotherCadenceScaleTheSpansAlike) {
+  const EtaSpans minute = eta_spans(std::chrono::minutes(1));
+  EXPECT_EQ(minute.min_span, kOutlookMinSpan);
+  EXPECT_EQ(minute.window, kEtaWindow);
+  EXPECT_EQ(minute.stall, kEtaStallSpan);
+  const EtaSpans second = eta_spans(std::chrono::seconds(1));
+  EXPECT_EQ(second.min_span, std::chrono::seconds(2));
+  EXPECT_EQ(second.window, std::chrono::seconds(15));
+  EXPECT_EQ(second.stretch, std::chrono::seconds(2));
+  EXPECT_EQ(second.stall, std::chrono::seconds(5));
+
+  // A steady 1,000 rows a second read every second: a figure after three
+  // readings, and it holds the truth.
+  const TimePoint t0 = TimePoint(std::chrono::seconds(1'780'000'000));
+  OutlookHistory h;
+  for (int i = 0; i <= 3; ++i) {
+    remember_transfer(h, "FULL_TRANSFER",
+                      {t0 + std::chrono::seconds(i), 1000 * i, 100'000, std::nullopt},
+                      second.spacing);
+  }
+  EXPECT_FALSE(estimate_eta(h.transfer, t0 + std::chrono::seconds(3)))
+      << "the default spans want minutes of history";
+  auto eta = estimate_eta(h.transfer, t0 + std::chrono::seconds(3), second);
+  ASSERT_TRUE(eta);
+  EXPECT_LE(eta->low, std::chrono::seconds(97));
+  EXPECT_GE(eta->high, std::chrono::seconds(97));
+}
+
 }  // namespace
 }  // namespace omswatch::daemon
