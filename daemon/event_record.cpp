@@ -52,8 +52,8 @@ void add_eta(std::vector<Finding>& findings, const Eta& eta) {
   using std::chrono::duration_cast;
   using std::chrono::seconds;
   for (auto& f : findings) {
-    f.details["eta_low_s"] = duration_cast<seconds>(eta.low).count();
-    f.details["eta_high_s"] = duration_cast<seconds>(eta.high).count();
+    f.details["eta"] = {{"low_s", duration_cast<seconds>(eta.low).count()},
+                        {"high_s", duration_cast<seconds>(eta.high).count()}};
     f.details["eta_basis"] = std::string(to_string(eta.basis));
     f.details["rate"] = eta.rate;
   }

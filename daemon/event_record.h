@@ -35,7 +35,7 @@ void add_event(storage::ObservationWrite& write, const config::Config& config,
                const EventSubject& subject, const Finding& finding, std::string id);
 
 // Every event raised while a full transfer or verification runs carries its
-// ETA: details eta_low_s and eta_high_s (remaining seconds), eta_basis
+// ETA: details eta {low_s, high_s} (remaining seconds), eta_basis
 // ("records", "percent") and rate (per second, in the basis's unit).
 void add_eta(std::vector<Finding>& findings, const Eta& eta);
 

@@ -79,4 +79,16 @@ std::optional<storage::StepSample> make_step_sample(const Observation& obs, Time
   return s;
 }
 
+bool outlook_write_due(const std::optional<Outlook>& written, TimePoint written_at,
+                       const Outlook& o, TimePoint now) {
+  if (!written) return true;
+  const Outlook& w = *written;
+  if (w.eta.has_value() != o.eta.has_value() || w.trend.has_value() != o.trend.has_value()) {
+    return true;
+  }
+  if (w.trend && w.trend->direction != o.trend->direction) return true;
+  if (!o.eta && !o.trend) return false;  // both empty: nothing changed
+  return now < written_at || now - written_at >= kOutlookWriteEvery;
+}
+
 }  // namespace omswatch::daemon

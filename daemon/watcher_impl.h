@@ -26,6 +26,7 @@
 #include "daemon/observation_sink.h"
 #include "daemon/poll_log.h"
 #include "daemon/route_level.h"
+#include "daemon/rows.h"
 #include "daemon/sample.h"
 #include "daemon/slots.h"
 #include "daemon/watch_clock.h"
@@ -64,6 +65,8 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     ExtraReads reads;                       // its steps and verification reads
     std::optional<oms::ProjectStep> verify_step;  // the verification step, as last read
     OutlookHistory history;                 // for its ETA and its incremental trend
+    std::optional<Outlook> outlook_written;  // as last stored (outlook_write_due())
+    TimePoint outlook_written_at;
   };
   struct Oms {
     config::OmsDeployment config;

@@ -33,6 +33,9 @@ void Watcher::Impl::record(Oms& o, Project& p, Observation& obs,
   write.project_id = p.id;
   write.sample = std::move(sample);
   write.step_sample = make_step_sample(obs, now);
+  const bool outlook_due =
+      ok && outlook_write_due(p.outlook_written, p.outlook_written_at, obs.outlook, now);
+  if (outlook_due) write.outlook_json = outlook_json(obs.outlook);
   switch (obs.outcome) {
     case Observation::Outcome::ok: ++counters.polls_ok; break;
     case Observation::Outcome::unavailable: ++counters.polls_unavailable; break;
@@ -62,6 +65,15 @@ void Watcher::Impl::record(Oms& o, Project& p, Observation& obs,
       const auto& sample = *write.sample;
       m->project_observed(p.metrics, sample.status, sample.struct_progress, sample.full_progress,
                           sample.incr_lag_s);
+      p.metrics.set_outlook(obs.outlook);
+      // The throughput while a transfer step runs; gone once it is over.
+      if (write.step_sample) {
+        p.metrics.set_step(write.step_sample->step_status == "RUNNING" ? &*write.step_sample
+                                                                       : nullptr);
+      } else if (!obs.outlook.eta) {
+        p.metrics.set_step(nullptr);
+      }
+      if (write.verify) p.metrics.set_verify(&*write.verify);
     }
   }
   if (!commit(write)) {
@@ -69,6 +81,10 @@ void Watcher::Impl::record(Oms& o, Project& p, Observation& obs,
     // so nothing is lost while the database refuses writes.
     p.state = std::move(previous);
     return;
+  }
+  if (outlook_due) {
+    p.outlook_written = obs.outlook;
+    p.outlook_written_at = now;
   }
   o.state = std::move(oms_det.state);
   if (write.oms_state_json) o.state_json = std::move(*write.oms_state_json);
