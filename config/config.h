@@ -37,6 +37,18 @@ struct Thresholds {
   Duration max_lag = defaults::kMaxLag;
   int unreachable_after = defaults::kUnreachableAfter;
   int unavailable_after = defaults::kUnavailableAfter;
+  // Migration progress: [detect] only, the same for every alarm level
+  // (docs/configuration.md, "[detect]"; docs/alerts.md says what each does).
+  Duration steps_every = defaults::kStepsEvery;  // never more often than oms.interval
+  double slow_share = defaults::kSlowShare;      // 0 < x <= 1
+  Duration slow_for = defaults::kSlowFor;
+  Duration slow_grace = defaults::kSlowGrace;
+  Duration max_eta = defaults::kMaxEta;  // 0: no bound
+  Duration behind_horizon = defaults::kBehindHorizon;
+  Duration cutover_max_lag = defaults::kCutoverMaxLag;
+  Duration cutover_for = defaults::kCutoverFor;
+  Duration creating_grace = defaults::kCreatingGrace;
+  Duration failed_grace = defaults::kFailedGrace;
   friend bool operator==(const Thresholds&, const Thresholds&) = default;
 };
 
@@ -132,7 +144,8 @@ struct Config {
 
   // The route of an alarm level; unknown or empty levels use MEDIUM's.
   const Route& route_for(std::string_view alarm_level) const;
-  // [detect] with the level's overrides applied.
+  // [detect] with the level's overrides (stall_after, max_lag,
+  // unreachable_after, unavailable_after) applied.
   Thresholds thresholds_for(std::string_view alarm_level) const;
   const Receiver* find_receiver(std::string_view name) const;
   const OmsDeployment* find_oms(std::string_view name) const;

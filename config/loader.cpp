@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -198,6 +199,25 @@ std::optional<int> Loader::int_value(const toml::node& node, const std::string& 
     return std::nullopt;
   }
   return static_cast<int>(value);
+}
+
+std::optional<double> Loader::share_value(const toml::node& node, const std::string& key) {
+  std::optional<double> value;
+  if (const auto* f = node.as_floating_point()) value = f->get();
+  if (const auto* i = node.as_integer()) value = static_cast<double>(i->get());
+  if (!value) {
+    error(place_of(node), key + ": expected a number such as 0.5, not " + type_name(node));
+    return std::nullopt;
+  }
+  // NaN fails both comparisons, so it is refused too.
+  if (!(*value > 0.0 && *value <= 1.0)) {
+    std::ostringstream shown_value;
+    shown_value << *value;
+    error(place_of(node),
+          key + ": must be more than 0 and at most 1, not " + shown_value.str());
+    return std::nullopt;
+  }
+  return value;
 }
 
 std::optional<bool> Loader::bool_value(const toml::node& node, const std::string& key) {

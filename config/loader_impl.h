@@ -59,6 +59,9 @@ class Loader {
 
   std::optional<int> int_value(const toml::node& node, const std::string& key, int min, int max);
 
+  // A share: a number (0.5, or 1) above 0 and at most 1.
+  std::optional<double> share_value(const toml::node& node, const std::string& key);
+
   std::optional<bool> bool_value(const toml::node& node, const std::string& key);
 
   // An array of non-empty strings; bad entries are reported and left out.
@@ -110,6 +113,9 @@ class Loader {
   void read_storage(const toml::node& node);
 
   void read_detect(const toml::node& node);
+
+  // The [detect]-only keys of migration progress (kDetectOnlyKeys).
+  void add_migration_fields(Thresholds& out, std::vector<Field>& fields);
 
   void read_oms(const toml::table& table);
 

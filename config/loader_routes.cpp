@@ -124,6 +124,12 @@ void Loader::read_route(const toml::table& table, const std::string& level) {
       duration_field("group_wait", kGroupWaitRange, route.group_wait),
   };
   add_threshold_fields(route.overrides, fields);
+  for (std::string_view name : kDetectOnlyKeys) {
+    fields.push_back({name, [this](const toml::node& v, const std::string& key) {
+                        error(place_of(v), key + ": set it in [detect]; it applies to every " +
+                                               "alarm level alike");
+                      }});
+  }
   read_fields(table, section, fields);
   config_.routes[level] = std::move(route);
 }

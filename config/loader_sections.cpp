@@ -172,12 +172,35 @@ void Loader::read_storage(const toml::node& node) {
       });
 }
 
+void Loader::add_migration_fields(Thresholds& t, std::vector<Field>& fields) {
+  fields.push_back(duration_field("steps_every", kStepsEveryRange, t.steps_every));
+  fields.push_back({"slow_share", [&](const toml::node& v, const std::string& key) {
+                      if (auto share = share_value(v, key)) t.slow_share = *share;
+                    }});
+  fields.push_back(duration_field("slow_for", kThresholdRange, t.slow_for));
+  fields.push_back(duration_field("slow_grace", kGraceRange, t.slow_grace));
+  fields.push_back({"max_eta", [&](const toml::node& v, const std::string& key) {
+                      // "0" reads as the "0s" it means: no bound.
+                      if (const auto* text = v.as_string(); text && text->get() == "0") {
+                        t.max_eta = Duration::zero();
+                      } else if (auto d = duration_value(v, key, kMaxEtaRange)) {
+                        t.max_eta = *d;
+                      }
+                    }});
+  fields.push_back(duration_field("behind_horizon", kThresholdRange, t.behind_horizon));
+  fields.push_back(duration_field("cutover_max_lag", kThresholdRange, t.cutover_max_lag));
+  fields.push_back(duration_field("cutover_for", kHoldRange, t.cutover_for));
+  fields.push_back(duration_field("creating_grace", kGraceRange, t.creating_grace));
+  fields.push_back(duration_field("failed_grace", kGraceRange, t.failed_grace));
+}
+
 void Loader::read_detect(const toml::node& node) {
   const auto* table = table_of(node, "detect", "[detect]");
   if (!table) return;
   ThresholdOverrides read;
   std::vector<Field> fields;
   add_threshold_fields(read, fields);
+  add_migration_fields(config_.detect, fields);
   read_fields(*table, "detect", fields);
   Thresholds& t = config_.detect;
   if (read.stall_after) t.stall_after = *read.stall_after;

@@ -43,6 +43,17 @@ inline constexpr Range kRetryRange{100ms, kDay};           // delivery.first_ret
 inline constexpr Range kMaxAgeRange{1s, 30 * kDay};        // delivery.max_age
 inline constexpr Range kSampleEveryRange{0ms, kDay};       // storage.sample_every
 inline constexpr Range kRetentionRange{1ms, 3650 * kDay};  // storage.keep_* (and at least a day)
+inline constexpr Range kStepsEveryRange{1s, kDay};         // detect.steps_every
+inline constexpr Range kGraceRange{0ms, kDay};  // detect.slow_grace, creating_grace, failed_grace
+inline constexpr Range kHoldRange{0ms, 30 * kDay};       // detect.cutover_for
+inline constexpr Range kMaxEtaRange{0ms, 3650 * kDay};   // detect.max_eta (0: no bound)
+// detect.slow_for, behind_horizon and cutover_max_lag take kThresholdRange.
+
+// The [detect] keys that apply to every alarm level alike: a [routes.LEVEL]
+// that sets one is told so.
+inline constexpr std::array<std::string_view, 10> kDetectOnlyKeys = {
+    "steps_every", "slow_share",  "slow_for",       "slow_grace",     "max_eta",
+    "behind_horizon", "cutover_max_lag", "cutover_for", "creating_grace", "failed_grace"};
 
 inline constexpr std::array<std::string_view, 7> kSections = {
     "daemon", "oms", "detect", "routes", "receivers", "delivery", "storage"};

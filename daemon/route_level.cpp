@@ -23,6 +23,16 @@ DetectThresholds thresholds_for(const config::Config& config, const std::string&
   d.unavailable_after = t.unavailable_after;
   d.unreachable_after = t.unreachable_after;
   d.repeat = config.route_for(level).repeat;
+  d.steps_every = t.steps_every;
+  d.slow_share = t.slow_share;
+  d.slow_for = t.slow_for;
+  d.slow_grace = t.slow_grace;
+  d.max_eta = t.max_eta;
+  d.behind_horizon = t.behind_horizon;
+  d.cutover_max_lag = t.cutover_max_lag;
+  d.cutover_for = t.cutover_for;
+  d.creating_grace = t.creating_grace;
+  d.failed_grace = t.failed_grace;
   return d;
 }
 

@@ -67,6 +67,16 @@ url = "https://hooks.example.internal/omswatch"
   EXPECT_EQ(c.detect.max_lag, 10min);
   EXPECT_EQ(c.detect.unreachable_after, 3);
   EXPECT_EQ(c.detect.unavailable_after, 3);
+  EXPECT_EQ(c.detect.steps_every, 1min);
+  EXPECT_EQ(c.detect.slow_share, 0.5);
+  EXPECT_EQ(c.detect.slow_for, 10min);
+  EXPECT_EQ(c.detect.slow_grace, 5min);
+  EXPECT_EQ(c.detect.max_eta, 0s);
+  EXPECT_EQ(c.detect.behind_horizon, 30min);
+  EXPECT_EQ(c.detect.cutover_max_lag, 30s);
+  EXPECT_EQ(c.detect.cutover_for, 5min);
+  EXPECT_EQ(c.detect.creating_grace, 10min);
+  EXPECT_EQ(c.detect.failed_grace, 2min);
 
   ASSERT_EQ(c.receivers.size(), 1u);
   const Receiver& ops = c.receivers[0];
@@ -192,6 +202,41 @@ type = "console"
   const Receiver& ops = c.receivers.at(1);
   EXPECT_EQ(ops.type, "console");
   EXPECT_TRUE(ops.url.empty());
+}
+
+TEST(LoadConfig, ReadsTheMigrationProgressKeys) {
+  auto r = load(with_oms(R"([detect]
+steps_every = "2m"
+slow_share = 0.25
+slow_for = "20m"
+slow_grace = "0s"
+max_eta = "12h"
+behind_horizon = "1h"
+cutover_max_lag = "5s"
+cutover_for = "15m"
+creating_grace = "20m"
+failed_grace = "3m"
+)"));
+  const Config& c = loaded(r);
+  Thresholds want;
+  want.steps_every = 2min;
+  want.slow_share = 0.25;
+  want.slow_for = 20min;
+  want.slow_grace = 0s;
+  want.max_eta = 12h;
+  want.behind_horizon = 1h;
+  want.cutover_max_lag = 5s;
+  want.cutover_for = 15min;
+  want.creating_grace = 20min;
+  want.failed_grace = 3min;
+  EXPECT_EQ(c.detect, want);
+  // They apply to every alarm level alike.
+  for (auto level : kAlarmLevels) EXPECT_EQ(c.thresholds_for(level), want) << level;
+
+  // A share of 1 may be written as an integer; max_eta "0" is "0s": no bound.
+  const Config& whole = loaded(load(with_oms("[detect]\nslow_share = 1\nmax_eta = \"0\"\n")));
+  EXPECT_EQ(whole.detect.slow_share, 1.0);
+  EXPECT_EQ(whole.detect.max_eta, 0s);
 }
 
 TEST(LoadConfig, DiscoveryAloneNeedsNoProjects) {

@@ -215,6 +215,59 @@ keep_events = "3651d"
               IsEmpty());
 }
 
+TEST(Validation, BoundsTheMigrationProgressKeys) {
+  auto r = load(with_oms(R"([detect]
+steps_every = "500ms"
+slow_share = 0
+slow_for = "0s"
+slow_grace = "2d"
+max_eta = "3651d"
+behind_horizon = "31d"
+cutover_max_lag = "0s"
+cutover_for = "31d"
+creating_grace = "1d1s"
+failed_grace = "-1m"
+)"));
+  EXPECT_THAT(errors(r),
+              ElementsAre("8:15: detect.steps_every: \"500ms\" is too short: at least 1s",
+                          "9:14: detect.slow_share: must be more than 0 and at most 1, not 0",
+                          "10:12: detect.slow_for: must be longer than 0s",
+                          "11:14: detect.slow_grace: \"2d\" is too long: at most 1d",
+                          "12:11: detect.max_eta: \"3651d\" is too long: at most 3650d",
+                          "13:18: detect.behind_horizon: \"31d\" is too long: at most 30d",
+                          "14:19: detect.cutover_max_lag: must be longer than 0s",
+                          "15:15: detect.cutover_for: \"31d\" is too long: at most 30d",
+                          "16:18: detect.creating_grace: \"1d1s\" is too long: at most 1d",
+                          "17:16: detect.failed_grace: must not be negative"));
+  EXPECT_THAT(errors(load(with_oms("[detect]\nslow_share = 1.5\n"))),
+              ElementsAre("8:14: detect.slow_share: must be more than 0 and at most 1, not 1.5"));
+  EXPECT_THAT(errors(load(with_oms("[detect]\nslow_share = \"50%\"\n"))),
+              ElementsAre("8:14: detect.slow_share: expected a number such as 0.5, not a string"));
+  EXPECT_THAT(errors(load(with_oms("[detect]\nslow_share = nan\n"))),
+              ElementsAre("8:14: detect.slow_share: must be more than 0 and at most 1, not nan"));
+  // The bounds themselves are accepted.
+  EXPECT_THAT(errors(load(with_oms(R"([detect]
+steps_every = "1d"
+slow_share = 1.0
+slow_grace = "0s"
+max_eta = "3650d"
+cutover_for = "0s"
+creating_grace = "1d"
+failed_grace = "0s"
+)"))),
+              IsEmpty());
+}
+
+TEST(Validation, MigrationProgressKeysAreSetInDetectOnly) {
+  auto r = load(with_oms("[routes.HIGH]\nmax_lag = \"1m\"\ncutover_max_lag = \"10s\"\n"
+                         "slow_for = \"5m\"\n"));
+  EXPECT_THAT(errors(r),
+              ElementsAre("9:19: routes.HIGH.cutover_max_lag: set it in [detect]; it applies to "
+                          "every alarm level alike",
+                          "10:12: routes.HIGH.slow_for: set it in [detect]; it applies to every "
+                          "alarm level alike"));
+}
+
 TEST(Validation, BoundsMaxInFlightAboveToo) {
   auto r = load(with_oms("max_in_flight = 1025\n"));
   EXPECT_THAT(errors(r),

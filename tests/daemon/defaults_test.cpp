@@ -33,6 +33,16 @@ TEST(Defaults, ModulesWithoutAConfigurationDoWhatAnEmptyOneAsks) {
   EXPECT_EQ(detect.unavailable_after, thresholds.unavailable_after);
   EXPECT_EQ(detect.unreachable_after, thresholds.unreachable_after);
   EXPECT_EQ(detect.repeat, route.repeat);
+  EXPECT_EQ(detect.steps_every, thresholds.steps_every);
+  EXPECT_EQ(detect.slow_share, thresholds.slow_share);
+  EXPECT_EQ(detect.slow_for, thresholds.slow_for);
+  EXPECT_EQ(detect.slow_grace, thresholds.slow_grace);
+  EXPECT_EQ(detect.max_eta, thresholds.max_eta);
+  EXPECT_EQ(detect.behind_horizon, thresholds.behind_horizon);
+  EXPECT_EQ(detect.cutover_max_lag, thresholds.cutover_max_lag);
+  EXPECT_EQ(detect.cutover_for, thresholds.cutover_for);
+  EXPECT_EQ(detect.creating_grace, thresholds.creating_grace);
+  EXPECT_EQ(detect.failed_grace, thresholds.failed_grace);
 
   EXPECT_EQ(HttpApiOptions().listen, config::DaemonSettings().listen);
 }

@@ -166,6 +166,34 @@ TEST(OmsRouteLevel, ThresholdsFollowTheLevelsRoute) {
   EXPECT_EQ(low.unreachable_after, c.detect.unreachable_after);
 }
 
+TEST(OmsRouteLevel, MigrationThresholdsComeFromDetect) {
+  config::Config c = routed_config();
+  c.detect.steps_every = 2min;
+  c.detect.slow_share = 0.25;
+  c.detect.slow_for = 20min;
+  c.detect.slow_grace = 1min;
+  c.detect.max_eta = 12h;
+  c.detect.behind_horizon = 1h;
+  c.detect.cutover_max_lag = 5s;
+  c.detect.cutover_for = 15min;
+  c.detect.creating_grace = 20min;
+  c.detect.failed_grace = 3min;
+  for (const char* level : {"HIGH", "LOW", ""}) {
+    SCOPED_TRACE(level);
+    DetectThresholds t = thresholds_for(c, level);
+    EXPECT_EQ(t.steps_every, 2min);
+    EXPECT_EQ(t.slow_share, 0.25);
+    EXPECT_EQ(t.slow_for, 20min);
+    EXPECT_EQ(t.slow_grace, 1min);
+    EXPECT_EQ(t.max_eta, 12h);
+    EXPECT_EQ(t.behind_horizon, 1h);
+    EXPECT_EQ(t.cutover_max_lag, 5s);
+    EXPECT_EQ(t.cutover_for, 15min);
+    EXPECT_EQ(t.creating_grace, 20min);
+    EXPECT_EQ(t.failed_grace, 3min);
+  }
+}
+
 TEST(EventRecord, AnIdIsEvtAnd32HexDigits) {
   EXPECT_EQ(format_event_id(0, 0), "evt_00000000000000000000000000000000");
   EXPECT_EQ(format_event_id(0x1, 0xabc), "evt_1000000000000000cba0000000000000");
