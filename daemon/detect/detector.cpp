@@ -6,10 +6,15 @@
 #include <charconv>
 
 #include "common/duration.h"
+#include "daemon/detect/conditions.h"
 #include "daemon/detect/event_kind.h"
+#include "daemon/detect/migration_rules.h"
 
 namespace omswatch::daemon {
 namespace json = boost::json;
+using detail::Conditions;
+using detail::human;
+using detail::whole_seconds;
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -18,86 +23,53 @@ namespace {
 
 std::string or_none(const std::string& s) { return s.empty() ? std::string("(none)") : s; }
 
-std::string human(Duration d) { return format_duration(d); }
-
-std::int64_t whole_seconds(Duration d) { return duration_cast<seconds>(d).count(); }
-
-// Emits and tracks firing / repeat / resolved for conditions of one subject.
-class Conditions {
- public:
-  Conditions(std::map<std::string, FiringCondition, std::less<>>& firing, std::vector<Finding>& out,
-             TimePoint now, Duration repeat)
-      : firing_(firing), out_(out), now_(now), repeat_(repeat) {}
-
-  bool is_firing(std::string_view kind) const { return firing_.find(kind) != firing_.end(); }
-
-  // `holds`: the condition's rule is true now. `summary`/`details` describe it
-  // for a firing or a repeat; `resolved_summary` for the resolution.
-  void evaluate(std::string_view kind, Severity severity, bool holds, const std::string& summary,
-                json::object details, const std::string& resolved_summary) {
-    auto it = firing_.find(kind);
-    if (holds) {
-      if (it == firing_.end()) {
-        firing_.emplace(std::string(kind), FiringCondition{now_, now_, 0, severity});
-        out_.push_back({std::string(kind), "firing", severity, summary, std::move(details)});
-      } else if (now_ - it->second.last_sent >= repeat_) {
-        it->second.last_sent = now_;
-        ++it->second.repeats;
-        details["repeat"] = it->second.repeats;
-        details["firing_for_s"] = whole_seconds(duration_cast<Duration>(now_ - it->second.since));
-        out_.push_back({std::string(kind), "firing", it->second.severity,
-                        summary + " (still, for " +
-                            human(duration_cast<Duration>(now_ - it->second.since)) + ")",
-                        std::move(details)});
-      }
-    } else if (it != firing_.end()) {
-      resolve(it, resolved_summary, std::move(details));
-    }
-  }
-
-  // Resolves `kind` if it is firing (used where the rule cannot be evaluated
-  // and the condition is known to be over, e.g. a project that left RUNNING).
-  void resolve_if_firing(std::string_view kind, const std::string& resolved_summary) {
-    auto it = firing_.find(kind);
-    if (it != firing_.end()) resolve(it, resolved_summary, {});
-  }
-
- private:
-  void resolve(std::map<std::string, FiringCondition, std::less<>>::iterator it,
-               const std::string& resolved_summary, json::object details) {
-    auto lasted = duration_cast<Duration>(now_ - it->second.since);
-    details["duration_s"] = whole_seconds(lasted);
-    out_.push_back({it->first, "resolved", it->second.severity,
-                    resolved_summary + " after " + human(lasted), std::move(details)});
-    firing_.erase(it);
-  }
-
-  std::map<std::string, FiringCondition, std::less<>>& firing_;
-  std::vector<Finding>& out_;
-  TimePoint now_;
-  Duration repeat_;
-};
-
 bool reached_100(const std::optional<bool>& enabled, const std::optional<int>& before,
                  const std::optional<int>& after) {
   if (enabled.has_value() && !*enabled) return false;
   return after.value_or(0) >= 100 && before.value_or(0) < 100;
 }
 
-std::string failed_summary(const std::string& id, const Observation& obs) {
+std::string failed_summary(const std::string& id, const std::optional<oms::ProjectStep>& failed,
+                           const std::string& current_step) {
   std::string s = id + " FAILED";
-  const std::string& step = obs.failed_step && !obs.failed_step->name.empty()
-                                ? obs.failed_step->name
-                                : obs.progress.current_step;
+  const std::string& step = failed && !failed->name.empty() ? failed->name : current_step;
   if (!step.empty()) s += " in " + step;
-  if (obs.failed_step) {
-    const auto& e = obs.failed_step->error;
+  if (failed) {
+    const auto& e = failed->error;
     // OMS messages often repeat the code ("ORA-01555: snapshot too old").
     std::string why = e.error_msg.starts_with(e.error_code) ? e.error_msg : e.error_code;
     if (!e.error_msg.empty() && why != e.error_msg) why += (why.empty() ? "" : " ") + e.error_msg;
     if (!why.empty()) s += ": " + why;
   }
   return s;
+}
+
+// A FAILED full transfer may be retried by OMS itself: from the poll that
+// sees it enter FAILED (not the first sight of the project), it is held for
+// failed_grace. While held, neither its status notice nor project_failed is
+// raised; a retry within the grace leaves no event at all.
+void start_failure_hold(ProjectState& s, const Observation& obs, bool first_sight, TimePoint now,
+                        const DetectThresholds& t) {
+  const oms::ProjectProgress& p = obs.progress;
+  if (p.status != "FAILED" || first_sight || s.status == "FAILED" || s.failed_since ||
+      t.failed_grace <= Duration::zero()) {
+    return;
+  }
+  const std::string& step = obs.failed_step ? obs.failed_step->name : p.current_step;
+  if (!detail::is_full_transfer_step(step)) return;
+  s.failed_since = now;
+  s.failed_from = s.status;
+  s.failed_step = step;
+  s.failed_error_code = obs.failed_step ? obs.failed_step->error.error_code : "";
+  s.failed_error_msg = obs.failed_step ? obs.failed_step->error.error_msg : "";
+}
+
+void end_failure_hold(ProjectState& s) {
+  s.failed_since.reset();
+  s.failed_from.clear();
+  s.failed_step.clear();
+  s.failed_error_code.clear();
+  s.failed_error_msg.clear();
 }
 
 // Tracks one checkpoint: when its raw value last changed and whether it
@@ -143,16 +115,25 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id, con
   Conditions conditions(s.firing, out, now, t.repeat);
 
   if (obs.outcome == Observation::Outcome::failed) {
-    // No reply is no evidence about the project: nothing raised, nothing resolved.
+    // No reply is no evidence about the project: nothing raised, nothing
+    // resolved. Readiness for cutover not yet announced must be seen to last
+    // for cutover_for: its window starts again.
+    if (!s.ready_announced) s.ready_since.reset();
     return result;
   }
 
   if (obs.outcome == Observation::Outcome::unavailable) {
+    // OMS still creating the transfer instance is no failure, for a while.
+    if (detail::still_creating(s, obs, now, t)) return result;
     ++s.unavailable_streak;
     json::object details{{"error", obs.error}, {"consecutive", s.unavailable_streak}};
     conditions.evaluate(event_kind::project_unavailable, Severity::warning,
                         s.unavailable_streak >= t.unavailable_after,
-                        id + " unavailable: " + obs.error, std::move(details), "");
+                        detail::unavailable_summary(id, obs.error), std::move(details), "");
+    if (conditions.any_firing()) {
+      s.ready_since.reset();
+      s.ready_announced = false;
+    }
     return result;
   }
 
@@ -162,45 +143,46 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id, con
   conditions.evaluate(event_kind::project_unavailable, Severity::warning, false, "", {},
                       id + " is available again");
 
+  start_failure_hold(s, obs, first_sight, now, t);
+  const bool holding =
+      s.failed_since && p.status == "FAILED" && now - *s.failed_since < t.failed_grace;
+  // The failing step of a hold, for the alert once the grace is over.
+  std::optional<oms::ProjectStep> failing = obs.failed_step;
+  if (!failing && s.failed_since) {
+    failing = oms::ProjectStep{};
+    failing->name = s.failed_step;
+    failing->error = {s.failed_error_code, s.failed_error_msg};
+  }
+  const std::optional<TimePoint> held_since = s.failed_since;
+
   // Notices: changes since the last observation. The first sight is the baseline.
   const bool status_changed = first_sight || p.status != s.status;
   if (!first_sight) {
-    if (p.status != s.status) {
-      out.push_back({std::string(event_kind::status_changed),
-                     "notice",
-                     Severity::info,
-                     id + " status " + or_none(s.status) + " -> " + or_none(p.status),
-                     {{"from", s.status}, {"to", p.status}}});
+    // While a failure is held (or just ended), the status last announced is the one before it.
+    const std::string& announced = s.failed_since ? s.failed_from : s.status;
+    if (p.status != announced && !holding) {
+      conditions.notice(event_kind::status_changed,
+                        id + " status " + or_none(announced) + " -> " + or_none(p.status),
+                        {{"from", announced}, {"to", p.status}});
     }
     if (p.current_step != s.current_step) {
-      out.push_back({std::string(event_kind::step_changed),
-                     "notice",
-                     Severity::info,
-                     id + " step " + or_none(s.current_step) + " -> " + or_none(p.current_step),
-                     {{"from", s.current_step}, {"to", p.current_step}}});
+      conditions.notice(event_kind::step_changed,
+                        id + " step " + or_none(s.current_step) + " -> " + or_none(p.current_step),
+                        {{"from", s.current_step}, {"to", p.current_step}});
     }
     if (!p.alarm_level.empty() && p.alarm_level != s.alarm_level) {
-      out.push_back({std::string(event_kind::alarm_level_changed),
-                     "notice",
-                     Severity::info,
-                     id + " alarm level " + or_none(s.alarm_level) + " -> " + p.alarm_level,
-                     {{"from", s.alarm_level}, {"to", p.alarm_level}}});
+      conditions.notice(event_kind::alarm_level_changed,
+                        id + " alarm level " + or_none(s.alarm_level) + " -> " + p.alarm_level,
+                        {{"from", s.alarm_level}, {"to", p.alarm_level}});
     }
     if (reached_100(p.enable_struct_transfer, s.struct_progress, p.struct_transfer_progress)) {
-      out.push_back({std::string(event_kind::struct_transfer_done),
-                     "notice",
-                     Severity::info,
-                     id + " finished its schema transfer",
-                     {}});
+      conditions.notice(event_kind::struct_transfer_done, id + " finished its schema transfer");
     }
     if (reached_100(p.enable_full_transfer, s.full_progress, p.full_transfer_progress)) {
-      out.push_back({std::string(event_kind::full_transfer_done),
-                     "notice",
-                     Severity::info,
-                     id + " finished its full data transfer",
-                     {}});
+      conditions.notice(event_kind::full_transfer_done, id + " finished its full data transfer");
     }
   }
+  if (!holding) end_failure_hold(s);
 
   s.seen = true;
   if (status_changed) s.status_since = now;
@@ -217,26 +199,34 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id, con
   // Conditions.
   {
     json::object details{{"status", p.status}, {"step", p.current_step}};
-    if (obs.failed_step) {
-      details["failed_step"] = obs.failed_step->name;
-      details["error_code"] = obs.failed_step->error.error_code;
-      details["error_message"] = obs.failed_step->error.error_msg;
+    if (failing) {
+      details["failed_step"] = failing->name;
+      details["error_code"] = failing->error.error_code;
+      details["error_message"] = failing->error.error_msg;
     }
-    conditions.evaluate(event_kind::project_failed, Severity::critical, p.status == "FAILED",
-                        failed_summary(id, obs), std::move(details),
+    std::string summary = failed_summary(id, failing, p.current_step);
+    if (held_since && !holding && p.status == "FAILED") {
+      const auto held = duration_cast<Duration>(now - *held_since);
+      details["failed_for_s"] = whole_seconds(held);
+      summary += " (FAILED for " + human(held) + ": OMS did not retry it)";
+    }
+    conditions.evaluate(event_kind::project_failed, Severity::critical,
+                        p.status == "FAILED" && !holding, summary, std::move(details),
                         id + " is no longer FAILED (now " + p.status + ")");
   }
   conditions.evaluate(event_kind::project_suspended, Severity::warning, p.status == "SUSPEND",
                       id + " is suspended", {{"step", p.current_step}},
                       id + " is no longer suspended (now " + p.status + ")");
 
-  const bool running = is_running_status(p.status);
-  const bool incr_armed = running && p.enable_incr_sync.value_or(false) &&
-                          p.incr_sync_checkpoint.present() &&
-                          (s.incr_advanced || is_incremental_step(p.current_step));
-  const TimePoint oms_now = obs.server_time.value_or(now);
+  detail::ProgressFacts facts;
+  facts.first_sight = first_sight;
+  facts.running = is_running_status(p.status);
+  facts.incr_armed = facts.running && p.enable_incr_sync.value_or(false) &&
+                     p.incr_sync_checkpoint.present() &&
+                     (s.incr_advanced || is_incremental_step(p.current_step));
+  facts.oms_now = obs.server_time.value_or(now);
 
-  if (incr_armed) {
+  if (facts.incr_armed) {
     auto frozen = duration_cast<Duration>(now - s.incr_seen_at);
     conditions.evaluate(event_kind::incr_stalled, Severity::critical, frozen >= t.stall_after,
                         id + " incremental sync stalled: checkpoint " + s.incr_checkpoint +
@@ -244,8 +234,9 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id, con
                         {{"checkpoint", s.incr_checkpoint}, {"unchanged_s", whole_seconds(frozen)}},
                         id + " incremental sync advances again");
     if (p.incr_sync_checkpoint.unix_seconds) {
-      auto lag = duration_cast<Duration>(oms_now -
+      auto lag = duration_cast<Duration>(facts.oms_now -
                                          TimePoint(seconds(*p.incr_sync_checkpoint.unix_seconds)));
+      facts.lag = lag;
       bool lagging = conditions.is_firing(event_kind::incr_lagging)
                          ? lag * 5 >= t.max_lag * 4  // clears below 80%
                          : lag > t.max_lag;
@@ -263,8 +254,9 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id, con
     conditions.resolve_if_firing(event_kind::incr_lagging,
                                  id + " incremental sync is no longer running");
   }
+  detail::detect_falling_behind(id, obs, facts, t, conditions);
 
-  const bool reverse_armed = running && p.enable_reverse_incr_transfer.value_or(false) &&
+  const bool reverse_armed = facts.running && p.enable_reverse_incr_transfer.value_or(false) &&
                              p.reverse_incr_transfer_checkpoint.present() &&
                              (s.reverse_advanced || is_reverse_step(p.current_step));
   if (reverse_armed) {
@@ -279,6 +271,10 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id, con
     conditions.resolve_if_firing(event_kind::reverse_incr_stalled,
                                  id + " reverse incremental sync is no longer running");
   }
+
+  detail::detect_full_transfer(s, id, obs, facts, t, conditions);
+  detail::detect_verification(s, id, obs, conditions);
+  detail::detect_cutover(s, id, facts, t, conditions);
   return result;
 }
 

@@ -16,6 +16,9 @@ inline constexpr std::string_view incr_lagging = "incr_lagging";
 inline constexpr std::string_view reverse_incr_stalled = "reverse_incr_stalled";
 inline constexpr std::string_view project_unavailable = "project_unavailable";
 inline constexpr std::string_view oms_unreachable = "oms_unreachable";
+inline constexpr std::string_view full_transfer_slow = "full_transfer_slow";
+inline constexpr std::string_view verify_mismatch = "verify_mismatch";
+inline constexpr std::string_view incr_falling_behind = "incr_falling_behind";
 
 // Notices.
 inline constexpr std::string_view status_changed = "status_changed";
@@ -24,5 +27,6 @@ inline constexpr std::string_view alarm_level_changed = "alarm_level_changed";
 inline constexpr std::string_view struct_transfer_done = "struct_transfer_done";
 inline constexpr std::string_view full_transfer_done = "full_transfer_done";
 inline constexpr std::string_view project_removed = "project_removed";
+inline constexpr std::string_view cutover_ready = "cutover_ready";
 
 }  // namespace omswatch::event_kind

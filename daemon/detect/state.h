@@ -76,6 +76,15 @@ struct FiringCondition {
   Severity severity = Severity::info;
 };
 
+// One table of a verification with differences, as kept for its alert.
+struct VerifyWorst {
+  std::string table;  // "schema.table" of the source
+  std::int64_t source_only = 0;
+  std::int64_t dest_only = 0;
+  std::int64_t mismatched = 0;
+  friend bool operator==(const VerifyWorst&, const VerifyWorst&) = default;
+};
+
 struct ProjectState {
   bool seen = false;
   std::string status;
@@ -94,6 +103,41 @@ struct ProjectState {
   bool reverse_advanced = false;
   int unavailable_streak = 0;
   std::map<std::string, FiringCondition, std::less<>> firing;  // by kind
+
+  // Migration progress (daemon/detect/migration_rules.h). All of them read
+  // back as their defaults from a state saved before they existed.
+  // The running full transfer step (full_transfer_slow): its name (empty:
+  // none), when the detector first saw it, OMS's startTime of it, the
+  // figures of its latest sample, and since when it has been slow.
+  std::string transfer_step;
+  TimePoint transfer_seen_at;
+  std::optional<TimePoint> transfer_start;
+  std::optional<std::int64_t> transfer_dst_rps;
+  std::optional<std::int64_t> transfer_dst_rps_ref;
+  std::optional<std::int64_t> transfer_processed;
+  std::optional<std::int64_t> transfer_capacity;
+  std::optional<TimePoint> slow_since;
+  // Full verification (verify_mismatch, cutover_ready): whether the project
+  // has one, whether the latest result is of a finished run, the rows that
+  // differ, how many tables differ and the worst of them (at most 5).
+  bool verify_seen = false;
+  bool verify_finished = false;
+  std::int64_t verify_differences = 0;
+  std::int64_t verify_tables_differing = 0;
+  std::vector<VerifyWorst> verify_worst;
+  // cutover_ready: since when the project has been ready, and whether this
+  // readiness period was announced.
+  std::optional<TimePoint> ready_since;
+  bool ready_announced = false;
+  // When GHANA-OPERIE000000 (transfer instance being created) was first seen.
+  std::optional<TimePoint> creating_since;
+  // A FAILED full transfer held for failed_grace: since when, the status
+  // before it, and the failing step with its error.
+  std::optional<TimePoint> failed_since;
+  std::string failed_from;
+  std::string failed_step;
+  std::string failed_error_code;
+  std::string failed_error_msg;
 };
 
 struct OmsState {

@@ -69,6 +69,19 @@ class StateWriter {
     out_ += '}';
     first_ = false;
   }
+  void open_array() {
+    out_ += '[';
+    first_ = true;
+  }
+  void close_array() {
+    out_ += ']';
+    first_ = false;
+  }
+  // Separates the elements of an array.
+  void element() {
+    if (!first_) out_ += ',';
+    first_ = false;
+  }
   void key(std::string_view k) {
     if (!first_) out_ += ',';
     first_ = false;
@@ -114,6 +127,100 @@ void write_condition(StateWriter& w, const FiringCondition& c) {
   w.close();
 }
 
+// Migration progress: written only when set, so that the state of a project
+// without it stays as short as before.
+void write_migration(StateWriter& w, const ProjectState& s) {
+  auto opt_int = [&](std::string_view k, const std::optional<std::int64_t>& v) {
+    if (v) w.field(k, *v);
+  };
+  auto opt_time = [&](std::string_view k, const std::optional<TimePoint>& v) {
+    if (v) w.field(k, ms(*v));
+  };
+  auto text = [&](std::string_view k, const std::string& v) {
+    if (!v.empty()) w.field(k, v);
+  };
+  if (!s.transfer_step.empty()) {
+    w.field("transfer_step", s.transfer_step);
+    w.field("transfer_seen_at", ms(s.transfer_seen_at));
+  }
+  opt_time("transfer_start", s.transfer_start);
+  opt_int("transfer_dst_rps", s.transfer_dst_rps);
+  opt_int("transfer_dst_rps_ref", s.transfer_dst_rps_ref);
+  opt_int("transfer_processed", s.transfer_processed);
+  opt_int("transfer_capacity", s.transfer_capacity);
+  opt_time("slow_since", s.slow_since);
+  if (s.verify_seen) w.field_bool("verify_seen", true);
+  if (s.verify_finished) w.field_bool("verify_finished", true);
+  if (s.verify_differences != 0) w.field("verify_differences", s.verify_differences);
+  if (s.verify_tables_differing != 0) {
+    w.field("verify_tables_differing", s.verify_tables_differing);
+  }
+  if (!s.verify_worst.empty()) {
+    w.key("verify_worst");
+    w.open_array();
+    for (const auto& t : s.verify_worst) {
+      w.element();
+      w.open();
+      w.field("table", t.table);
+      w.field("source_only", t.source_only);
+      w.field("dest_only", t.dest_only);
+      w.field("mismatched", t.mismatched);
+      w.close();
+    }
+    w.close_array();
+  }
+  opt_time("ready_since", s.ready_since);
+  if (s.ready_announced) w.field_bool("ready_announced", true);
+  opt_time("creating_since", s.creating_since);
+  opt_time("failed_since", s.failed_since);
+  text("failed_from", s.failed_from);
+  text("failed_step", s.failed_step);
+  text("failed_error_code", s.failed_error_code);
+  text("failed_error_msg", s.failed_error_msg);
+}
+
+std::optional<std::int64_t> get_optional_int64(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (v && v->is_int64()) return v->as_int64();
+  return std::nullopt;
+}
+std::optional<TimePoint> get_optional_time(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (v && v->is_int64()) return at_ms(v->as_int64());
+  return std::nullopt;
+}
+
+void read_migration(const json::object& o, ProjectState& s) {
+  s.transfer_step = get_string(o, "transfer_step");
+  s.transfer_seen_at = at_ms(get_int(o, "transfer_seen_at"));
+  s.transfer_start = get_optional_time(o, "transfer_start");
+  s.transfer_dst_rps = get_optional_int64(o, "transfer_dst_rps");
+  s.transfer_dst_rps_ref = get_optional_int64(o, "transfer_dst_rps_ref");
+  s.transfer_processed = get_optional_int64(o, "transfer_processed");
+  s.transfer_capacity = get_optional_int64(o, "transfer_capacity");
+  s.slow_since = get_optional_time(o, "slow_since");
+  s.verify_seen = get_bool(o, "verify_seen");
+  s.verify_finished = get_bool(o, "verify_finished");
+  s.verify_differences = get_int(o, "verify_differences");
+  s.verify_tables_differing = get_int(o, "verify_tables_differing");
+  if (auto* a = o.if_contains("verify_worst"); a && a->is_array()) {
+    for (const auto& item : a->as_array()) {
+      if (!item.is_object()) continue;
+      const json::object& t = item.as_object();
+      s.verify_worst.push_back({get_string(t, "table"), get_int(t, "source_only"),
+                                get_int(t, "dest_only"), get_int(t, "mismatched")});
+    }
+  }
+  s.ready_since = get_optional_time(o, "ready_since");
+  s.ready_announced = get_bool(o, "ready_announced");
+  s.creating_since = get_optional_time(o, "creating_since");
+  s.failed_since = get_optional_time(o, "failed_since");
+  s.failed_from = get_string(o, "failed_from");
+  s.failed_step = get_string(o, "failed_step");
+  s.failed_error_code = get_string(o, "failed_error_code");
+  s.failed_error_msg = get_string(o, "failed_error_msg");
+}
+
 }  // namespace
 
 std::string to_json(const ProjectState& s) {
@@ -141,6 +248,7 @@ std::string to_json(const ProjectState& s) {
     write_condition(w, c);
   }
   w.close();
+  write_migration(w, s);
   w.close();
   return w.take();
 }
@@ -169,6 +277,7 @@ Expected<ProjectState> project_state_from_json(std::string_view text) {
       if (c.is_object()) s.firing[std::string(kind)] = condition_from_json(c.as_object());
     }
   }
+  read_migration(o, s);
   return s;
 }
 
