@@ -115,6 +115,17 @@ TEST(Render, ChangesAndStalls) {
   EXPECT_FALSE(u.summary.empty());  // made up from the title when the event has none
 }
 
+TEST(Render, MigrationProgressKindsHaveTitles) {
+  Event e = test::lagging_event();
+  for (auto [kind, title] : {std::pair{"full_transfer_slow", "Full transfer slow"},
+                             std::pair{"verify_mismatch", "Verification found differences"},
+                             std::pair{"incr_falling_behind", "Incremental sync falling behind"},
+                             std::pair{"cutover_ready", "Ready for cutover"}}) {
+    e.kind = kind;
+    EXPECT_EQ(view_of(e).title, title) << kind;
+  }
+}
+
 TEST(Render, HostileEventsStayBoundedAndValid) {
   Event e = test::failed_event();
   e.summary = std::string(100'000, 'x') + "\xff";
