@@ -213,8 +213,7 @@ std::optional<double> Loader::share_value(const toml::node& node, const std::str
   if (!(*value > 0.0 && *value <= 1.0)) {
     std::ostringstream shown_value;
     shown_value << *value;
-    error(place_of(node),
-          key + ": must be more than 0 and at most 1, not " + shown_value.str());
+    error(place_of(node), key + ": must be more than 0 and at most 1, not " + shown_value.str());
     return std::nullopt;
   }
   return value;

@@ -10,9 +10,7 @@ using std::chrono::duration_cast;
 
 std::string human(Duration d) { return format_duration(d); }
 
-std::int64_t whole_seconds(Duration d) {
-  return duration_cast<std::chrono::seconds>(d).count();
-}
+std::int64_t whole_seconds(Duration d) { return duration_cast<std::chrono::seconds>(d).count(); }
 
 void Conditions::evaluate(std::string_view kind, Severity severity, bool holds,
                           const std::string& summary, json::object details,

@@ -22,10 +22,6 @@ bool step_done(const oms::ProjectStep& step) {
   return step.status == "FINISHED" || step.status == "FAILED";
 }
 
-std::string_view basis_name(Eta::Basis basis) {
-  return basis == Eta::Basis::records ? "records" : "percent";
-}
-
 std::string eta_text(const Eta& eta) {
   if (eta.low == eta.high) return "ETA " + human(eta.high);
   return "ETA " + human(eta.low) + " to " + human(eta.high);
@@ -87,8 +83,8 @@ void detect_full_transfer(ProjectState& s, const std::string& id, const Observat
   const oms::ProjectStep* sample =
       obs.transfer_step && is_full_transfer_step(obs.transfer_step->name) ? &*obs.transfer_step
                                                                           : nullptr;
-  const bool step_runs = facts.running && (sample ? !step_done(*sample)
-                                                  : is_full_transfer_step(p.current_step));
+  const bool step_runs =
+      facts.running && (sample ? !step_done(*sample) : is_full_transfer_step(p.current_step));
   if (!step_runs) {
     conditions.resolve_if_firing(event_kind::full_transfer_slow,
                                  id + " full transfer is no longer running");
@@ -126,10 +122,10 @@ void detect_full_transfer(ProjectState& s, const std::string& id, const Observat
 
   const TimePoint now = conditions.now();
   // OMS writes startTime by its own clock; the first sight is by ours.
-  const Duration age = s.transfer_start
-                           ? duration_cast<Duration>(facts.oms_now - *s.transfer_start)
-                           : duration_cast<Duration>(now - s.transfer_seen_at);
-  const bool rps_low = s.transfer_dst_rps && s.transfer_dst_rps_ref && *s.transfer_dst_rps_ref > 0 &&
+  const Duration age = s.transfer_start ? duration_cast<Duration>(facts.oms_now - *s.transfer_start)
+                                        : duration_cast<Duration>(now - s.transfer_seen_at);
+  const bool rps_low = s.transfer_dst_rps && s.transfer_dst_rps_ref &&
+                       *s.transfer_dst_rps_ref > 0 &&
                        static_cast<double>(*s.transfer_dst_rps) <
                            t.slow_share * static_cast<double>(*s.transfer_dst_rps_ref);
   const bool eta_long = t.max_eta > Duration::zero() && eta && eta->high > t.max_eta;
@@ -147,12 +143,13 @@ void detect_full_transfer(ProjectState& s, const std::string& id, const Observat
   if (eta) {
     details["eta_low_s"] = whole_seconds(eta->low);
     details["eta_high_s"] = whole_seconds(eta->high);
-    details["eta_basis"] = basis_name(eta->basis);
+    details["eta_basis"] = to_string(eta->basis);
   }
   if (t.max_eta > Duration::zero()) details["max_eta_s"] = whole_seconds(t.max_eta);
   if (s.transfer_processed) details["processed"] = *s.transfer_processed;
   if (s.transfer_capacity) details["capacity"] = *s.transfer_capacity;
-  if (s.slow_since) details["slow_for_s"] = whole_seconds(duration_cast<Duration>(now - *s.slow_since));
+  if (s.slow_since)
+    details["slow_for_s"] = whole_seconds(duration_cast<Duration>(now - *s.slow_since));
 
   std::string why;
   if (rps_low) {
@@ -176,15 +173,10 @@ void detect_full_transfer(ProjectState& s, const std::string& id, const Observat
 void detect_verification(ProjectState& s, const std::string& id, const Observation& obs,
                          Conditions& conditions) {
   const oms::ProjectProgress& p = obs.progress;
-  const oms::ProjectStep* step =
-      obs.transfer_step && is_full_verify_step(obs.transfer_step->name) ? &*obs.transfer_step
-                                                                        : nullptr;
-  if (step || obs.verify || is_full_verify_step(p.current_step)) s.verify_seen = true;
+  const bool verifier_step = obs.transfer_step && is_full_verify_step(obs.transfer_step->name);
+  if (verifier_step || obs.verify || is_full_verify_step(p.current_step)) s.verify_seen = true;
   if (obs.verify) {
-    // A verification is done when its step finished or reached 100%, or is no
-    // longer the project's current step.
-    const bool finished = step ? step->status == "FINISHED" || step->progress.value_or(0) >= 100
-                               : !is_full_verify_step(p.current_step);
+    const bool finished = obs.verify_finished;
     const std::int64_t differences = differences_of(*obs.verify);
     s.verify_finished = finished;
     // A run that has found nothing yet clears no differences: only a finished
@@ -203,14 +195,14 @@ void detect_verification(ProjectState& s, const std::string& id, const Observati
       s.verify_worst.clear();
       for (std::size_t i = 0; i < differing.size() && i < kWorstTables; ++i) {
         const auto& table = *differing[i];
-        s.verify_worst.push_back({table.source_schema + "." + table.source_table,
-                                  table.source_only, table.dest_only, table.mismatched});
+        s.verify_worst.push_back({table.source_schema + "." + table.source_table, table.source_only,
+                                  table.dest_only, table.mismatched});
       }
     }
   }
 
-  std::string summary = id + " verification found " + std::to_string(s.verify_differences) +
-                        " rows that differ";
+  std::string summary =
+      id + " verification found " + std::to_string(s.verify_differences) + " rows that differ";
   if (s.verify_tables_differing > 0) {
     summary += " in " + std::to_string(s.verify_tables_differing) + " table" +
                (s.verify_tables_differing == 1 ? "" : "s") + ": ";
@@ -260,8 +252,8 @@ void detect_falling_behind(const std::string& id, const Observation& obs, const 
                {"behind_horizon_s", whole_seconds(t.behind_horizon)}};
     const auto per_minute = Duration(std::llround(trend->rate * 60'000));
     summary = id + " incremental sync is falling behind: lag " + human(*f.lag) + " grows " +
-              human(per_minute) + " a minute and would cross max_lag " + human(t.max_lag) +
-              " in " + human(*trend->to_max_lag);
+              human(per_minute) + " a minute and would cross max_lag " + human(t.max_lag) + " in " +
+              human(*trend->to_max_lag);
   }
   conditions.evaluate(event_kind::incr_falling_behind, Severity::warning, behind, summary,
                       std::move(details),
@@ -287,15 +279,14 @@ void detect_cutover(ProjectState& s, const std::string& id, const ProgressFacts&
   s.ready_announced = true;
   const std::string verification =
       s.verify_seen ? "full verification finished with no differences" : "no full verification";
-  conditions.notice(
-      event_kind::cutover_ready,
-      id + " is ready for cutover: incremental lag " + human(*f.lag) + ", under " +
-          human(t.cutover_max_lag) + " for " + human(ready_for) + "; " + verification,
-      {{"lag_s", whole_seconds(*f.lag)},
-       {"cutover_max_lag_s", whole_seconds(t.cutover_max_lag)},
-       {"since", duration_cast<seconds>(s.ready_since->time_since_epoch()).count()},
-       {"ready_for_s", whole_seconds(ready_for)},
-       {"verification", verification}});
+  conditions.notice(event_kind::cutover_ready,
+                    id + " is ready for cutover: incremental lag " + human(*f.lag) + ", under " +
+                        human(t.cutover_max_lag) + " for " + human(ready_for) + "; " + verification,
+                    {{"lag_s", whole_seconds(*f.lag)},
+                     {"cutover_max_lag_s", whole_seconds(t.cutover_max_lag)},
+                     {"since", duration_cast<seconds>(s.ready_since->time_since_epoch()).count()},
+                     {"ready_for_s", whole_seconds(ready_for)},
+                     {"verification", verification}});
 }
 
 }  // namespace omswatch::daemon::detail

@@ -32,11 +32,11 @@ std::string unavailable_summary(const std::string& project_id, const std::string
 
 // What the project-wide rules of detect() found, for the rules below.
 struct ProgressFacts {
-  bool first_sight = false;        // the project's first observation: no notices
-  bool running = false;            // is_running_status()
-  bool incr_armed = false;         // as for incr_stalled and incr_lagging
-  std::optional<Duration> lag;     // incremental lag, when armed and known
-  TimePoint oms_now;               // OMS's clock (the reply's Date), else now
+  bool first_sight = false;     // the project's first observation: no notices
+  bool running = false;         // is_running_status()
+  bool incr_armed = false;      // as for incr_stalled and incr_lagging
+  std::optional<Duration> lag;  // incremental lag, when armed and known
+  TimePoint oms_now;            // OMS's clock (the reply's Date), else now
 };
 
 // full_transfer_slow, while a full transfer step runs.
@@ -54,8 +54,7 @@ void detect_falling_behind(const std::string& project_id, const Observation& obs
                            Conditions& conditions);
 
 // cutover_ready; call last, once every condition of the poll was evaluated.
-void detect_cutover(ProjectState& state, const std::string& project_id,
-                    const ProgressFacts& facts, const DetectThresholds& thresholds,
-                    Conditions& conditions);
+void detect_cutover(ProjectState& state, const std::string& project_id, const ProgressFacts& facts,
+                    const DetectThresholds& thresholds, Conditions& conditions);
 
 }  // namespace omswatch::daemon::detail

@@ -41,7 +41,8 @@ struct RandomOms {
     }
     if (r < 0.17) {
       o.outcome = Observation::Outcome::unavailable;
-      o.error = "GHANA-PROJECT000404: project not found";
+      o.error = pick<std::string>({"GHANA-PROJECT000404: project not found",
+                                   "GHANA-OPERIE000000: creating", "GHANA-PROJECT000001: gone"});
       return o;
     }
     o.outcome = Observation::Outcome::ok;
@@ -67,9 +68,62 @@ struct RandomOms {
     }
     p.reverse_incr_transfer_checkpoint = {std::to_string(reverse), reverse};
     if (chance(0.5)) o.server_time = TimePoint(std::chrono::seconds(clock_s + std::uniform_int_distribution<int>(-30, 30)(rng)));
+    add_migration_progress(o);
     return o;
   }
   TimePoint now() const { return TimePoint(std::chrono::seconds(clock_s)); }
+
+  // Step readings, verification results, OMS's retry and creation codes, an
+  // ETA and a trend, as the watcher may attach them.
+  void add_migration_progress(Observation& o) {
+    auto& p = o.progress;
+    if (chance(0.1)) p.current_step = pick<std::string>({"FULL_MIGRATION", "FULL_VERIFIER"});
+    if (chance(0.3)) {
+      oms::ProjectStep step;
+      step.name = pick<std::string>({"FULL_TRANSFER", "FULL_MIGRATION", "FULL_VERIFIER"});
+      step.status = pick<std::string>({"RUNNING", "RUNNING", "FINISHED", "FAILED"});
+      if (chance(0.7)) step.start_time = clock_s - std::uniform_int_distribution<int>(0, 1200)(rng);
+      step.progress = std::uniform_int_distribution<int>(0, 100)(rng);
+      if (chance(0.8)) step.transfer.dst_rps = std::uniform_int_distribution<int>(0, 5000)(rng);
+      if (chance(0.8)) step.transfer.dst_rps_ref = std::uniform_int_distribution<int>(0, 5000)(rng);
+      step.transfer.processed_records = std::uniform_int_distribution<int>(0, 1'000'000)(rng);
+      if (p.status == "FAILED" && chance(0.5)) {
+        o.failed_step = step;
+      } else {
+        o.transfer_step = step;
+      }
+    }
+    if (chance(0.15)) {
+      oms::VerifyResult v;
+      if (chance(0.5)) v.different_number = chance(0.5) ? 0 : std::uniform_int_distribution<int>(1, 99)(rng);
+      for (int i = 0, n = std::uniform_int_distribution<int>(0, 8)(rng); i < n; ++i) {
+        oms::VerifyTable t;
+        t.source_schema = "s";
+        t.source_table = "t" + std::to_string(i);
+        if (chance(0.3)) t.source_only = std::uniform_int_distribution<int>(0, 9)(rng);
+        if (chance(0.3)) t.mismatched = std::uniform_int_distribution<int>(0, 9)(rng);
+        v.tables.push_back(t);
+      }
+      o.verify = v;
+      o.verify_finished = chance(0.5);
+    }
+    if (chance(0.4)) {
+      Eta e;
+      e.low = std::chrono::minutes(std::uniform_int_distribution<int>(0, 600)(rng));
+      e.high = e.low + std::chrono::minutes(std::uniform_int_distribution<int>(0, 120)(rng));
+      e.at = now();
+      o.outlook.eta = e;
+    }
+    if (chance(0.5)) {
+      Trend t;
+      t.direction = pick<Trend::Direction>({Trend::Direction::catching_up,
+                                            Trend::Direction::falling_behind,
+                                            Trend::Direction::steady});
+      t.rate = std::uniform_real_distribution<double>(-1, 1)(rng);
+      if (chance(0.6)) t.to_max_lag = std::chrono::minutes(std::uniform_int_distribution<int>(0, 90)(rng));
+      o.outlook.trend = t;
+    }
+  }
 };
 
 bool is_repeat(const Finding& f) { return f.state == "firing" && f.details.contains("repeat"); }
@@ -80,6 +134,13 @@ TEST(DetectorProperty, EventStreamsAreWellFormed) {
   t.max_lag = 10min;
   t.unavailable_after = 2;
   t.repeat = 15min;
+  t.slow_for = 3min;
+  t.slow_grace = 2min;
+  t.max_eta = 5h;
+  t.cutover_max_lag = 2min;
+  t.cutover_for = 3min;
+  t.creating_grace = 5min;
+  t.failed_grace = 2min;
   for (unsigned seed = 1; seed <= 300; ++seed) {
     RandomOms oms(seed);
     ProjectState state;
@@ -122,6 +183,13 @@ TEST(DetectorProperty, ARestartChangesNothing) {
   t.stall_after = 3min;
   t.max_lag = 5min;
   t.repeat = 10min;
+  t.slow_for = 3min;
+  t.slow_grace = 2min;
+  t.max_eta = 5h;
+  t.cutover_max_lag = 2min;
+  t.cutover_for = 3min;
+  t.creating_grace = 5min;
+  t.failed_grace = 2min;
   for (unsigned seed = 1; seed <= 100; ++seed) {
     RandomOms a(seed), b(seed);
     ProjectState continuous, restarted;

@@ -107,7 +107,8 @@ oms::VerifyResult verified(std::vector<oms::VerifyTable> tables) {
   return r;
 }
 
-// Verification as OMS reports it: the FULL_VERIFIER step with its progress.
+// Verification as OMS reports it: the FULL_VERIFIER step with its progress;
+// at 100 % it has ended.
 Observation verifying(TimePoint now, std::chrono::seconds lag, oms::VerifyResult result,
                       int progress) {
   Observation o = incr(now, lag, "FULL_VERIFIER");
@@ -117,6 +118,7 @@ Observation verifying(TimePoint now, std::chrono::seconds lag, oms::VerifyResult
   step.progress = progress;
   o.transfer_step = step;
   o.verify = std::move(result);
+  o.verify_finished = progress >= 100;
   return o;
 }
 
@@ -218,8 +220,7 @@ TEST(FullTransferSlow, NeverInTheFirstMinutesOfAStep) {
   // Slow since the end of the grace, for slow_for.
   Observation o = with_step(transferring(), transfer_step(100, 5000, kBase));
   o.server_time = kStart + 6min;
-  EXPECT_EQ(kinds(r.step(o, kStart + 6min)),
-            std::vector<std::string>{"full_transfer_slow:firing"});
+  EXPECT_EQ(kinds(r.step(o, kStart + 6min)), std::vector<std::string>{"full_transfer_slow:firing"});
 }
 
 TEST(FullTransferSlow, WithoutAStartTimeTheGraceCountsFromTheFirstSight) {
@@ -227,8 +228,8 @@ TEST(FullTransferSlow, WithoutAStartTimeTheGraceCountsFromTheFirstSight) {
   r.thresholds.slow_for = 1min;
   r.thresholds.slow_grace = 5min;
   for (int minute = 0; minute <= 5; ++minute) {
-    EXPECT_TRUE(r.step(with_step(transferring(), transfer_step(100, 5000)), kStart + minute * 1min)
-                    .empty())
+    EXPECT_TRUE(
+        r.step(with_step(transferring(), transfer_step(100, 5000)), kStart + minute * 1min).empty())
         << minute;
   }
   EXPECT_EQ(kinds(r.step(with_step(transferring(), transfer_step(100, 5000)), kStart + 6min)),
@@ -325,8 +326,8 @@ TEST(VerifyMismatch, FiresOnceWithTheWorstTablesAndResolvesWhenALaterOneFindsNon
   // A new run that has found nothing yet clears nothing; its finish does.
   EXPECT_FALSE(has(r.step(verifying(kStart + 2h, 5s, verified({}), 30), kStart + 2h),
                    "verify_mismatch:resolved"));
-  auto done = r.step(verifying(kStart + 3h, 5s, verified({table("orders", 0, 0, 0)}), 100),
-                     kStart + 3h);
+  auto done =
+      r.step(verifying(kStart + 3h, 5s, verified({table("orders", 0, 0, 0)}), 100), kStart + 3h);
   EXPECT_TRUE(has(done, "verify_mismatch:resolved")) << ::testing::PrintToString(kinds(done));
 }
 
@@ -447,10 +448,9 @@ TEST(IncrFallingBehind, IncrLaggingTakesOver) {
   Observation over = incr(kStart + 3min, 11min);
   over.outlook.trend = behind(11min, 0min);
   auto f = r.step(over, kStart + 3min);
-  ASSERT_EQ(kinds(f), (std::vector<std::string>{"incr_lagging:firing",
-                                                "incr_falling_behind:resolved"}));
-  EXPECT_EQ(f[1].summary,
-            "np_1 incremental lag crossed max_lag 10m (incr_lagging fired) after 2m");
+  ASSERT_EQ(kinds(f),
+            (std::vector<std::string>{"incr_lagging:firing", "incr_falling_behind:resolved"}));
+  EXPECT_EQ(f[1].summary, "np_1 incremental lag crossed max_lag 10m (incr_lagging fired) after 2m");
   // While incr_lagging fires, the prediction is not raised again.
   Observation still = incr(kStart + 4min, 9min);
   still.outlook.trend = behind(9min, 2min);
@@ -469,8 +469,9 @@ TEST(CutoverReady, AnnouncedOnceAfterCutoverForAndAgainAfterReadinessIsLost) {
   auto f = r.step(incr(kStart + 5min, 5s), kStart + 5min);
   ASSERT_EQ(kinds(f), std::vector<std::string>{"cutover_ready:notice"});
   EXPECT_EQ(f[0].severity, Severity::info);
-  EXPECT_EQ(f[0].summary,
-            "np_1 is ready for cutover: incremental lag 5s, under 30s for 5m; no full verification");
+  EXPECT_EQ(
+      f[0].summary,
+      "np_1 is ready for cutover: incremental lag 5s, under 30s for 5m; no full verification");
   EXPECT_EQ(f[0].details.at("lag_s").as_int64(), 5);
   EXPECT_EQ(f[0].details.at("since").as_int64(), kBase);
   EXPECT_EQ(f[0].details.at("ready_for_s").as_int64(), 300);
