@@ -80,8 +80,9 @@ std::optional<storage::StepSample> make_step_sample(const Observation& obs, Time
 }
 
 bool outlook_write_due(const std::optional<Outlook>& written, TimePoint written_at,
-                       const Outlook& o, TimePoint now) {
+                       const Outlook& o, TimePoint now, bool new_reading) {
   if (!written) return true;
+  if (new_reading && o.eta) return true;
   const Outlook& w = *written;
   if (w.eta.has_value() != o.eta.has_value() || w.trend.has_value() != o.trend.has_value()) {
     return true;

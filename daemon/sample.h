@@ -23,11 +23,12 @@ storage::Sample make_sample(const std::string& oms, const std::string& project_i
 std::optional<storage::StepSample> make_step_sample(const Observation& obs, TimePoint now);
 
 // Whether the project's outlook is written with this poll: when it gained or
-// lost its ETA or its trend, when the trend turned, and otherwise when it
+// lost its ETA or its trend, when the trend turned, with each new transfer
+// reading (`new_reading`: the ETA was made afresh), and otherwise when it
 // changed and the last write is kOutlookWriteEvery old (a trend's lag moves
 // at every poll: writing it each time would cost a row update a poll).
 inline constexpr std::chrono::seconds kOutlookWriteEvery{30};
 bool outlook_write_due(const std::optional<Outlook>& written, TimePoint written_at,
-                       const Outlook& now_outlook, TimePoint now);
+                       const Outlook& now_outlook, TimePoint now, bool new_reading);
 
 }  // namespace omswatch::daemon

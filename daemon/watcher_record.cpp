@@ -34,7 +34,8 @@ void Watcher::Impl::record(Oms& o, Project& p, Observation& obs,
   write.sample = std::move(sample);
   write.step_sample = make_step_sample(obs, now);
   const bool outlook_due =
-      ok && outlook_write_due(p.outlook_written, p.outlook_written_at, obs.outlook, now);
+      ok && outlook_write_due(p.outlook_written, p.outlook_written_at, obs.outlook, now,
+                              write.step_sample.has_value());
   if (outlook_due) write.outlook_json = outlook_json(obs.outlook);
   switch (obs.outcome) {
     case Observation::Outcome::ok: ++counters.polls_ok; break;

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <set>
 
+#include "common/time.h"
 #include "config/config.h"
 #include "daemon/event_record.h"
 #include "daemon/observation.h"
@@ -288,6 +289,90 @@ TEST(PollFailureLog, EveryProjectRecoversInOneLineAfterALargerRun) {
   log.failed(false, kT0 + 1h);
   EXPECT_FALSE(log.recovered(kT0 + 1h + 1s).every_project);
   EXPECT_EQ(log.failed(false, kT0 + 2h).line, PollFailureLog::Line::own_warning);
+}
+
+// --- migration progress: the step sample, the ETA in events, the outlook's writes
+
+Eta eta_of(std::chrono::seconds low, std::chrono::seconds high) {
+  Eta eta;
+  eta.basis = Eta::Basis::records;
+  eta.low = low;
+  eta.high = high;
+  eta.rate = 40000.5;
+  eta.remaining = 600000;
+  eta.at = kNow;
+  return eta;
+}
+
+TEST(StepSample, APollThatReadATransferStepStoresItWithTheEtaThen) {
+  Observation obs;
+  obs.outcome = Observation::Outcome::ok;
+  EXPECT_FALSE(make_step_sample(obs, kNow)) << "no step read: no step sample";
+  oms::ProjectStep step;
+  step.name = "FULL_TRANSFER";
+  step.status = "RUNNING";
+  step.progress = 40;
+  step.transfer.processed_records = 400000;
+  step.transfer.capacity = 1000000;
+  step.transfer.src_rps = 41000;
+  step.transfer.dst_rps = 40000;
+  step.transfer.dst_rps_ref = 42000;
+  obs.transfer_step = step;
+  auto s = make_step_sample(obs, kNow);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->observed_at, to_unix_ms(kNow));
+  EXPECT_EQ(s->step, "FULL_TRANSFER");
+  EXPECT_EQ(s->processed, 400000);
+  EXPECT_EQ(s->capacity, 1000000);
+  EXPECT_EQ(s->dst_rps_ref, 42000);
+  EXPECT_FALSE(s->eta_low_s);
+  EXPECT_EQ(s->eta_basis, "");
+
+  obs.outlook.eta = eta_of(15s, 18s);
+  s = make_step_sample(obs, kNow);
+  ASSERT_TRUE(s && s->eta_low_s && s->eta_high_s && s->rate);
+  EXPECT_EQ(*s->eta_low_s, 15);
+  EXPECT_EQ(*s->eta_high_s, 18);
+  EXPECT_EQ(s->eta_basis, "records");
+  EXPECT_DOUBLE_EQ(*s->rate, 40000.5);
+}
+
+TEST(StepSample, EveryEventRaisedDuringATransferCarriesItsEtaAndRate) {
+  std::vector<Finding> findings(2);
+  findings[0].details["status"] = "RUNNING";
+  add_eta(findings, eta_of(90s, 120s));
+  for (const auto& f : findings) {
+    EXPECT_EQ(f.details.at("eta").at("low_s").as_int64(), 90);
+    EXPECT_EQ(f.details.at("eta").at("high_s").as_int64(), 120);
+    EXPECT_EQ(f.details.at("eta_basis").as_string(), "records");
+    EXPECT_DOUBLE_EQ(f.details.at("rate").as_double(), 40000.5);
+  }
+  EXPECT_EQ(findings[0].details.at("status").as_string(), "RUNNING") << "details are kept";
+}
+
+TEST(OutlookWrites, AreDueWhenTheShapeChangesAtEachReadingAndOtherwiseEvery30Seconds) {
+  Outlook none;
+  Outlook with_eta;
+  with_eta.eta = eta_of(60s, 70s);
+  Outlook with_trend;
+  with_trend.trend = Trend{};
+  with_trend.trend->direction = Trend::Direction::catching_up;
+
+  EXPECT_TRUE(outlook_write_due(std::nullopt, kNow, none, kNow, false)) << "never written";
+  EXPECT_FALSE(outlook_write_due(none, kNow, none, kNow + 1h, false)) << "still nothing";
+  EXPECT_TRUE(outlook_write_due(none, kNow, with_eta, kNow + 1s, false)) << "an ETA appears";
+  EXPECT_TRUE(outlook_write_due(with_eta, kNow, none, kNow + 1s, false)) << "the ETA is gone";
+  EXPECT_TRUE(outlook_write_due(with_eta, kNow, with_eta, kNow + 1s, true)) << "a new reading";
+  EXPECT_FALSE(outlook_write_due(with_eta, kNow, with_eta, kNow + 29s, false));
+  EXPECT_TRUE(outlook_write_due(with_eta, kNow, with_eta, kNow + 30s, false));
+
+  Outlook turned = with_trend;
+  turned.trend->direction = Trend::Direction::falling_behind;
+  EXPECT_FALSE(outlook_write_due(with_trend, kNow, with_trend, kNow + 10s, false))
+      << "a lag that moves within its trend waits";
+  EXPECT_TRUE(outlook_write_due(with_trend, kNow, turned, kNow + 10s, false)) << "the trend turned";
+  EXPECT_TRUE(outlook_write_due(with_trend, kNow, with_trend, kNow - 1s, false))
+      << "a clock that went back";
 }
 
 }  // namespace

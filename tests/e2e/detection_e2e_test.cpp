@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "config/config.h"
 #include "daemon/service.h"
 #include "oms/simulator.h"
+#include "storage/store.h"
 #include "tests/support/io.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/webhook_receiver.h"
@@ -231,6 +234,110 @@ TEST_F(Discovery, WatchesWhatOmsListsAndLetsGoOfWhatDisappears) {
     EXPECT_EQ(progress_requests_.count("np_d3"), 0u);
     EXPECT_EQ(progress_requests_.count("np_d4"), 0u);
   }
+}
+
+// The simulator's "full-transfer" storyline at twice real speed: the project
+// np_mig_catalog transfers 1,200,000 rows (first estimated at 1,000,000) from
+// 1 s to 16 s, verifies from 16 s (differences from 18.75 s) to 22 s, then
+// syncs incrementally. OMS's clock (the Date header) follows the story.
+class MigrationStory {
+ public:
+  static constexpr double kScale = 2;
+  MigrationStory(IoThread& io, oms::Simulator& sim)
+      : sim_(sim), timer_(io.context()), started_(std::chrono::system_clock::now()),
+        steady_start_(std::chrono::steady_clock::now()) {
+    io.invoke([&] { tick(); });
+  }
+  ~MigrationStory() { stopped_ = true; }
+  void stop(IoThread& io) {
+    io.invoke([&] {
+      stopped_ = true;
+      timer_.cancel();
+    });
+  }
+
+ private:
+  void tick() {
+    if (stopped_) return;
+    const auto story = std::chrono::duration_cast<std::chrono::milliseconds>(
+        (std::chrono::steady_clock::now() - steady_start_) * kScale);
+    sim_.set_server_time(started_ + story);
+    for (auto& p : oms::migration_projects_at("full-transfer", story, started_)) {
+      sim_.put_project(std::move(p));
+    }
+    timer_.expires_after(20ms);
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) tick();
+    });
+  }
+
+  oms::Simulator& sim_;
+  boost::asio::steady_timer timer_;
+  std::chrono::system_clock::time_point started_;
+  std::chrono::steady_clock::time_point steady_start_;
+  bool stopped_ = false;
+};
+
+TEST_F(Detection, AFullTransferMeetsItsEtaAndAVerificationWithDifferencesAlertsOnce) {
+  MigrationStory story(io_, *sim_);
+  start({"np_mig_catalog"},
+        "steps_every = \"1s\"\n[routes.MEDIUM]\ngroup_wait = \"0s\"\n");
+  ASSERT_TRUE(receiver_->wait_for("verify_mismatch", "firing", "np_mig_catalog"));
+  // The verification ends and incremental sync starts (22 s into the story).
+  ASSERT_TRUE(receiver_->wait_for("step_changed", "notice", "np_mig_catalog", 30s));
+  for (int i = 0; i < 100 && receiver_->count("step_changed", "notice") < 3; ++i) {
+    ASSERT_TRUE(wait_for_polls("np_mig_catalog", 1));
+  }
+  ASSERT_TRUE(wait_for_polls("np_mig_catalog", 20));  // the final verification read is in
+  story.stop(io_);
+
+  // One alert, naming the worst table with its counts.
+  EXPECT_EQ(receiver_->count("verify_mismatch", "firing"), 1u);
+  for (const auto& e : receiver_->events()) {
+    if (e.at("kind").as_string() != "verify_mismatch") continue;
+    EXPECT_NE(e.at("summary").as_string().find("product_prices"), std::string::npos)
+        << boost::json::serialize(e);
+    const auto& tables = e.at("details").at("tables").as_array();
+    ASSERT_FALSE(tables.empty());
+    const auto& worst = tables[0].as_object();
+    EXPECT_NE(worst.at("table").as_string().find("product_prices"), std::string::npos);
+    EXPECT_EQ(worst.at("source_only").as_int64(), 2);
+    EXPECT_EQ(worst.at("dest_only").as_int64(), 1);
+    EXPECT_EQ(worst.at("mismatched").as_int64(), 9);
+  }
+
+  // The ETA, as stored with each reading of the transfer, against the moment
+  // the transfer ended: the first poll that saw the project in FULL_VERIFIER.
+  auto store = storage::Store::open(dir_.file("w.db"), storage::OpenMode::read_only);
+  ASSERT_TRUE(store) << store.error();
+  auto steps = (*store)->step_history("np_mig_catalog", std::nullopt, std::nullopt, 1000);
+  ASSERT_TRUE(steps) << steps.error();
+  auto samples = (*store)->history("np_mig_catalog", std::nullopt, std::nullopt, 100000);
+  ASSERT_TRUE(samples) << samples.error();
+  std::optional<storage::TimeMs> ended;
+  for (const auto& s : *samples) {
+    if (s.current_step == "FULL_VERIFIER") {
+      ended = s.observed_at;
+      break;
+    }
+  }
+  ASSERT_TRUE(ended) << "the transfer's end was polled";
+  int checked = 0;
+  for (const auto& row : *steps) {
+    const auto& r = row.sample;
+    if (r.step != "FULL_TRANSFER" || !r.eta_low_s) continue;
+    EXPECT_EQ(r.eta_basis, "records");
+    // Readings after OMS revised its estimate (6 s into the run at twice the
+    // speed) must hold the end; one poll (100 ms) of slack for when it was seen.
+    const storage::TimeMs revised = (*samples).front().observed_at + 6'500;
+    if (r.observed_at < revised) continue;
+    ++checked;
+    EXPECT_LE(r.observed_at + *r.eta_low_s * 1000, *ended + 100)
+        << "ETA " << *r.eta_low_s << "-" << *r.eta_high_s << " s at " << r.observed_at;
+    EXPECT_GE(r.observed_at + *r.eta_high_s * 1000 + 100, *ended)
+        << "ETA " << *r.eta_low_s << "-" << *r.eta_high_s << " s at " << r.observed_at;
+  }
+  EXPECT_GE(checked, 3) << "readings with an ETA in the last part of the transfer";
 }
 
 }  // namespace
