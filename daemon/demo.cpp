@@ -15,7 +15,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/time.h"
 #include "daemon/cli.h"
+#include "daemon/demo_progress.h"
 #include "daemon/service.h"
 #include "oms/simulator.h"
 
@@ -47,6 +49,7 @@ projects = [)" + ids + R"(]
 [detect]
 stall_after = "15s"
 max_lag = "1m"
+steps_every = "2s"
 
 [routes.HIGH]
 group_wait = "0s"
@@ -84,7 +87,17 @@ int run_demo(std::ostream& out) {
   sim.start(0);
   const auto started = std::chrono::steady_clock::now();
   const auto started_wall = std::chrono::system_clock::now();
-  auto projects = oms::demo_projects_at(std::chrono::seconds(0), started_wall);
+  // The scripted projects, and a migration whose full transfer shows its ETA
+  // and whose verification finds differences.
+  auto story_at = [&](std::chrono::milliseconds t) {
+    auto projects = oms::demo_projects_at(std::chrono::duration_cast<std::chrono::seconds>(t),
+                                          started_wall);
+    for (auto& p : oms::migration_projects_at("full-transfer", t, started_wall)) {
+      projects.push_back(std::move(p));
+    }
+    return projects;
+  };
+  auto projects = story_at(std::chrono::milliseconds(0));
   for (auto& p : projects) sim.put_project(p);
 
   const std::string database = (dir / "omswatch.db").string();
@@ -109,7 +122,8 @@ int run_demo(std::ostream& out) {
   out << "omswatch demo\n"
       << "  simulated OMS   " << sim.base_url() << " with " << projects.size() << " projects:\n";
   for (const auto& p : projects) out << "                  " << p.progress.project_id << "  " << p.name << '\n';
-  out << "  polling         every 2s; a checkpoint frozen for 15s is a stall\n"
+  out << "  polling         every 2s; a checkpoint frozen for 15s is a stall; a full transfer's\n"
+      << "                  steps every 2s, for its ETA (the progress lines)\n"
       << "  history         " << database << "\n"
       << "                  (try: omswatch history " << projects.front().progress.project_id
       << " --db " << database << ")\n"
@@ -123,19 +137,48 @@ int run_demo(std::ostream& out) {
     tick.expires_after(std::chrono::milliseconds(500));
     tick.async_wait([&](const boost::system::error_code& ec) {
       if (ec || stopping) return;
-      auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(
+      auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - started);
-      for (auto& p : oms::demo_projects_at(elapsed, started_wall)) sim.put_project(std::move(p));
+      for (auto& p : story_at(elapsed)) sim.put_project(std::move(p));
       advance();
     });
   };
   advance();
+
+  // Every 4 s, the ETA of each running transfer, counting down, read from
+  // the database as `omswatch status` reads it.
+  asio::steady_timer progress_tick(ioc);
+  std::unique_ptr<storage::Store> reader;
+  std::function<void()> show_progress = [&] {
+    progress_tick.expires_after(std::chrono::seconds(4));
+    progress_tick.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || stopping) return;
+      if (!reader) {
+        if (auto opened = storage::Store::open(database, storage::OpenMode::read_only)) {
+          reader = std::move(*opened);
+        }
+      }
+      if (reader) {
+        const auto now = std::chrono::system_clock::now();
+        if (auto rows = reader->latest_status()) {
+          for (const auto& row : *rows) {
+            if (auto line = demo_progress_line(row, to_unix_ms(now))) {
+              out << format_time(now, "%H:%M:%S", TimeZone::local) << "  progress  " << *line << std::endl;
+            }
+          }
+        }
+      }
+      show_progress();
+    });
+  };
+  show_progress();
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
     stopping = true;
     tick.cancel();
+    progress_tick.cancel();
     (*service)->stop();
     sim.stop();
   });
