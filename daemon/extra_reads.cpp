@@ -4,14 +4,6 @@
 
 namespace omswatch::daemon {
 
-bool is_full_transfer_step(std::string_view step) {
-  return step == "FULL_TRANSFER" || step == "FULL_MIGRATION";
-}
-
-bool is_full_verify_step(std::string_view step) {
-  return step == "FULL_VERIFIER" || step == "FULL_VALIDATION";
-}
-
 void ExtraReadBudget::polled(ReadTime now) {
   tenths_ += kPerPoll;
   if (!last_free_ || now < *last_free_) {
@@ -42,8 +34,7 @@ ReadPlan plan_extra_reads(ExtraReads& reads, const oms::ProjectProgress& progres
                           std::chrono::milliseconds steps_every) {
   ReadPlan plan;
   const std::string& step = progress.current_step;
-  const bool running = progress.status == "RUNNING" || progress.status == "RUNNING_MODIFYING" ||
-                       progress.status == "RUNNING_MERGING";
+  const bool running = is_running_status(progress.status);
   const bool transferring = running && (is_full_transfer_step(step) || is_full_verify_step(step));
   if (transferring) plan.steps = due(reads.steps_read_at, now, steps_every);
 

@@ -21,16 +21,12 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/detect/detector.h"
 #include "oms/model.h"
 
 namespace omswatch::daemon {
 
 using ReadTime = std::chrono::system_clock::time_point;
-
-// FULL_TRANSFER and FULL_MIGRATION.
-bool is_full_transfer_step(std::string_view step);
-// FULL_VERIFIER and FULL_VALIDATION.
-bool is_full_verify_step(std::string_view step);
 
 class ExtraReadBudget {
  public:

@@ -1,6 +1,9 @@
 #include "daemon/sample.h"
 
+#include <boost/json/serialize.hpp>
+
 #include "common/time.h"
+#include "daemon/detect/state_json.h"
 
 namespace omswatch::daemon {
 
@@ -90,6 +93,23 @@ bool outlook_write_due(const std::optional<Outlook>& written, TimePoint written_
   if (w.trend && w.trend->direction != o.trend->direction) return true;
   if (!o.eta && !o.trend) return false;  // both empty: nothing changed
   return now < written_at || now - written_at >= kOutlookWriteEvery;
+}
+
+storage::VerifyRecord make_verify_record(const oms::VerifyResult& verify, bool finished,
+                                         const ProjectState& state, TimePoint now) {
+  storage::VerifyRecord r;
+  r.observed_at = to_unix_ms(now);
+  r.finished = finished;
+  r.different_number = verify.different_number;
+  if (!r.different_number || *r.different_number < state.verify_differences) {
+    // OMS left it out (or counts less than its tables add up to): the
+    // detector's count, from the tables.
+    if (state.verify_differences > 0 || finished) r.different_number = state.verify_differences;
+  }
+  r.tables = std::max<std::int64_t>(verify.total_tables,
+                                    static_cast<std::int64_t>(verify.tables.size()));
+  r.worst_tables_json = boost::json::serialize(worst_tables_json(state.verify_worst));
+  return r;
 }
 
 }  // namespace omswatch::daemon

@@ -22,6 +22,12 @@ storage::Sample make_sample(const std::string& oms, const std::string& project_i
 // (obs.transfer_step), with the ETA of obs.outlook; none without such a step.
 std::optional<storage::StepSample> make_step_sample(const Observation& obs, TimePoint now);
 
+// The stored verification of a poll that read one: its reading (finished,
+// the rows that differ, the tables OMS listed) and the worst tables as the
+// detector keeps them in `state` (after this observation).
+storage::VerifyRecord make_verify_record(const oms::VerifyResult& verify, bool finished,
+                                         const ProjectState& state, TimePoint now);
+
 // Whether the project's outlook is written with this poll: when it gained or
 // lost its ETA or its trend, when the trend turned, with each new transfer
 // reading (`new_reading`: the ETA was made afresh), and otherwise when it

@@ -37,6 +37,7 @@ void Watcher::Impl::record(Oms& o, Project& p, Observation& obs,
       ok && outlook_write_due(p.outlook_written, p.outlook_written_at, obs.outlook, now,
                               write.step_sample.has_value());
   if (outlook_due) write.outlook_json = outlook_json(obs.outlook);
+  if (obs.verify) write.verify = make_verify_record(*obs.verify, obs.verify_finished, det.state, now);
   switch (obs.outcome) {
     case Observation::Outcome::ok: ++counters.polls_ok; break;
     case Observation::Outcome::unavailable: ++counters.polls_unavailable; break;

@@ -56,7 +56,7 @@ void start_failure_hold(ProjectState& s, const Observation& obs, bool first_sigh
     return;
   }
   const std::string& step = obs.failed_step ? obs.failed_step->name : p.current_step;
-  if (!detail::is_full_transfer_step(step)) return;
+  if (!is_full_transfer_step(step)) return;
   s.failed_since = now;
   s.failed_from = s.status;
   s.failed_step = step;
@@ -98,6 +98,14 @@ bool is_incremental_step(std::string_view step) {
     if (s == step) return true;
   }
   return false;
+}
+
+bool is_full_transfer_step(std::string_view step) {
+  return step == "FULL_TRANSFER" || step == "FULL_MIGRATION";
+}
+
+bool is_full_verify_step(std::string_view step) {
+  return step == "FULL_VERIFIER" || step == "FULL_VALIDATION";
 }
 
 namespace {

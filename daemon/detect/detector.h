@@ -39,5 +39,9 @@ OmsDetection detect_oms(const OmsState& state, const std::string& oms_name, bool
 bool is_running_status(std::string_view status);
 // True for steps of the incremental phase (INCR_SYNC, INCR_TRANSFER, ...).
 bool is_incremental_step(std::string_view step);
+// FULL_TRANSFER, FULL_MIGRATION.
+bool is_full_transfer_step(std::string_view step);
+// FULL_VERIFIER, FULL_VALIDATION.
+bool is_full_verify_step(std::string_view step);
 
 }  // namespace omswatch::daemon

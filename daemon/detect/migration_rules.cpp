@@ -4,7 +4,9 @@
 #include <boost/json.hpp>
 #include <cmath>
 
+#include "daemon/detect/detector.h"
 #include "daemon/detect/event_kind.h"
+#include "daemon/detect/state_json.h"
 
 namespace omswatch::daemon::detail {
 namespace json = boost::json;
@@ -37,26 +39,8 @@ std::int64_t differences_of(const oms::VerifyResult& v) {
   return std::max(v.different_number.value_or(0), sum);
 }
 
-json::array worst_tables_json(const std::vector<VerifyWorst>& worst) {
-  json::array out;
-  for (const auto& t : worst) {
-    out.push_back(json::object{{"table", t.table},
-                               {"source_only", t.source_only},
-                               {"dest_only", t.dest_only},
-                               {"mismatched", t.mismatched}});
-  }
-  return out;
-}
-
 }  // namespace
 
-bool is_full_transfer_step(std::string_view step) {
-  return step == "FULL_TRANSFER" || step == "FULL_MIGRATION";
-}
-
-bool is_full_verify_step(std::string_view step) {
-  return step == "FULL_VERIFIER" || step == "FULL_VALIDATION";
-}
 
 bool still_creating(ProjectState& s, const Observation& obs, TimePoint now,
                     const DetectThresholds& t) {

@@ -14,11 +14,6 @@
 
 namespace omswatch::daemon::detail {
 
-// FULL_TRANSFER, FULL_MIGRATION.
-bool is_full_transfer_step(std::string_view step);
-// FULL_VERIFIER, FULL_VALIDATION.
-bool is_full_verify_step(std::string_view step);
-
 // OMS answers GHANA-OPERIE000000 while it creates a project's transfer
 // instance (it takes minutes). True when `observation` is that answer within
 // creating_grace of the first time the project got it (remembered in

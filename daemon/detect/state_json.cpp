@@ -340,4 +340,15 @@ json::object progress_to_json(const oms::ProjectProgress& p) {
   return o;
 }
 
+boost::json::array worst_tables_json(const std::vector<VerifyWorst>& worst) {
+  boost::json::array out;
+  for (const auto& t : worst) {
+    out.push_back(boost::json::object{{"table", t.table},
+                                      {"source_only", t.source_only},
+                                      {"dest_only", t.dest_only},
+                                      {"mismatched", t.mismatched}});
+  }
+  return out;
+}
+
 }  // namespace omswatch::daemon

@@ -2,6 +2,7 @@
 // The detector's state as JSON text (the project_state / oms_state columns)
 // and a project's progress as the JSON object of an event's payload.
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <string>
 #include <string_view>
@@ -19,5 +20,10 @@ Expected<OmsState> oms_state_from_json(std::string_view text);
 
 // The progress as the JSON object of an event's payload (camelCase keys, as OMS sends them).
 boost::json::object progress_to_json(const oms::ProjectProgress& progress);
+
+// The worst tables of a verification, as verify_mismatch's details and the
+// stored verification list them:
+// [{"table": "schema.table", "source_only", "dest_only", "mismatched"}, ...].
+boost::json::array worst_tables_json(const std::vector<VerifyWorst>& worst);
 
 }  // namespace omswatch::daemon

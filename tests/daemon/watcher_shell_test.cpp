@@ -268,6 +268,21 @@ TEST_F(WatcherShell, AVerificationIsReadWhileItRunsAndOnceMoreWhenItEnds) {
   advance(300s);
   EXPECT_EQ(oms_->verify_calls["np_1"], 4);
   EXPECT_EQ(oms_->steps_calls["np_1"], 3) << "no steps are read in incremental sync";
+
+  // The detector saw the differences once; every reading was stored, the
+  // last one as the finished verification with its worst table.
+  EXPECT_EQ(sink_.events(event_kind::verify_mismatch, "firing").size(), 1u);
+  std::vector<storage::VerifyRecord> stored;
+  for (const auto& w : sink_.writes) {
+    if (w.verify) stored.push_back(*w.verify);
+  }
+  ASSERT_EQ(stored.size(), 4u);
+  EXPECT_FALSE(stored.front().finished);
+  EXPECT_TRUE(stored.back().finished);
+  EXPECT_EQ(stored.back().different_number, 3);
+  EXPECT_EQ(stored.back().tables, 1);
+  EXPECT_NE(stored.back().worst_tables_json.find("shop.orders"), std::string::npos)
+      << stored.back().worst_tables_json;
 }
 
 TEST_F(WatcherShell, ExtraReadsAddAtMostATenthToTheRequestsOfAnOmsInFullTransfer) {
