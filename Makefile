@@ -93,6 +93,17 @@ bench-perf: deps-dev
 	python3 bench/perf/run_perf.py --build $(PERF_DIR) --doc docs/performance.md \
 		$(if $(PERF_QUICK),--quick)
 
+# `make bench-oms-load`: the requests per second omswatch sends an OMS whose
+# 1,000 projects, polled every 10 s, are all in a full transfer or a full
+# verification (the most steps and verification reads there can be); about 3
+# minutes. docs/performance.md, "Load on OMS".
+.PHONY: bench-oms-load
+bench-oms-load: deps-dev
+	cmake -S . -B $(PERF_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DOMSWATCH_BUILD_TESTS=OFF \
+		-DOMSWATCH_BUILD_BENCH=ON
+	cmake --build $(PERF_DIR) -j $(JOBS) --target oms_load
+	$(PERF_DIR)/bench/oms_load --projects 1000 --interval 10s --seconds 120
+
 # `make soak`: the daemon (Release build in $(SOAK_DIR)) against a simulated OMS
 # of 200 changing projects with API faults, receiver 503s and a SIGKILL every
 # $(SOAK_KILL_EVERY) on average, for $(SOAK_SECONDS) s; then the notifications

@@ -110,4 +110,23 @@ std::string format_duration(std::chrono::milliseconds d) {
   return out;
 }
 
+std::string format_duration_range(std::int64_t low_s, std::int64_t high_s) {
+  const std::string low = format_duration(std::chrono::seconds(low_s));
+  const std::string high = format_duration(std::chrono::seconds(high_s));
+  return low == high ? low : low + "-" + high;
+}
+
+std::string format_count(std::int64_t v) {
+  // Unsigned, so that the smallest int64 has a magnitude too.
+  const std::uint64_t magnitude =
+      v < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+  const std::string digits = std::to_string(magnitude);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
+}
+
 }  // namespace omswatch

@@ -3,6 +3,7 @@
 // the "for 3m 12s" of alert texts.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,5 +24,12 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 // values get a leading '-'. A non-negative result reads back through
 // parse_duration, within half of its last unit.
 std::string format_duration(std::chrono::milliseconds d);
+
+// An ETA's range of remaining seconds for people: "25m-31m", or one
+// duration when both ends read the same ("25m").
+std::string format_duration_range(std::int64_t low_s, std::int64_t high_s);
+
+// A count for people, thousands separated: "12,300", "-1,000".
+std::string format_count(std::int64_t v);
 
 }  // namespace omswatch

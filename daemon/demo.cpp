@@ -126,7 +126,9 @@ int run_demo(std::ostream& out) {
       << "                  steps every 2s, for its ETA (the progress lines)\n"
       << "  history         " << database << "\n"
       << "                  (try: omswatch history " << projects.front().progress.project_id
-      << " --db " << database << ")\n"
+      << " --db " << database << ",\n"
+      << "                   omswatch status --db " << database << ",\n"
+      << "                   omswatch history np_mig_catalog --steps --db " << database << ")\n"
       << "Notifications appear below as they happen. Ctrl-C stops the demo.\n\n"
       << std::flush;
 

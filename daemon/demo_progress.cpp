@@ -1,7 +1,9 @@
 #include "daemon/demo_progress.h"
 
 #include <algorithm>
+#include <cmath>
 
+#include "common/duration.h"
 #include "daemon/rows.h"
 
 namespace omswatch::daemon {
@@ -15,15 +17,15 @@ std::optional<std::string> demo_progress_line(const storage::ProjectStatus& stat
   const std::int64_t low = std::max<std::int64_t>(0, eta.low_s - elapsed_s);
   const std::int64_t high = std::max<std::int64_t>(0, eta.high_s - elapsed_s);
   std::string line = status.project_id + "  " + status.current_step;
-  if (status.step && status.step->progress) line += " " + std::to_string(*status.step->progress) + "%";
+  if (status.step && status.step->progress)
+    line += " " + std::to_string(*status.step->progress) + "%";
   if (status.step && status.step->processed && status.step->capacity) {
-    line += "  " + std::to_string(*status.step->processed) + " of " +
-            std::to_string(*status.step->capacity) + " rows";
+    line += "  " + format_count(*status.step->processed) + " of " +
+            format_count(*status.step->capacity) + " rows";
   }
-  line += "  ETA " + eta_range_text(low, high);
+  line += "  ETA " + format_duration_range(low, high);
   if (eta.basis == "records" && eta.rate > 0) {
-    line += " at " + number_text(static_cast<double>(static_cast<std::int64_t>(eta.rate))) +
-            " rows/s";
+    line += " at " + format_count(std::llround(eta.rate)) + " rows/s";
   }
   return line;
 }

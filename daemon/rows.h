@@ -76,8 +76,6 @@ struct OutlookFigures {
 };
 OutlookFigures parse_outlook_json(std::string_view json);
 
-// "25m-31m"; one duration when both ends are the same ("25m").
-std::string eta_range_text(std::int64_t low_s, std::int64_t high_s);
 // "catching up 2.1s/min, zero in 14m", "falling behind 3s/min, max_lag in
 // 9m", "steady".
 std::string trend_text(const OutlookFigures::TrendPart& trend);

@@ -146,12 +146,6 @@ OutlookFigures parse_outlook_json(std::string_view json) {
   return figures;
 }
 
-std::string eta_range_text(std::int64_t low_s, std::int64_t high_s) {
-  const std::string low = seconds_text(low_s);
-  const std::string high = seconds_text(high_s);
-  return low == high ? low : low + "-" + high;
-}
-
 std::string trend_text(const OutlookFigures::TrendPart& t) {
   const std::string per_minute = one_decimal(std::abs(t.rate) * 60.0) + "s/min";
   if (t.direction == "catching_up") {
@@ -194,7 +188,7 @@ bool progress_column_in_table(std::size_t index) { return index == 0 || index ==
 void append_progress_cells(std::vector<Cell>& cells, const storage::ProjectStatus& s) {
   const OutlookFigures o = parse_outlook_json(s.outlook_json);
   if (o.eta) {
-    cells.push_back(Cell::of(eta_range_text(o.eta->low_s, o.eta->high_s)));
+    cells.push_back(Cell::of(format_duration_range(o.eta->low_s, o.eta->high_s)));
     cells.push_back(Cell::of(o.eta->low_s));
     cells.push_back(Cell::of(o.eta->high_s));
     cells.push_back(text_or_null(o.eta->basis));
@@ -240,7 +234,8 @@ Table step_table() {
 std::vector<Cell> step_cells(const storage::ProjectStepSample& p) {
   const storage::StepSample& x = p.sample;
   Cell eta;
-  if (x.eta_low_s && x.eta_high_s) eta = Cell::of(eta_range_text(*x.eta_low_s, *x.eta_high_s));
+  if (x.eta_low_s && x.eta_high_s)
+    eta = Cell::of(format_duration_range(*x.eta_low_s, *x.eta_high_s));
   return {time_cell(x.observed_at),
           Cell::of(p.oms),
           Cell::of(p.project_id),

@@ -106,8 +106,8 @@ storage::VerifyRecord make_verify_record(const oms::VerifyResult& verify, bool f
     // detector's count, from the tables.
     if (state.verify_differences > 0 || finished) r.different_number = state.verify_differences;
   }
-  r.tables = std::max<std::int64_t>(verify.total_tables,
-                                    static_cast<std::int64_t>(verify.tables.size()));
+  r.tables =
+      std::max<std::int64_t>(verify.total_tables, static_cast<std::int64_t>(verify.tables.size()));
   r.worst_tables_json = boost::json::serialize(worst_tables_json(state.verify_worst));
   return r;
 }

@@ -20,8 +20,9 @@ asio::awaitable<void> Watcher::Impl::read_extras(oms::Client& client, Oms& o, Pr
                                                  Observation& obs) {
   const TimePoint now = options.clock();
   o.read_budget.polled(now);
-  const DetectThresholds t = thresholds_for(*config, level_or_medium(obs.progress.alarm_level));
-  const auto every = std::max<std::chrono::milliseconds>(t.steps_every, o.config.interval);
+  // steps_every is the same for every alarm level ([detect] only).
+  const auto every =
+      std::max<std::chrono::milliseconds>(config->detect.steps_every, o.config.interval);
   const ReadPlan plan = plan_extra_reads(p.reads, obs.progress, now, every);
   const bool failed_step = needs_failed_step(p.state, obs.progress);
   ReadPlan done;
@@ -110,9 +111,8 @@ void Watcher::Impl::update_outlook(Project& p, Observation& obs, const storage::
                       {now, s.transfer.processed_records, s.transfer.capacity, percent},
                       spans.spacing);
   }
-  const bool transferring =
-      running && (is_full_transfer_step(step) || is_full_verify_step(step)) &&
-      p.history.transfer_step == step;
+  const bool transferring = running && (is_full_transfer_step(step) || is_full_verify_step(step)) &&
+                            p.history.transfer_step == step;
   obs.outlook.eta = transferring ? estimate_eta(p.history.transfer, now, spans) : std::nullopt;
 
   if (running && sample.incr_lag_s) {

@@ -140,17 +140,6 @@ std::string human_duration_s(std::int64_t seconds) {
   return config::format_duration(std::chrono::seconds(seconds));
 }
 
-// "12,300": thousands separated, for people.
-std::string grouped(std::int64_t v) {
-  const std::string digits = std::to_string(v < 0 ? -v : v);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return v < 0 ? "-" + out : out;
-}
-
 // The ETA of a running transfer from an event's details: `eta` as
 // {"low_s", "high_s"} (or one number of seconds), `rate` per second and
 // `eta_basis` ("records": rows per second; "percent": percentage points per
@@ -160,10 +149,7 @@ std::string eta_text(const json::object& details) {
   if (const json::value* eta = details.if_contains("eta"); eta && eta->is_object()) {
     auto low = number(eta->as_object(), "low_s");
     auto high = number(eta->as_object(), "high_s");
-    if (low && high && *low >= 0 && *high >= 0) {
-      range = human_duration_s(*low);
-      if (*high != *low) range += "-" + human_duration_s(*high);
-    }
+    if (low && high && *low >= 0 && *high >= 0) range = format_duration_range(*low, *high);
   } else if (auto seconds = number(details, "eta"); seconds && *seconds >= 0) {
     range = human_duration_s(*seconds);
   }
@@ -177,7 +163,7 @@ std::string eta_text(const json::object& details) {
             std::to_chars(buf, buf + sizeof buf, std::round(per_second * 1000.0) / 1000.0);
         rate = std::string(buf, end) + " %/s";
       } else {
-        rate = grouped(std::llround(per_second)) + " rows/s";
+        rate = format_count(std::llround(per_second)) + " rows/s";
       }
     }
   }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <string_view>
 
+#include "oms/scenario_step.h"
 #include "oms/simulator.h"
 
 namespace omswatch::oms {
@@ -48,17 +49,6 @@ constexpr TableSpec kCatalogTables[] = {
     {"categories", 50'000, 0, 0, 0},    {"suppliers", 100'000, 0, 0, 0},
     {"stock_levels", 400'000, 0, 0, 4}, {"brands", 100'000, 0, 0, 0},
 };
-
-ProjectStep step(int order, std::string name, std::string description, std::string status,
-                 std::optional<int> progress = std::nullopt) {
-  ProjectStep s;
-  s.order = order;
-  s.name = std::move(name);
-  s.description = std::move(description);
-  s.status = std::move(status);
-  s.progress = progress;
-  return s;
-}
 
 int percent_of(std::int64_t done, std::int64_t total) {
   if (total <= 0) return 0;
@@ -113,7 +103,8 @@ SimProject base(std::string id, std::string name) {
 // The incremental step once the full transfer (and verification) are done:
 // OMS samples its checkpoint every 10 s, 3 s behind the sample.
 ProjectStep incr_step(int order, const Clock& c, Seconds since, ProjectProgress& pr) {
-  ProjectStep s = step(order, "INCR_TRANSFER", "Incremental synchronization", "MONITORING");
+  ProjectStep s =
+      scenario_step(order, "INCR_TRANSFER", "Incremental synchronization", "MONITORING");
   s.start_time = since;
   const Seconds sample = c.now() - ((c.now() - since) % 10);
   s.incr.sample_timestamp = sample;
@@ -128,11 +119,11 @@ ProjectStep incr_step(int order, const Clock& c, Seconds since, ProjectProgress&
 void full_transfer(SimProject& p, const Clock& c, double from, std::int64_t rows, double rate,
                    double rate_ref) {
   ProjectProgress& pr = p.progress;
-  ProjectStep full = step(2, "FULL_TRANSFER", "Full data migration", "RUNNING");
+  ProjectStep full = scenario_step(2, "FULL_TRANSFER", "Full data migration", "RUNNING");
   full.start_time = c.at(from);
   const double end = from + rows / rate;
   std::vector<ProjectStep> steps = {
-      step(1, "STRUCT_TRANSFER", "Schema migration", "FINISHED", 100)};
+      scenario_step(1, "STRUCT_TRANSFER", "Schema migration", "FINISHED", 100)};
   steps.front().start_time = c.at(0);
   steps.front().finish_time = c.at(from);
   if (c.t < end) {
@@ -142,7 +133,7 @@ void full_transfer(SimProject& p, const Clock& c, double from, std::int64_t rows
     full.progress = pr.full_transfer_progress;
     full.transfer = figures(done, rows, rate, rate_ref);
     steps.push_back(std::move(full));
-    steps.push_back(step(3, "INCR_TRANSFER", "Incremental synchronization", "INIT"));
+    steps.push_back(scenario_step(3, "INCR_TRANSFER", "Incremental synchronization", "INIT"));
   } else {
     pr.full_transfer_progress = 100;
     full.status = "FINISHED";
@@ -196,11 +187,11 @@ SimProject catalog(const Clock& c) {
   SimProject p = base("np_mig_catalog", "catalog: MySQL 5.7 -> OceanBase");
   ProjectProgress& pr = p.progress;
   const double t = c.t;
-  ProjectStep structure = step(1, "STRUCT_TRANSFER", "Schema migration", "RUNNING");
+  ProjectStep structure = scenario_step(1, "STRUCT_TRANSFER", "Schema migration", "RUNNING");
   structure.start_time = c.at(0);
-  ProjectStep full = step(2, "FULL_TRANSFER", "Full data migration", "INIT", 0);
-  ProjectStep verify = step(3, "FULL_VERIFIER", "Full data verification", "INIT", 0);
-  ProjectStep incr = step(4, "INCR_TRANSFER", "Incremental synchronization", "INIT");
+  ProjectStep full = scenario_step(2, "FULL_TRANSFER", "Full data migration", "INIT", 0);
+  ProjectStep verify = scenario_step(3, "FULL_VERIFIER", "Full data verification", "INIT", 0);
+  ProjectStep incr = scenario_step(4, "INCR_TRANSFER", "Incremental synchronization", "INIT");
   if (t < kCatalogStructEnd) {
     pr.current_step = "STRUCT_TRANSFER";
     pr.struct_transfer_progress = static_cast<int>(t * 100 / kCatalogStructEnd);
@@ -291,7 +282,7 @@ SimProject fresh(const Clock& c) {
     p.failure =
         ApiError{"GHANA-OPERIE000000",
                  "the transfer instance is being created, please wait 5-10 minutes", "retry later"};
-    p.steps = {step(1, "TRANSFER_PRECHECK", "Pre-check", "INIT", 0)};
+    p.steps = {scenario_step(1, "TRANSFER_PRECHECK", "Pre-check", "INIT", 0)};
     return p;
   }
   // Its clock starts once the instance exists.

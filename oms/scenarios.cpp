@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "oms/scenario_step.h"
 #include "oms/simulator.h"
 
 namespace omswatch::oms {
@@ -22,17 +23,6 @@ constexpr std::int64_t kAuditFailsAt = 25;
 
 Checkpoint checkpoint_at(std::int64_t unix_seconds) {
   return Checkpoint{std::to_string(unix_seconds), unix_seconds};
-}
-
-ProjectStep step(int order, std::string name, std::string description, std::string status,
-                 std::optional<int> progress = std::nullopt) {
-  ProjectStep s;
-  s.order = order;
-  s.name = std::move(name);
-  s.description = std::move(description);
-  s.status = std::move(status);
-  s.progress = progress;
-  return s;
 }
 
 // Percentage of the way from `from` to `to` at `t`.
@@ -83,10 +73,13 @@ SimProject orders(std::int64_t t, std::int64_t start) {
       incr = "MONITORING";
     }
   }
-  p.steps = {step(1, "TRANSFER_PRECHECK", "Pre-check", precheck, precheck == "FINISHED" ? 100 : 0),
-             step(2, "STRUCT_TRANSFER", "Schema migration", structure, pr.struct_transfer_progress),
-             step(3, "FULL_TRANSFER", "Full data migration", full, pr.full_transfer_progress),
-             step(4, "INCR_TRANSFER", "Incremental synchronization", incr)};
+  p.steps = {
+      scenario_step(1, "TRANSFER_PRECHECK", "Pre-check", precheck,
+                    precheck == "FINISHED" ? 100 : 0),
+      scenario_step(2, "STRUCT_TRANSFER", "Schema migration", structure,
+                    pr.struct_transfer_progress),
+      scenario_step(3, "FULL_TRANSFER", "Full data migration", full, pr.full_transfer_progress),
+      scenario_step(4, "INCR_TRANSFER", "Incremental synchronization", incr)};
   return p;
 }
 
@@ -108,8 +101,8 @@ SimProject billing(std::int64_t t, std::int64_t start) {
   const std::int64_t read_up_to =
       (t >= kBillingStallStart && t < kBillingStallEnd) ? kBillingStallStart : t;
   pr.incr_sync_checkpoint = checkpoint_at(start + read_up_to - 2);
-  p.steps = {step(1, "TRANSFER_PRECHECK", "Pre-check", "FINISHED", 100),
-             step(2, "INCR_SYNC", "Incremental synchronization", "MONITORING")};
+  p.steps = {scenario_step(1, "TRANSFER_PRECHECK", "Pre-check", "FINISHED", 100),
+             scenario_step(2, "INCR_SYNC", "Incremental synchronization", "MONITORING")};
   return p;
 }
 
@@ -126,7 +119,7 @@ SimProject audit(std::int64_t t, std::int64_t start) {
   pr.enable_full_transfer = false;
   pr.enable_incr_sync = true;
   pr.enable_reverse_incr_transfer = false;
-  ProjectStep incr = step(2, "INCR_SYNC", "Incremental synchronization", "MONITORING");
+  ProjectStep incr = scenario_step(2, "INCR_SYNC", "Incremental synchronization", "MONITORING");
   if (t < kAuditFailsAt) {
     pr.status = "RUNNING";
     pr.incr_sync_checkpoint = checkpoint_at(start + t - 1);
@@ -139,7 +132,7 @@ SimProject audit(std::int64_t t, std::int64_t start) {
         "ORA-01555: snapshot too old: rollback segment number 12 with name "
         "\"_SYSSMU12_2710538562$\" too small";
   }
-  p.steps = {step(1, "TRANSFER_PRECHECK", "Pre-check", "FINISHED", 100), std::move(incr)};
+  p.steps = {scenario_step(1, "TRANSFER_PRECHECK", "Pre-check", "FINISHED", 100), std::move(incr)};
   return p;
 }
 
@@ -183,8 +176,8 @@ std::vector<SimProject> static_projects_at(std::size_t count,
     pr.struct_transfer_progress = 100;
     pr.full_transfer_progress = 100;
     pr.incr_sync_checkpoint = checkpoint_at(checkpoint);
-    p.steps = {step(1, "TRANSFER_PRECHECK", "Pre-check", "FINISHED", 100),
-               step(2, "INCR_SYNC", "Incremental synchronization", "MONITORING")};
+    p.steps = {scenario_step(1, "TRANSFER_PRECHECK", "Pre-check", "FINISHED", 100),
+               scenario_step(2, "INCR_SYNC", "Incremental synchronization", "MONITORING")};
     projects.push_back(std::move(p));
   }
   return projects;

@@ -317,15 +317,17 @@ net::ServerResponse Simulator::Impl::answer(std::string_view action, const std::
                                             std::move(proposal))),
                          d.date);
   };
+  // ListProjects and ListProjectFullVerifyResult: pageNumber >= 1, pageSize 1..150.
+  auto bad_paging = [&] {
+    return failure("PARAM_ERROR", "invalid paging",
+                   "pageNumber must be >= 1 and pageSize 1.." + std::to_string(kMaxPageSize),
+                   "fix the request");
+  };
 
   if (action == kListAction) {
     const std::int64_t page_number = int_field(body, "pageNumber").value_or(1);
     const std::int64_t page_size = int_field(body, "pageSize").value_or(10);
-    if (page_number < 1 || page_size < 1 || page_size > kMaxPageSize) {
-      return failure("PARAM_ERROR", "invalid paging",
-                     "pageNumber must be >= 1 and pageSize 1.." + std::to_string(kMaxPageSize),
-                     "fix the request");
-    }
+    if (page_number < 1 || page_size < 1 || page_size > kMaxPageSize) return bad_paging();
     const std::string type = string_field(body, "type");
     const std::string status = string_field(body, "status");
     const std::string search = string_field(body, "searchKey");
@@ -389,11 +391,7 @@ net::ServerResponse Simulator::Impl::answer(std::string_view action, const std::
   if (action == kVerifyAction) {
     const std::int64_t page_number = int_field(body, "pageNumber").value_or(1);
     const std::int64_t page_size = int_field(body, "pageSize").value_or(10);
-    if (page_number < 1 || page_size < 1 || page_size > kMaxPageSize) {
-      return failure("PARAM_ERROR", "invalid paging",
-                     "pageNumber must be >= 1 and pageSize 1.." + std::to_string(kMaxPageSize),
-                     "fix the request");
-    }
+    if (page_number < 1 || page_size < 1 || page_size > kMaxPageSize) return bad_paging();
     const std::int64_t total = p.verify ? static_cast<std::int64_t>(p.verify->tables.size()) : 0;
     return json_response(
         200,

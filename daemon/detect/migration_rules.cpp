@@ -39,8 +39,19 @@ std::int64_t differences_of(const oms::VerifyResult& v) {
   return std::max(v.different_number.value_or(0), sum);
 }
 
-}  // namespace
+// A step that ends or changes: what the state knew of the previous one goes.
+void forget_transfer(ProjectState& s) {
+  s.transfer_step.clear();
+  s.transfer_seen_at = {};
+  s.transfer_start.reset();
+  s.transfer_dst_rps.reset();
+  s.transfer_dst_rps_ref.reset();
+  s.transfer_processed.reset();
+  s.transfer_capacity.reset();
+  s.slow_since.reset();
+}
 
+}  // namespace
 
 bool still_creating(ProjectState& s, const Observation& obs, TimePoint now,
                     const DetectThresholds& t) {
@@ -72,26 +83,14 @@ void detect_full_transfer(ProjectState& s, const std::string& id, const Observat
   if (!step_runs) {
     conditions.resolve_if_firing(event_kind::full_transfer_slow,
                                  id + " full transfer is no longer running");
-    s.transfer_step.clear();
-    s.transfer_seen_at = {};
-    s.transfer_start.reset();
-    s.transfer_dst_rps.reset();
-    s.transfer_dst_rps_ref.reset();
-    s.transfer_processed.reset();
-    s.transfer_capacity.reset();
-    s.slow_since.reset();
+    forget_transfer(s);
     return;
   }
   const std::string& name = sample ? sample->name : p.current_step;
   if (name != s.transfer_step) {
+    forget_transfer(s);
     s.transfer_step = name;
     s.transfer_seen_at = conditions.now();
-    s.transfer_start.reset();
-    s.transfer_dst_rps.reset();
-    s.transfer_dst_rps_ref.reset();
-    s.transfer_processed.reset();
-    s.transfer_capacity.reset();
-    s.slow_since.reset();
   }
   if (sample) {
     if (sample->start_time) s.transfer_start = TimePoint(seconds(*sample->start_time));

@@ -1,14 +1,16 @@
 #include "daemon/detect/outlook.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <span>
 #include <vector>
 
 namespace omswatch::daemon {
 namespace {
 
 template <typename Point>
-void remember(std::deque<Point>& window, const Point& point, Duration spacing) {
+void remember(std::vector<Point>& window, const Point& point, Duration spacing) {
   if (!window.empty() && point.at <= window.back().at) {
     if (point.at == window.back().at) {
       window.back() = point;
@@ -23,7 +25,10 @@ void remember(std::deque<Point>& window, const Point& point, Duration spacing) {
   } else {
     window.push_back(point);
   }
-  while (window.size() > kOutlookMaxPoints) window.pop_front();
+  if (window.size() > kOutlookMaxPoints) {
+    window.erase(window.begin(),
+                 window.begin() + static_cast<std::ptrdiff_t>(window.size() - kOutlookMaxPoints));
+  }
 }
 
 // A series in seconds since the newest point (t <= 0) and values.
@@ -32,6 +37,30 @@ struct Sample {
   double v;
 };
 
+// At most a window's points, on the stack: the figures are made at every
+// poll, so they allocate nothing.
+class Series {
+ public:
+  void push_back(const Sample& s) {
+    if (size_ < data_.size()) data_[size_++] = s;
+  }
+  // Drops the first n.
+  void drop_front(std::size_t n) {
+    n = std::min(n, size_);
+    std::copy(data_.begin() + static_cast<std::ptrdiff_t>(n),
+              data_.begin() + static_cast<std::ptrdiff_t>(size_), data_.begin());
+    size_ -= n;
+  }
+  std::span<const Sample> view() const { return {data_.data(), size_}; }
+  std::size_t size() const { return size_; }
+  const Sample& operator[](std::size_t i) const { return data_[i]; }
+
+ private:
+  std::array<Sample, kOutlookMaxPoints> data_{};
+  std::size_t size_ = 0;
+};
+using Samples = std::span<const Sample>;
+
 template <typename Rep, typename Period>
 double seconds(std::chrono::duration<Rep, Period> d) {
   return std::chrono::duration<double>(d).count();
@@ -39,20 +68,20 @@ double seconds(std::chrono::duration<Rep, Period> d) {
 
 // The newest points within `window` of the newest one, at least
 // kOutlookMinPoints of them when the series has them.
-std::vector<Sample> recent(const std::vector<Sample>& all, Duration window) {
+Samples recent(Samples all, Duration window) {
   const double from = -seconds(window);
   std::size_t begin = all.size();
   while (begin > 0 && all[begin - 1].t >= from) --begin;
   const std::size_t at_least = all.size() > kOutlookMinPoints ? all.size() - kOutlookMinPoints : 0;
-  return {all.begin() + static_cast<std::ptrdiff_t>(std::min(begin, at_least)), all.end()};
+  return all.subspan(std::min(begin, at_least));
 }
 
-bool enough(const std::vector<Sample>& s, Duration min_span = kOutlookMinSpan) {
+bool enough(Samples s, Duration min_span = kOutlookMinSpan) {
   return s.size() >= kOutlookMinPoints && s.back().t - s.front().t >= seconds(min_span);
 }
 
 // Least squares: the slope of v over t.
-double slope(const std::vector<Sample>& s, double* mean_t = nullptr, double* mean_v = nullptr) {
+double slope(Samples s, double* mean_t = nullptr, double* mean_v = nullptr) {
   double st = 0, sv = 0;
   for (const auto& p : s) st += p.t, sv += p.v;
   const double mt = st / static_cast<double>(s.size());
@@ -70,7 +99,7 @@ double slope(const std::vector<Sample>& s, double* mean_t = nullptr, double* mea
 // The slowest and the fastest rate over consecutive stretches of at least
 // kEtaStretch, cut from the newest point back; a shorter remainder at the old
 // end joins the stretch after it.
-std::pair<double, double> stretch_rates(const std::vector<Sample>& s, Duration stretch) {
+std::pair<double, double> stretch_rates(Samples s, Duration stretch) {
   const double len = seconds(stretch);
   std::vector<std::size_t> cuts{s.size() - 1};  // newest first
   for (std::size_t end = s.size() - 1; end > 0;) {
@@ -100,16 +129,16 @@ Duration clamp_seconds(double s, bool round_up) {
   return std::chrono::seconds(static_cast<std::int64_t>(round_up ? std::ceil(s) : std::floor(s)));
 }
 
-std::optional<Eta> estimate(std::vector<Sample> all, double remaining, Duration stall_span,
-                            Eta::Basis basis, Duration since_newest, const EtaSpans& spans) {
+std::optional<Eta> estimate(Series& all, double remaining, Duration stall_span, Eta::Basis basis,
+                            Duration since_newest, const EtaSpans& spans) {
   // A value that went back (OMS restarted the step) starts the series afresh.
   for (std::size_t i = all.size(); i-- > 1;) {
     if (all[i].v < all[i - 1].v) {
-      all.erase(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(i));
+      all.drop_front(i);
       break;
     }
   }
-  const auto s = recent(all, spans.window);
+  const auto s = recent(all.view(), spans.window);
   if (!enough(s, spans.min_span) || since_newest > spans.window || remaining <= 0) {
     return std::nullopt;
   }
@@ -184,40 +213,39 @@ std::string_view to_string(Trend::Direction direction) {
   return "steady";
 }
 
-std::optional<Eta> estimate_eta(const std::deque<TransferPoint>& points, TimePoint now,
+std::optional<Eta> estimate_eta(const std::vector<TransferPoint>& points, TimePoint now,
                                 const EtaSpans& spans) {
   if (points.empty()) return std::nullopt;
   const auto& newest = points.back();
   const Duration since_newest =
       std::max(Duration(0), std::chrono::duration_cast<Duration>(now - newest.at));
-  std::vector<Sample> series;
+  Series series;
   const auto t = [&](const TransferPoint& p) { return seconds(p.at - newest.at); };
   std::optional<Eta> eta;
   if (newest.processed && newest.capacity && *newest.capacity > *newest.processed) {
     for (const auto& p : points) {
       if (p.processed) series.push_back({t(p), static_cast<double>(*p.processed)});
     }
-    eta = estimate(std::move(series), static_cast<double>(*newest.capacity - *newest.processed),
-                   spans.stall, Eta::Basis::records, since_newest, spans);
+    eta = estimate(series, static_cast<double>(*newest.capacity - *newest.processed), spans.stall,
+                   Eta::Basis::records, since_newest, spans);
   } else if (newest.percent && *newest.percent < 100) {
     for (const auto& p : points) {
       if (p.percent) series.push_back({t(p), static_cast<double>(*p.percent)});
     }
-    eta = estimate(std::move(series), 100.0 - *newest.percent, spans.window, Eta::Basis::percent,
-                   since_newest, spans);
+    eta = estimate(series, 100.0 - *newest.percent, spans.window, Eta::Basis::percent, since_newest,
+                   spans);
   }
   if (eta) eta->at = now;
   return eta;
 }
 
-std::optional<Trend> lag_trend(const std::deque<LagPoint>& points, Duration max_lag,
+std::optional<Trend> lag_trend(const std::vector<LagPoint>& points, Duration max_lag,
                                TimePoint now) {
   if (points.empty()) return std::nullopt;
   const auto& newest = points.back();
-  std::vector<Sample> all;
-  all.reserve(points.size());
+  Series all;
   for (const auto& p : points) all.push_back({seconds(p.at - newest.at), seconds(p.lag)});
-  const auto s = recent(all, kTrendWindow);
+  const auto s = recent(all.view(), kTrendWindow);
   const double since_newest = std::max(0.0, seconds(now - newest.at));
   if (!enough(s) || since_newest > seconds(kTrendWindow)) return std::nullopt;
   double mean_t = 0, mean_v = 0;

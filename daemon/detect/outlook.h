@@ -10,10 +10,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace omswatch::daemon {
 
@@ -85,9 +85,9 @@ struct LagPoint {
 
 // The bounded histories of one project, kept by the watcher between polls.
 struct OutlookHistory {
-  std::deque<TransferPoint> transfer;  // of the step named below; cleared when the step changes
+  std::vector<TransferPoint> transfer;  // of the step named below; cleared when the step changes
   std::string transfer_step;
-  std::deque<LagPoint> lag;
+  std::vector<LagPoint> lag;
 };
 
 // Adds a point, keeping the window bounded: when the newest point is closer
@@ -119,7 +119,7 @@ std::string_view to_string(Eta::Basis basis);
 // short a span, no reading within kEtaWindow of `now`), when nothing remains
 // (a capacity reached: OMS's total was short, nobody knows by how much) or when
 // the transfer stalls (no rate: a stall is not an ETA of "infinity").
-std::optional<Eta> estimate_eta(const std::deque<TransferPoint>& points, TimePoint now,
+std::optional<Eta> estimate_eta(const std::vector<TransferPoint>& points, TimePoint now,
                                 const EtaSpans& spans = {});
 
 struct Trend {
@@ -135,7 +135,8 @@ std::string_view to_string(Trend::Direction direction);
 // Absent with too little history (as estimate_eta, within kTrendWindow). A
 // change of the lag within OMS's own checkpoint sampling (kTrendBand) is
 // steady, not a trend. max_lag <= 0: no to_max_lag.
-std::optional<Trend> lag_trend(const std::deque<LagPoint>& points, Duration max_lag, TimePoint now);
+std::optional<Trend> lag_trend(const std::vector<LagPoint>& points, Duration max_lag,
+                               TimePoint now);
 
 // What the watcher attaches to an observation for the detector and the store.
 struct Outlook {

@@ -131,5 +131,21 @@ TEST(FormatDuration, ReadsBackThroughParseWithinHalfItsLastUnit) {
   }
 }
 
+TEST(FormatDurationRange, OneDurationWhenBothEndsReadTheSame) {
+  EXPECT_EQ(format_duration_range(1500, 1860), "25m-31m");
+  EXPECT_EQ(format_duration_range(1500, 1500), "25m");
+  EXPECT_EQ(format_duration_range(0, 2), "0s-2s");
+}
+
+TEST(FormatCount, SeparatesThousands) {
+  EXPECT_EQ(format_count(0), "0");
+  EXPECT_EQ(format_count(999), "999");
+  EXPECT_EQ(format_count(1000), "1,000");
+  EXPECT_EQ(format_count(12300), "12,300");
+  EXPECT_EQ(format_count(1234567), "1,234,567");
+  EXPECT_EQ(format_count(-1000), "-1,000");
+  EXPECT_EQ(format_count(std::numeric_limits<std::int64_t>::min()), "-9,223,372,036,854,775,808");
+}
+
 }  // namespace
 }  // namespace omswatch::config

@@ -34,8 +34,8 @@ TEST(DemoProgress, TheEtaCountsDownFromWhenItWasMade) {
   const storage::TimeMs at = 1'780'000'000'000;
   auto line = demo_progress_line(transferring(at), at);
   ASSERT_TRUE(line);
-  EXPECT_EQ(*line, "np_mig_catalog  FULL_TRANSFER 45%  540000 of 1200000 rows  ETA 16s-18s at "
-                   "40000 rows/s");
+  EXPECT_EQ(*line, "np_mig_catalog  FULL_TRANSFER 45%  540,000 of 1,200,000 rows  ETA 16s-18s at "
+                   "40,000 rows/s");
   line = demo_progress_line(transferring(at), at + 6'500);
   ASSERT_TRUE(line);
   EXPECT_NE(line->find("ETA 10s-12s"), std::string::npos) << *line;

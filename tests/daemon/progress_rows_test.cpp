@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/duration.h"
 #include "daemon/rows.h"
 
 namespace omswatch::daemon {
@@ -92,9 +93,9 @@ TEST(OutlookJson, MalformedOrPartialTextGivesWhatItCan) {
 }
 
 TEST(ProgressText, EtaRangeAndTrend) {
-  EXPECT_EQ(eta_range_text(1500, 1860), "25m-31m");
-  EXPECT_EQ(eta_range_text(600, 600), "10m");
-  EXPECT_EQ(eta_range_text(3900, 4500), "1h 5m-1h 15m");
+  EXPECT_EQ(format_duration_range(1500, 1860), "25m-31m");
+  EXPECT_EQ(format_duration_range(600, 600), "10m");
+  EXPECT_EQ(format_duration_range(3900, 4500), "1h 5m-1h 15m");
   OutlookFigures::TrendPart catching{"catching_up", -0.035, 840, std::nullopt, 30};
   EXPECT_EQ(trend_text(catching), "catching up 2.1s/min, zero in 14m");
   OutlookFigures::TrendPart behind{"falling_behind", 0.05, std::nullopt, 540, 120};

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <deque>
+#include <vector>
 #include <optional>
 #include <vector>
 
@@ -23,8 +23,8 @@ struct Row {
   int percent = -1;
 };
 
-std::deque<TransferPoint> transfer(const std::vector<Row>& rows) {
-  std::deque<TransferPoint> out;
+std::vector<TransferPoint> transfer(const std::vector<Row>& rows) {
+  std::vector<TransferPoint> out;
   for (const auto& r : rows) {
     TransferPoint p;
     p.at = kT0 + std::chrono::seconds(r.second);
@@ -37,13 +37,13 @@ std::deque<TransferPoint> transfer(const std::vector<Row>& rows) {
 }
 
 // The first `n` rows of a table: the history as it stood at that reading.
-std::deque<TransferPoint> first(const std::deque<TransferPoint>& all, std::size_t n) {
+std::vector<TransferPoint> first(const std::vector<TransferPoint>& all, std::size_t n) {
   return {all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n)};
 }
 
 // (seconds since kT0, lag in seconds)
-std::deque<LagPoint> lags(const std::vector<std::pair<int, int>>& rows) {
-  std::deque<LagPoint> out;
+std::vector<LagPoint> lags(const std::vector<std::pair<int, int>>& rows) {
+  std::vector<LagPoint> out;
   for (auto [second, lag] : rows) {
     out.push_back({kT0 + std::chrono::seconds(second), std::chrono::seconds(lag)});
   }
@@ -338,7 +338,7 @@ TEST(OutlookTrend, CheckpointSamplingNoiseIsSteady) {
   ASSERT_TRUE(lag_trend(history.lag, 10min, at_second(second - 10)));
 
   // The worst a ±10 s jitter can do: the high half first, the low half after.
-  std::deque<LagPoint> worst;
+  std::vector<LagPoint> worst;
   for (int i = 0; i <= 30; ++i) {
     const int lag = i < 15 ? 310 : (i == 15 ? 300 : 290);
     worst.push_back({at_second(20 * i), std::chrono::seconds(lag)});

@@ -70,7 +70,8 @@ TEST(SlackSender, AMessageAboutARunningTransferCarriesItsEtaAndRate) {
   SlackPlatform p;
   auto out = p.send(p.slack(), {test::slow_transfer_event()});
   EXPECT_EQ(out.result, DeliveryOutcome::Result::delivered) << out.detail;
-  const auto& blocks = p.last_json().at("blocks").as_array();
+  const boost::json::value body = p.last_json();  // the blocks below point into it
+  const auto& blocks = body.at("blocks").as_array();
   std::string section(blocks.at(1).at("text").at("text").as_string());
   EXPECT_NE(section.find("• *ETA:* 25m-31m at 12,300 rows/s"), std::string::npos) << section;
 }
