@@ -6,11 +6,15 @@ namespace omswatch::daemon {
 
 void ExtraReadBudget::polled(ReadTime now) {
   tenths_ += kPerPoll;
+  ++polls_since_free_;
   if (!last_free_ || now < *last_free_) {
     last_free_ = now;
+    polls_since_free_ = 0;
   } else if (now - *last_free_ >= kFreeEvery) {
-    tenths_ += kCall;
+    // The polls of the last 30 s brought less than a call: make it one.
+    if (polls_since_free_ * kPerPoll < kCall) tenths_ += kCall;
     last_free_ = now;
+    polls_since_free_ = 0;
   }
   tenths_ = std::min(tenths_, kMax);
 }

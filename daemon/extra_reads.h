@@ -10,9 +10,10 @@
 // - Verification results are read at the same cadence while the verification
 //   step runs, and once more when it has ended, for the final verdict.
 // - All of it is capped per OMS: at most one extra call for every ten polls,
-//   plus one every 30 s (so that a small deployment follows its steps and
-//   its verification every minute), so an OMS of 1,000 projects polled
-//   every 10 s, all in full transfer, sees at most about 10 % more requests. A read that finds no budget waits
+//   or one every 30 s when its polls bring less (so that a small deployment
+//   follows its steps and its verification every minute): an OMS of 1,000
+//   projects polled every 10 s, all in full transfer, sees at most 10 % more
+//   requests. A read that finds no budget waits
 //   for a later poll.
 
 #include <chrono>
@@ -33,7 +34,9 @@ class ExtraReadBudget {
   // Counted in tenths of a call, so that ten polls make exactly one.
   static constexpr int kCall = 10;      // a call costs ten tenths
   static constexpr int kPerPoll = 1;    // a poll adds one: a call for every ten polls
-  static constexpr std::chrono::seconds kFreeEvery{30};  // and a call every 30 s
+  // And a call every 30 s for an OMS whose polls did not bring one in that
+  // time (a small deployment): a large one stays within a tenth.
+  static constexpr std::chrono::seconds kFreeEvery{30};
   static constexpr int kMax = 10 * kCall;  // at most ten calls saved up
 
   // A poll happened at `now`: the budget grows.
@@ -46,6 +49,7 @@ class ExtraReadBudget {
  private:
   int tenths_ = 2 * kCall;  // a steps and a verification read to start with
   std::optional<ReadTime> last_free_;
+  int polls_since_free_ = 0;
 };
 
 // What one project's reads remember between polls.

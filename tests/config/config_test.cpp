@@ -234,7 +234,8 @@ failed_grace = "3m"
   for (auto level : kAlarmLevels) EXPECT_EQ(c.thresholds_for(level), want) << level;
 
   // A share of 1 may be written as an integer; max_eta "0" is "0s": no bound.
-  const Config& whole = loaded(load(with_oms("[detect]\nslow_share = 1\nmax_eta = \"0\"\n")));
+  auto whole_result = load(with_oms("[detect]\nslow_share = 1\nmax_eta = \"0\"\n"));
+  const Config& whole = loaded(whole_result);  // a reference into whole_result
   EXPECT_EQ(whole.detect.slow_share, 1.0);
   EXPECT_EQ(whole.detect.max_eta, 0s);
 }

@@ -85,6 +85,7 @@ TEST(ExtraReadBudget, AllowsOneCallForEveryTenPollsAndOneEvery30Seconds) {
   EXPECT_TRUE(budget.take());
   EXPECT_FALSE(budget.take());
   // 1,000 polls within one second: 100 calls at most (the cap holds 10).
+  // Over 30 s they brought more than a call: no call is added for the 30 s.
   int taken = 0;
   for (int i = 0; i < 1000; ++i) {
     budget.polled(t0 + std::chrono::milliseconds(i));
@@ -101,6 +102,20 @@ TEST(ExtraReadBudget, AllowsOneCallForEveryTenPollsAndOneEvery30Seconds) {
   EXPECT_FALSE(quiet.take());
   quiet.polled(t0 + 30s);
   EXPECT_TRUE(quiet.take());
+}
+
+TEST(ExtraReadBudget, ALargeFleetStaysWithinATenthOfItsPolls) {
+  // 100 polls a second (1,000 projects every 10 s) for ten minutes.
+  ExtraReadBudget budget;
+  int taken = 0;
+  int polls = 0;
+  for (int ms = 0; ms < 600'000; ms += 10) {
+    budget.polled(t0 + std::chrono::milliseconds(ms));
+    ++polls;
+    while (budget.take()) ++taken;
+  }
+  EXPECT_LE(taken, polls / 10 + 2);  // the two it starts with
+  EXPECT_GE(taken, polls / 10);
 }
 
 TEST(ExtraReadBudget, TheUnspentBudgetIsCapped) {
