@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/detect/detect_feed.h"
+
 #include <boost/json.hpp>
 
 namespace omswatch::daemon {
@@ -52,25 +54,8 @@ Observation unavailable() {
   return o;
 }
 
-// Feeds observations one at a time, keeping the state, like the watcher does.
-struct Feed {
-  ProjectState state;
-  DetectThresholds thresholds;
-  std::vector<Finding> all;
-
-  std::vector<Finding> step(const Observation& o, TimePoint now) {
-    auto d = detect(state, "np_1", o, now, thresholds);
-    state = d.state;
-    all.insert(all.end(), d.findings.begin(), d.findings.end());
-    return d.findings;
-  }
-};
-
-std::vector<std::string> kinds(const std::vector<Finding>& f) {
-  std::vector<std::string> out;
-  for (const auto& x : f) out.push_back(x.kind + ":" + x.state);
-  return out;
-}
+using test::Feed;
+using test::kinds;
 
 TEST(Detector, FirstSightIsTheBaselineForNotices) {
   Feed r;

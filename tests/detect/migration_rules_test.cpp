@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/detect/detect_feed.h"
+
 #include <boost/json.hpp>
 
 #include "daemon/detect/detector.h"
@@ -131,24 +133,8 @@ Trend behind(Duration lag, Duration to_max_lag) {
   return t;
 }
 
-struct Feed {
-  ProjectState state;
-  DetectThresholds thresholds;
-  std::vector<Finding> all;
-
-  std::vector<Finding> step(const Observation& o, TimePoint now) {
-    auto d = detect(state, "np_1", o, now, thresholds);
-    state = d.state;
-    all.insert(all.end(), d.findings.begin(), d.findings.end());
-    return d.findings;
-  }
-};
-
-std::vector<std::string> kinds(const std::vector<Finding>& f) {
-  std::vector<std::string> out;
-  for (const auto& x : f) out.push_back(x.kind + ":" + x.state);
-  return out;
-}
+using test::Feed;
+using test::kinds;
 
 bool has(const std::vector<Finding>& f, const std::string& kind_state) {
   for (const auto& k : kinds(f)) {
