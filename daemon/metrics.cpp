@@ -441,6 +441,12 @@ std::string Metrics::render() const {
   scrape_gauge(x, "omswatch_database_size_bytes",
                "Disk space of the SQLite database: the file and its write-ahead log.",
                gauges_.database_size_bytes);
+  scrape_gauge(x, "omswatch_database_filesystem_avail_bytes",
+               "Bytes omswatch may still write on the file system that holds the database.",
+               gauges_.database_filesystem_avail_bytes);
+  scrape_gauge(x, "omswatch_database_filesystem_size_bytes",
+               "Size in bytes of the file system that holds the database.",
+               gauges_.database_filesystem_size_bytes);
   x.family("omswatch_database_write_errors_total", "counter",
            "Poll results the database refused to store (each is detected again at the next poll).");
   x.sample("omswatch_database_write_errors_total", {}, database_write_errors_);
@@ -455,6 +461,16 @@ std::int64_t database_disk_bytes(const std::string& path) {
     if (!ec) total += static_cast<std::int64_t>(size);
   }
   return total;
+}
+
+std::optional<DatabaseFilesystem> database_filesystem(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  const std::filesystem::space_info space = std::filesystem::space(dir, ec);
+  if (ec) return std::nullopt;
+  return DatabaseFilesystem{static_cast<std::int64_t>(space.available),
+                            static_cast<std::int64_t>(space.capacity)};
 }
 
 }  // namespace omswatch::daemon

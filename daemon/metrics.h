@@ -45,6 +45,10 @@ struct ScrapeGauges {
   using Source = std::function<std::optional<std::int64_t>()>;
   Source outbox_pending;       // pending outbox rows
   Source database_size_bytes;  // see database_disk_bytes()
+  // The file system that holds the database: space left to omswatch, and its
+  // size (see database_filesystem()).
+  Source database_filesystem_avail_bytes;
+  Source database_filesystem_size_bytes;
   Source watched_projects;
   Source conditions_firing;  // conditions that hold now
 };
@@ -182,5 +186,15 @@ class Metrics {
 // The bytes a SQLite database occupies on disk: the file and its write-ahead
 // log (missing files count as 0). For ScrapeGauges::database_size_bytes.
 std::int64_t database_disk_bytes(const std::string& path);
+
+// The file system that holds the database at `path` (measured at its
+// directory, so it works before the file exists): the bytes an unprivileged
+// process may still write, and the file system's size. No value when the
+// directory cannot be measured.
+struct DatabaseFilesystem {
+  std::int64_t avail_bytes = 0;
+  std::int64_t size_bytes = 0;
+};
+std::optional<DatabaseFilesystem> database_filesystem(const std::string& path);
 
 }  // namespace omswatch::daemon

@@ -223,6 +223,18 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
     return *pending;
   };
   gauges.database_size_bytes = [p = cfg.daemon.database] { return database_disk_bytes(p); };
+  gauges.database_filesystem_avail_bytes =
+      [p = cfg.daemon.database]() -> std::optional<std::int64_t> {
+    auto fs = database_filesystem(p);
+    if (!fs) return std::nullopt;
+    return fs->avail_bytes;
+  };
+  gauges.database_filesystem_size_bytes =
+      [p = cfg.daemon.database]() -> std::optional<std::int64_t> {
+    auto fs = database_filesystem(p);
+    if (!fs) return std::nullopt;
+    return fs->size_bytes;
+  };
   gauges.watched_projects = [w = impl->watcher.get()] {
     return static_cast<std::int64_t>(w->watched_projects());
   };

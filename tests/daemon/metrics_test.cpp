@@ -365,6 +365,8 @@ void populate(Metrics& m) {
   ScrapeGauges g;
   g.outbox_pending = [] { return std::int64_t{3}; };
   g.database_size_bytes = [] { return std::int64_t{1'048'576}; };
+  g.database_filesystem_avail_bytes = [] { return std::int64_t{8'000'000'000}; };
+  g.database_filesystem_size_bytes = [] { return std::int64_t{20'000'000'000}; };
   g.watched_projects = [] { return std::int64_t{4}; };
   g.conditions_firing = [] { return std::int64_t{1}; };
   m.set_scrape_gauges(g);
@@ -443,6 +445,38 @@ TEST_F(MetricsTest, EveryFamilyIsDocumentedAndEveryDocumentedOneExists) {
     }
   }
   EXPECT_EQ(rendered, documented);
+}
+
+TEST_F(MetricsTest, TheDatabaseFileSystemSpaceIsShownBesideTheDatabaseSize) {
+  ScrapeGauges gauges;
+  gauges.database_size_bytes = [] { return std::int64_t{1'048'576}; };
+  gauges.database_filesystem_avail_bytes = [] { return std::int64_t{8'000'000'000}; };
+  gauges.database_filesystem_size_bytes = [] { return std::int64_t{20'000'000'000}; };
+  metrics_.set_scrape_gauges(gauges);
+  const std::string text = metrics_.render();
+  EXPECT_TRUE(has_line(text, "omswatch_database_size_bytes 1048576")) << text;
+  EXPECT_TRUE(has_line(text, "omswatch_database_filesystem_avail_bytes 8000000000")) << text;
+  EXPECT_TRUE(has_line(text, "omswatch_database_filesystem_size_bytes 20000000000")) << text;
+}
+
+TEST(DatabaseFilesystem, MeasuresTheFileSystemThatHoldsTheDatabase) {
+  omswatch::testing::TempDir dir;
+  const std::string db = dir.file("omswatch.db");
+  std::ofstream(db, std::ios::binary) << std::string(4096, 'x');
+  const auto space = database_filesystem(db);
+  ASSERT_TRUE(space.has_value());
+  const auto expected = std::filesystem::space(dir.path());
+  EXPECT_EQ(space->size_bytes, static_cast<std::int64_t>(expected.capacity));
+  EXPECT_GT(space->size_bytes, 0);
+  EXPECT_GE(space->avail_bytes, 0);
+  EXPECT_LE(space->avail_bytes, space->size_bytes);
+  // Before the first start the file does not exist yet: its directory counts.
+  EXPECT_EQ(database_filesystem(dir.file("not-yet.db"))->size_bytes, space->size_bytes);
+}
+
+TEST(DatabaseFilesystem, IsUnknownWhenTheDirectoryIsMissing) {
+  omswatch::testing::TempDir dir;
+  EXPECT_FALSE(database_filesystem(dir.file("gone/omswatch.db")).has_value());
 }
 
 TEST(DatabaseDiskBytes, CountsTheFileAndItsWriteAheadLog) {
