@@ -45,7 +45,7 @@ Commands:
   notify-test RECEIVER [-c FILE]           send a test message through one receiver; exit 1 when
                                            the platform refused it
   demo                                     a simulated OMS, the daemon and a console receiver
-  version                                  print the version
+  version                                  print the version (also: --version)
 
 -c defaults to /etc/omswatch/omswatch.toml. Query commands read the database
 read-only: they never block the running daemon. TIME is an RFC 3339 time
@@ -77,6 +77,10 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
       args.command = "help";
+      return args;
+    }
+    if (a == "--version") {  // a flag, as most programs spell it: `omswatch version`
+      args.command = "version";
       return args;
     }
     if (auto flag = kFlags.find(a); flag != kFlags.end()) {
@@ -367,7 +371,7 @@ int run_cli(int argc, char** argv) {
       if (!cfg) return code;
       return run_notify_test(*cfg, args->positional[0], std::cout, std::cerr);
     }
-    if (cmd == "version" || cmd == "--version") {
+    if (cmd == "version") {
       std::cout << "omswatch " << OMSWATCH_VERSION << '\n';
       return kExitOk;
     }

@@ -1,5 +1,5 @@
 // The CLI's query commands (status, history, history --timeline, events) on
-// a real database, run through run_cli as `omswatch` would be.
+// a real database, run through run_cli as `omswatch` would be; and its version.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -479,6 +479,16 @@ TEST_F(CliQueryTest, TimesAndDurationsOutOfRangeAreUsageErrors) {
   o = omswatch(
       {"silence", "add", "--project", "np_1", "--for", "366d", "--comment", "x", "--db", db_});
   EXPECT_EQ(o.code, kExitOk) << o.err;
+}
+
+// `omswatch --version`, as most programs spell it, is `omswatch version`.
+TEST(CliVersion, VersionAndDashDashVersionPrintTheVersion) {
+  for (const char* spelling : {"version", "--version"}) {
+    auto o = omswatch({spelling});
+    EXPECT_EQ(o.code, kExitOk) << spelling << ": " << o.err;
+    EXPECT_EQ(o.out, std::string("omswatch ") + OMSWATCH_VERSION + "\n") << spelling;
+    EXPECT_EQ(o.err, "") << spelling;
+  }
 }
 
 }  // namespace
