@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "storage/store.h"
+#include "tests/daemon/busy_metrics.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -327,53 +328,8 @@ TEST_F(MetricsTest, AGaugeThatCannotBeReadIsLeftOutOfThatScrapeOnly) {
   EXPECT_TRUE(has_line(text, "omswatch_outbox_pending 7")) << text;
 }
 
-// Everything a busy daemon shows at once.
-void populate(Metrics& m) {
-  m.declare_oms("staging");
-  m.declare_receiver("ops");
-  for (int i = 0; i < 20; ++i) {
-    m.poll_completed("prod", i % 7 ? PollResult::ok : PollResult::error,
-                     std::chrono::milliseconds(i * 37));
-  }
-  m.poll_completed("prod", PollResult::unavailable, 3ms);
-  m.project_observed("prod", "np_4w1", "RUNNING", 100, 100, 4);
-  m.project_observed("prod", "np_4w2", "FAILED", 100, 35, std::nullopt);
-  m.project_observed("prod", "np_\"odd\\id\n", "RUNNING_MODIFYING", std::nullopt, std::nullopt, -2);
-  m.project_observed("staging", "np_x", "SUSPEND", 0, std::nullopt, std::nullopt);
-  {
-    const Metrics::ProjectHandle handle = m.project("prod", "np_4w2");
-    Outlook outlook;
-    outlook.eta = Eta{};
-    outlook.eta->low = 1500s;
-    outlook.eta->high = 1860s;
-    handle.set_outlook(outlook);
-    storage::StepSample step;
-    step.src_rps = 12'500;
-    step.dst_rps = 12'300;
-    step.src_rps_ref = 15'000;
-    step.dst_rps_ref = 14'000;
-    handle.set_step(&step);
-    storage::VerifyRecord verify;
-    verify.different_number = 3;
-    handle.set_verify(&verify);
-  }
-  m.event_recorded("project_failed", "firing");
-  m.event_recorded("status_changed", "notice");
-  m.delivery_finished("oncall", DeliveryResult::delivered, 2);
-  m.delivery_finished("oncall", DeliveryResult::failed);
-  m.database_write_failed();
-  ScrapeGauges g;
-  g.outbox_pending = [] { return std::int64_t{3}; };
-  g.database_size_bytes = [] { return std::int64_t{1'048'576}; };
-  g.database_filesystem_avail_bytes = [] { return std::int64_t{8'000'000'000}; };
-  g.database_filesystem_size_bytes = [] { return std::int64_t{20'000'000'000}; };
-  g.watched_projects = [] { return std::int64_t{4}; };
-  g.conditions_firing = [] { return std::int64_t{1}; };
-  m.set_scrape_gauges(g);
-}
-
 TEST_F(MetricsTest, EverySampleFollowsTheHelpAndTypeOfItsFamily) {
-  populate(metrics_);
+  test::populate(metrics_);
   const std::string text = metrics_.render();
   ASSERT_FALSE(text.empty());
   EXPECT_EQ(text.back(), '\n');
@@ -407,7 +363,7 @@ TEST_F(MetricsTest, EverySampleFollowsTheHelpAndTypeOfItsFamily) {
 }
 
 TEST_F(MetricsTest, PromtoolFindsNothingToComplainAbout) {
-  populate(metrics_);
+  test::populate(metrics_);
   omswatch::testing::TempDir dir;
   const std::string path = dir.file("metrics.txt");
   {
@@ -429,7 +385,7 @@ TEST_F(MetricsTest, PromtoolFindsNothingToComplainAbout) {
 // docs/http-api.md is what operators build dashboards from: every family the
 // daemon can show has a row there, and every row names a family it shows.
 TEST_F(MetricsTest, EveryFamilyIsDocumentedAndEveryDocumentedOneExists) {
-  populate(metrics_);
+  test::populate(metrics_);
   const auto doc_path = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
                         "docs/http-api.md";
   const std::string doc = omswatch::testing::read_file(doc_path.string());
