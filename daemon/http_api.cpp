@@ -46,6 +46,13 @@ Digest sha256(std::string_view text) {
   return d;
 }
 
+// The digest a request's token is compared with; none without a token. The
+// first hash loads OpenSSL's provider, megabytes a daemon without a token
+// (listening on loopback) never needs.
+Digest token_digest_of(const config::Secret& token) {
+  return token.empty() ? Digest{} : sha256(token.reveal());
+}
+
 // --- responses
 
 // A 200 JSON response whose body the caller writes.
@@ -165,7 +172,7 @@ struct HttpApi::Impl {
         health(std::move(h)),
         store(s),
         options(std::move(o)),
-        token_digest(sha256(options.bearer_token.reveal())) {
+        token_digest(token_digest_of(options.bearer_token)) {
     if (!options.clock) options.clock = [] { return std::chrono::system_clock::now(); };
   }
 
@@ -492,7 +499,7 @@ Expected<void> HttpApi::set_bearer_token(const config::Secret& token) {
                       " is not a loopback address: the API token cannot be removed");
   }
   impl_->options.bearer_token = token;
-  impl_->token_digest = sha256(token.reveal());
+  impl_->token_digest = token_digest_of(token);
   return {};
 }
 

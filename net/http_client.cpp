@@ -90,17 +90,31 @@ error_code make_net_error(Errc e) { return make_error_code(e); }
 
 struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   Impl(asio::any_io_executor ex, HttpClientOptions opts)
-      : executor(std::move(ex)), options(std::move(opts)), tls(ssl::context::tls_client) {
-    tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+      : executor(std::move(ex)), options(std::move(opts)) {
+    // A CA file of the configuration is checked at once, so a wrong path
+    // stops the start; otherwise the context waits for the first HTTPS URL.
+    if (!options.extra_ca_file.empty()) tls_context();
+  }
+
+  // The TLS context, made at the first HTTPS connection: OpenSSL's context
+  // loads every cipher of its provider, megabytes of memory that a client
+  // speaking plain HTTP only (OMS on a private network) never needs.
+  ssl::context& tls_context() {
+    if (tls) return *tls;
+    ssl::context& context = tls.emplace(ssl::context::tls_client);
+    context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                        ssl::context::no_tlsv1_1);
     if (!options.extra_ca_file.empty()) {
       error_code ec;
-      tls.load_verify_file(options.extra_ca_file, ec);
+      context.load_verify_file(options.extra_ca_file, ec);
       if (ec) {
+        tls.reset();
         throw boost::system::system_error(ec, "cannot load CA file " + options.extra_ca_file);
       }
     }
-    tls.set_verify_mode(ssl::verify_peer);
+    context.set_verify_mode(ssl::verify_peer);
+    return context;
   }
 
   struct IdleConnection {
@@ -110,7 +124,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
 
   asio::any_io_executor executor;
   HttpClientOptions options;
-  ssl::context tls;
+  std::optional<ssl::context> tls;  // tls_context()
   std::unordered_map<std::string, std::vector<IdleConnection>> idle;  // oldest first
   std::size_t connections_opened = 0;
   bool closed = false;
@@ -349,13 +363,14 @@ asio::awaitable<boost::system::result<std::unique_ptr<Connection>>> HttpClient::
     }
   }
   if (origin.tls) {
+    ssl::context& context = tls_context();
     if (!system_roots_loaded) {
       system_roots_loaded = true;
       error_code no_system_store;  // then only extra_ca_file is trusted
-      tls.set_default_verify_paths(no_system_store);
+      context.set_default_verify_paths(no_system_store);
     }
-    connection->secure =
-        std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*connection->plain), tls);
+    connection->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(
+        std::move(*connection->plain), context);
     connection->plain.reset();
     auto& stream = *connection->secure;
     error_code address_ec;

@@ -13,6 +13,7 @@
 namespace omswatch::daemon {
 namespace json = boost::json;
 using detail::Conditions;
+using detail::Said;
 using detail::human;
 using detail::whole_seconds;
 using std::chrono::duration_cast;
@@ -134,10 +135,14 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id, con
     // OMS still creating the transfer instance is no failure, for a while.
     if (detail::still_creating(s, obs, now, t)) return result;
     ++s.unavailable_streak;
-    json::object details{{"error", obs.error}, {"consecutive", s.unavailable_streak}};
-    conditions.evaluate(event_kind::project_unavailable, Severity::warning,
-                        s.unavailable_streak >= t.unavailable_after,
-                        detail::unavailable_summary(id, obs.error), std::move(details), "");
+    conditions.evaluate(
+        event_kind::project_unavailable, Severity::warning,
+        s.unavailable_streak >= t.unavailable_after,
+        [&] {
+          return Said{detail::unavailable_summary(id, obs.error),
+                      {{"error", obs.error}, {"consecutive", s.unavailable_streak}}};
+        },
+        [] { return Said{}; });
     if (conditions.any_firing()) {
       s.ready_since.reset();
       s.ready_announced = false;
@@ -148,8 +153,8 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id, con
   const oms::ProjectProgress& p = obs.progress;
   const bool first_sight = !s.seen;
   s.unavailable_streak = 0;
-  conditions.evaluate(event_kind::project_unavailable, Severity::warning, false, "", {},
-                      id + " is available again");
+  conditions.resolve_if_firing(event_kind::project_unavailable,
+                               [&] { return Said{id + " is available again"}; });
 
   start_failure_hold(s, obs, first_sight, now, t);
   const bool holding =
@@ -205,26 +210,28 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id, con
                    s.reverse_checkpoint, s.reverse_seen_at, s.reverse_advanced);
 
   // Conditions.
-  {
-    json::object details{{"status", p.status}, {"step", p.current_step}};
-    if (failing) {
-      details["failed_step"] = failing->name;
-      details["error_code"] = failing->error.error_code;
-      details["error_message"] = failing->error.error_msg;
-    }
-    std::string summary = failed_summary(id, failing, p.current_step);
-    if (held_since && !holding && p.status == "FAILED") {
-      const auto held = duration_cast<Duration>(now - *held_since);
-      details["failed_for_s"] = whole_seconds(held);
-      summary += " (FAILED for " + human(held) + ": OMS did not retry it)";
-    }
-    conditions.evaluate(event_kind::project_failed, Severity::critical,
-                        p.status == "FAILED" && !holding, summary, std::move(details),
-                        id + " is no longer FAILED (now " + p.status + ")");
-  }
-  conditions.evaluate(event_kind::project_suspended, Severity::warning, p.status == "SUSPEND",
-                      id + " is suspended", {{"step", p.current_step}},
-                      id + " is no longer suspended (now " + p.status + ")");
+  conditions.evaluate(
+      event_kind::project_failed, Severity::critical, p.status == "FAILED" && !holding,
+      [&] {
+        Said said{failed_summary(id, failing, p.current_step),
+                  {{"status", p.status}, {"step", p.current_step}}};
+        if (failing) {
+          said.details["failed_step"] = failing->name;
+          said.details["error_code"] = failing->error.error_code;
+          said.details["error_message"] = failing->error.error_msg;
+        }
+        if (held_since) {
+          const auto held = duration_cast<Duration>(now - *held_since);
+          said.details["failed_for_s"] = whole_seconds(held);
+          said.summary += " (FAILED for " + human(held) + ": OMS did not retry it)";
+        }
+        return said;
+      },
+      [&] { return Said{id + " is no longer FAILED (now " + p.status + ")"}; });
+  conditions.evaluate(
+      event_kind::project_suspended, Severity::warning, p.status == "SUSPEND",
+      [&] { return Said{id + " is suspended", {{"step", p.current_step}}}; },
+      [&] { return Said{id + " is no longer suspended (now " + p.status + ")"}; });
 
   detail::ProgressFacts facts;
   facts.first_sight = first_sight;
@@ -236,11 +243,14 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id, con
 
   if (facts.incr_armed) {
     auto frozen = duration_cast<Duration>(now - s.incr_seen_at);
-    conditions.evaluate(event_kind::incr_stalled, Severity::critical, frozen >= t.stall_after,
-                        id + " incremental sync stalled: checkpoint " + s.incr_checkpoint +
-                            " unchanged for " + human(frozen),
-                        {{"checkpoint", s.incr_checkpoint}, {"unchanged_s", whole_seconds(frozen)}},
-                        id + " incremental sync advances again");
+    conditions.evaluate(
+        event_kind::incr_stalled, Severity::critical, frozen >= t.stall_after,
+        [&] {
+          return Said{id + " incremental sync stalled: checkpoint " + s.incr_checkpoint +
+                          " unchanged for " + human(frozen),
+                      {{"checkpoint", s.incr_checkpoint}, {"unchanged_s", whole_seconds(frozen)}}};
+        },
+        [&] { return Said{id + " incremental sync advances again"}; });
     if (p.incr_sync_checkpoint.unix_seconds) {
       auto lag = duration_cast<Duration>(facts.oms_now -
                                          TimePoint(seconds(*p.incr_sync_checkpoint.unix_seconds)));
@@ -250,17 +260,19 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id, con
                          : lag > t.max_lag;
       conditions.evaluate(
           event_kind::incr_lagging, Severity::warning, lagging,
-          id + " incremental sync lags " + human(lag) + " (over " + human(t.max_lag) + ")",
-          {{"lag_s", whole_seconds(lag)}, {"max_lag_s", whole_seconds(t.max_lag)}},
-          id + " incremental lag is back to " + human(lag));
+          [&] {
+            return Said{
+                id + " incremental sync lags " + human(lag) + " (over " + human(t.max_lag) + ")",
+                {{"lag_s", whole_seconds(lag)}, {"max_lag_s", whole_seconds(t.max_lag)}}};
+          },
+          [&] { return Said{id + " incremental lag is back to " + human(lag)}; });
     }
   } else {
     // Not armed (left RUNNING, sync disabled, not yet in the incremental
     // phase): a stall or lag cannot hold.
-    conditions.resolve_if_firing(event_kind::incr_stalled,
-                                 id + " incremental sync is no longer running");
-    conditions.resolve_if_firing(event_kind::incr_lagging,
-                                 id + " incremental sync is no longer running");
+    const auto not_running = [&] { return Said{id + " incremental sync is no longer running"}; };
+    conditions.resolve_if_firing(event_kind::incr_stalled, not_running);
+    conditions.resolve_if_firing(event_kind::incr_lagging, not_running);
   }
   detail::detect_falling_behind(id, obs, facts, t, conditions);
 
@@ -271,13 +283,17 @@ ProjectDetection detect(const ProjectState& previous, const std::string& id, con
     auto frozen = duration_cast<Duration>(now - s.reverse_seen_at);
     conditions.evaluate(
         event_kind::reverse_incr_stalled, Severity::warning, frozen >= t.stall_after,
-        id + " reverse incremental sync stalled: checkpoint " + s.reverse_checkpoint +
-            " unchanged for " + human(frozen),
-        {{"checkpoint", s.reverse_checkpoint}, {"unchanged_s", whole_seconds(frozen)}},
-        id + " reverse incremental sync advances again");
+        [&] {
+          return Said{
+              id + " reverse incremental sync stalled: checkpoint " + s.reverse_checkpoint +
+                  " unchanged for " + human(frozen),
+              {{"checkpoint", s.reverse_checkpoint}, {"unchanged_s", whole_seconds(frozen)}}};
+        },
+        [&] { return Said{id + " reverse incremental sync advances again"}; });
   } else {
-    conditions.resolve_if_firing(event_kind::reverse_incr_stalled,
-                                 id + " reverse incremental sync is no longer running");
+    conditions.resolve_if_firing(event_kind::reverse_incr_stalled, [&] {
+      return Said{id + " reverse incremental sync is no longer running"};
+    });
   }
 
   detail::detect_full_transfer(s, id, obs, facts, t, conditions);
@@ -297,8 +313,8 @@ OmsDetection detect_oms(const OmsState& previous, const std::string& oms_name, b
 
   if (ok) {
     s.failures_since_success = 0;
-    conditions.evaluate(event_kind::oms_unreachable, Severity::critical, false, "", {},
-                        "OMS " + oms_name + " answers again");
+    conditions.resolve_if_firing(event_kind::oms_unreachable,
+                                 [&] { return Said{"OMS " + oms_name + " answers again"}; });
   } else {
     ++s.failures_since_success;
     s.last_error = error;
@@ -306,9 +322,13 @@ OmsDetection detect_oms(const OmsState& previous, const std::string& oms_name, b
         static_cast<std::int64_t>(t.unreachable_after) *
         static_cast<std::int64_t>(std::max<std::size_t>(1, watched_projects));
     if (s.failures_since_success >= needed || s.unreachable) {
-      conditions.evaluate(event_kind::oms_unreachable, Severity::critical, true,
-                          "OMS " + oms_name + " unreachable: " + error,
-                          {{"error", error}, {"failed_polls", s.failures_since_success}}, "");
+      conditions.evaluate(
+          event_kind::oms_unreachable, Severity::critical, true,
+          [&] {
+            return Said{"OMS " + oms_name + " unreachable: " + error,
+                        {{"error", error}, {"failed_polls", s.failures_since_success}}};
+          },
+          [] { return Said{}; });
     }
   }
   auto it = firing.find(event_kind::oms_unreachable);

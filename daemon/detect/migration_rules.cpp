@@ -82,7 +82,7 @@ void detect_full_transfer(ProjectState& s, const std::string& id, const Observat
       facts.running && (sample ? !step_done(*sample) : is_full_transfer_step(p.current_step));
   if (!step_runs) {
     conditions.resolve_if_firing(event_kind::full_transfer_slow,
-                                 id + " full transfer is no longer running");
+                                 [&] { return Said{id + " full transfer is no longer running"}; });
     forget_transfer(s);
     return;
   }
@@ -119,38 +119,45 @@ void detect_full_transfer(ProjectState& s, const std::string& id, const Observat
   }
   const bool slow = s.slow_since && now - *s.slow_since >= t.slow_for;
 
-  json::object details{{"step", s.transfer_step}};
-  if (s.transfer_dst_rps) details["dst_rps"] = *s.transfer_dst_rps;
-  if (s.transfer_dst_rps_ref) details["dst_rps_ref"] = *s.transfer_dst_rps_ref;
-  details["slow_share"] = t.slow_share;
-  if (eta) {
-    details["eta_low_s"] = whole_seconds(eta->low);
-    details["eta_high_s"] = whole_seconds(eta->high);
-    details["eta_basis"] = to_string(eta->basis);
-  }
-  if (t.max_eta > Duration::zero()) details["max_eta_s"] = whole_seconds(t.max_eta);
-  if (s.transfer_processed) details["processed"] = *s.transfer_processed;
-  if (s.transfer_capacity) details["capacity"] = *s.transfer_capacity;
-  if (s.slow_since)
-    details["slow_for_s"] = whole_seconds(duration_cast<Duration>(now - *s.slow_since));
+  const auto firing = [&] {
+    Said said{id + " full transfer is slow: ", {{"step", s.transfer_step}}};
+    json::object& details = said.details;
+    if (s.transfer_dst_rps) details["dst_rps"] = *s.transfer_dst_rps;
+    if (s.transfer_dst_rps_ref) details["dst_rps_ref"] = *s.transfer_dst_rps_ref;
+    details["slow_share"] = t.slow_share;
+    if (eta) {
+      details["eta_low_s"] = whole_seconds(eta->low);
+      details["eta_high_s"] = whole_seconds(eta->high);
+      details["eta_basis"] = to_string(eta->basis);
+    }
+    if (t.max_eta > Duration::zero()) details["max_eta_s"] = whole_seconds(t.max_eta);
+    if (s.transfer_processed) details["processed"] = *s.transfer_processed;
+    if (s.transfer_capacity) details["capacity"] = *s.transfer_capacity;
+    if (s.slow_since)
+      details["slow_for_s"] = whole_seconds(duration_cast<Duration>(now - *s.slow_since));
 
-  std::string why;
-  if (rps_low) {
-    why = std::to_string(*s.transfer_dst_rps) + " rows/s written, under " + percent(t.slow_share) +
-          " of OMS's baseline " + std::to_string(*s.transfer_dst_rps_ref) + " rows/s";
-  }
-  if (eta_long) {
-    why += (why.empty() ? "" : "; ") + eta_text(*eta) + ", over max_eta " + human(t.max_eta);
-  } else if (eta) {
-    why += (why.empty() ? "" : "; ") + eta_text(*eta);
-  }
-  std::string now_text = s.transfer_dst_rps
-                             ? " (" + std::to_string(*s.transfer_dst_rps) + " rows/s" +
-                                   (eta ? ", " + eta_text(*eta) : std::string()) + ")"
-                             : (eta ? " (" + eta_text(*eta) + ")" : std::string());
-  conditions.evaluate(event_kind::full_transfer_slow, Severity::warning, slow,
-                      id + " full transfer is slow: " + why, std::move(details),
-                      id + " full transfer is no longer slow" + now_text);
+    std::string why;
+    if (rps_low) {
+      why = std::to_string(*s.transfer_dst_rps) + " rows/s written, under " +
+            percent(t.slow_share) + " of OMS's baseline " +
+            std::to_string(*s.transfer_dst_rps_ref) + " rows/s";
+    }
+    if (eta_long) {
+      why += (why.empty() ? "" : "; ") + eta_text(*eta) + ", over max_eta " + human(t.max_eta);
+    } else if (eta) {
+      why += (why.empty() ? "" : "; ") + eta_text(*eta);
+    }
+    said.summary += why;
+    return said;
+  };
+  const auto resolved = [&] {
+    std::string now_text = s.transfer_dst_rps
+                               ? " (" + std::to_string(*s.transfer_dst_rps) + " rows/s" +
+                                     (eta ? ", " + eta_text(*eta) : std::string()) + ")"
+                               : (eta ? " (" + eta_text(*eta) + ")" : std::string());
+    return Said{id + " full transfer is no longer slow" + now_text};
+  };
+  conditions.evaluate(event_kind::full_transfer_slow, Severity::warning, slow, firing, resolved);
 }
 
 void detect_verification(ProjectState& s, const std::string& id, const Observation& obs,
@@ -184,64 +191,68 @@ void detect_verification(ProjectState& s, const std::string& id, const Observati
     }
   }
 
-  std::string summary =
-      id + " verification found " + std::to_string(s.verify_differences) + " rows that differ";
-  if (s.verify_tables_differing > 0) {
-    summary += " in " + std::to_string(s.verify_tables_differing) + " table" +
-               (s.verify_tables_differing == 1 ? "" : "s") + ": ";
-    for (std::size_t i = 0; i < s.verify_worst.size() && i < kNamedTables; ++i) {
-      const auto& w = s.verify_worst[i];
-      summary += (i ? ", " : "") + w.table + " (" +
-                 std::to_string(w.source_only + w.dest_only + w.mismatched) + ")";
+  const auto firing = [&] {
+    Said said{id + " verification found " + std::to_string(s.verify_differences) +
+                  " rows that differ",
+              {{"differences", s.verify_differences},
+               {"tables_differing", s.verify_tables_differing},
+               {"tables", worst_tables_json(s.verify_worst)},
+               {"finished", s.verify_finished}}};
+    std::string& summary = said.summary;
+    if (s.verify_tables_differing > 0) {
+      summary += " in " + std::to_string(s.verify_tables_differing) + " table" +
+                 (s.verify_tables_differing == 1 ? "" : "s") + ": ";
+      for (std::size_t i = 0; i < s.verify_worst.size() && i < kNamedTables; ++i) {
+        const auto& w = s.verify_worst[i];
+        summary += (i ? ", " : "") + w.table + " (" +
+                   std::to_string(w.source_only + w.dest_only + w.mismatched) + ")";
+      }
+      if (s.verify_tables_differing > static_cast<std::int64_t>(kNamedTables)) summary += ", ...";
     }
-    if (s.verify_tables_differing > static_cast<std::int64_t>(kNamedTables)) summary += ", ...";
-  }
-  json::object details{{"differences", s.verify_differences},
-                       {"tables_differing", s.verify_tables_differing},
-                       {"tables", worst_tables_json(s.verify_worst)},
-                       {"finished", s.verify_finished}};
-  if (obs.verify) details["total_tables"] = obs.verify->total_tables;
+    if (obs.verify) said.details["total_tables"] = obs.verify->total_tables;
+    return said;
+  };
   conditions.evaluate(event_kind::verify_mismatch, Severity::warning, s.verify_differences > 0,
-                      summary, std::move(details),
-                      id + " verification finished with no differences");
+                      firing,
+                      [&] { return Said{id + " verification finished with no differences"}; });
 }
 
 void detect_falling_behind(const std::string& id, const Observation& obs, const ProgressFacts& f,
                            const DetectThresholds& t, Conditions& conditions) {
   if (!f.incr_armed) {
-    conditions.resolve_if_firing(event_kind::incr_falling_behind,
-                                 id + " incremental sync is no longer running");
+    conditions.resolve_if_firing(event_kind::incr_falling_behind, [&] {
+      return Said{id + " incremental sync is no longer running"};
+    });
     return;
   }
   if (conditions.is_firing(event_kind::incr_lagging)) {
     // The prediction came true: incr_lagging takes over.
-    conditions.resolve_if_firing(
-        event_kind::incr_falling_behind,
-        id + " incremental lag crossed max_lag " + human(t.max_lag) + " (incr_lagging fired)",
-        {{"crossed_max_lag", true}});
+    conditions.resolve_if_firing(event_kind::incr_falling_behind, [&] {
+      return Said{
+          id + " incremental lag crossed max_lag " + human(t.max_lag) + " (incr_lagging fired)",
+          {{"crossed_max_lag", true}}};
+    });
     return;
   }
   const std::optional<Trend>& trend = obs.outlook.trend;
   const bool behind = f.lag && *f.lag < t.max_lag && trend &&
                       trend->direction == Trend::Direction::falling_behind && trend->to_max_lag &&
                       *trend->to_max_lag <= t.behind_horizon;
-  json::object details;
-  std::string summary;
-  if (behind) {
-    details = {{"lag_s", whole_seconds(*f.lag)},
-               {"max_lag_s", whole_seconds(t.max_lag)},
-               {"rate", trend->rate},
-               {"to_max_lag_s", whole_seconds(*trend->to_max_lag)},
-               {"behind_horizon_s", whole_seconds(t.behind_horizon)}};
+  const auto firing = [&] {
     const auto per_minute = Duration(std::llround(trend->rate * 60'000));
-    summary = id + " incremental sync is falling behind: lag " + human(*f.lag) + " grows " +
-              human(per_minute) + " a minute and would cross max_lag " + human(t.max_lag) + " in " +
-              human(*trend->to_max_lag);
-  }
-  conditions.evaluate(event_kind::incr_falling_behind, Severity::warning, behind, summary,
-                      std::move(details),
-                      id + " incremental sync is no longer falling behind" +
-                          (f.lag ? " (lag " + human(*f.lag) + ")" : std::string()));
+    return Said{id + " incremental sync is falling behind: lag " + human(*f.lag) + " grows " +
+                    human(per_minute) + " a minute and would cross max_lag " + human(t.max_lag) +
+                    " in " + human(*trend->to_max_lag),
+                {{"lag_s", whole_seconds(*f.lag)},
+                 {"max_lag_s", whole_seconds(t.max_lag)},
+                 {"rate", trend->rate},
+                 {"to_max_lag_s", whole_seconds(*trend->to_max_lag)},
+                 {"behind_horizon_s", whole_seconds(t.behind_horizon)}}};
+  };
+  conditions.evaluate(event_kind::incr_falling_behind, Severity::warning, behind, firing, [&] {
+    return Said{id + " incremental sync is no longer falling behind" +
+                (f.lag ? " (lag " + human(*f.lag) + ")" : std::string())};
+  });
 }
 
 void detect_cutover(ProjectState& s, const std::string& id, const ProgressFacts& f,
