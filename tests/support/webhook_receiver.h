@@ -6,6 +6,7 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -71,6 +72,13 @@ class WebhookReceiver {
   bool wait_for(const std::string& kind, const std::string& state, const std::string& project,
                 std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     return event_.wait_for([&] { return count_locked(kind, state, project) > 0; }, timeout);
+  }
+
+  // Waits until `done(requests())` holds, for messages of any sender
+  // (an Alertmanager's webhook, say).
+  template <class Done>
+  bool wait_until(Done done, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    return event_.wait_for([&] { return done(std::as_const(received_)); }, timeout);
   }
 
   // Waits for `n` requests (accepted or not) in total.
