@@ -48,7 +48,7 @@ asio::awaitable<void> Watcher::Impl::read_extras(oms::Client& client, Oms& o, Pr
         done.steps = true;
       }
       for (const auto& s : list) {
-        if (is_full_verify_step(s.name)) p.verify_step = s;
+        if (is_full_verify_step(s.name)) p.verify_step = std::make_unique<oms::ProjectStep>(s);
       }
     }
   }
@@ -56,7 +56,8 @@ asio::awaitable<void> Watcher::Impl::read_extras(oms::Client& client, Oms& o, Pr
     obs.verify = co_await read_verification(client, o, p.id);
     if (obs.verify) {
       done.verify = true;
-      obs.verify_finished = verification_ended(p.verify_step, obs.progress.current_step);
+      obs.verify_finished = verification_ended(
+          p.verify_step ? std::optional(*p.verify_step) : std::nullopt, obs.progress.current_step);
     }
   }
   read_done(p.reads, done, now);

@@ -12,6 +12,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <memory>
 #include <random>
 #include <set>
 
@@ -63,7 +64,9 @@ struct Watcher::Impl : std::enable_shared_from_this<Impl> {
     asio::cancellation_signal name_cancel;  // ends its name lookup
     Metrics::ProjectHandle metrics;         // its series, taken at its first poll
     ExtraReads reads;                       // its steps and verification reads
-    std::optional<oms::ProjectStep> verify_step;  // the verification step, as last read
+    // The verification step, as last read; a pointer, as few projects ever
+    // have one (a step is almost 500 bytes).
+    std::unique_ptr<oms::ProjectStep> verify_step;
     OutlookHistory history;                 // for its ETA and its incremental trend
     std::optional<Outlook> outlook_written;  // as last stored (outlook_write_due())
     TimePoint outlook_written_at;
