@@ -5,7 +5,11 @@
 #   build  the compiler, CMake, Ninja, make and the libraries omswatch links:
 #          enough for `make demo` and the binaries
 #   test   what the tests add: GoogleTest, the sqlite3 shell, a real Prometheus
-#          (promtool) and Alertmanager, systemd-analyze, man and groff
+#          (promtool) and Alertmanager, systemd-analyze, man and groff; for the
+#          web console's browser tests Chromium, Node.js and npm (Debian's
+#          nodejs and npm, only when node or npm is missing), and then the npm
+#          packages of tests/browser (playwright-core, pinned by its
+#          package-lock.json) with `npm ci` into tests/browser/node_modules
 #   dev    what `make test-sanitize`, `make fuzz`, `make package` and
 #          `make bench-perf` add: clang and its sanitizer and libFuzzer runtimes,
 #          llvm-symbolizer, dpkg-dev, file, python3
@@ -44,14 +48,19 @@ build_packages=(
 # shellcheck disable=SC2034
 test_packages=(
   libgtest-dev libgmock-dev sqlite3 prometheus prometheus-alertmanager
-  systemd man-db groff-base
+  systemd man-db groff-base chromium
 )
+# A node and npm of another origin (the Node.js project's own packages) serve as
+# well as Debian's, which would conflict with them.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  test_packages+=(nodejs npm)
+fi
 # shellcheck disable=SC2034
 dev_packages=(clang libclang-rt-14-dev llvm dpkg-dev file python3)
 
 declare -A why=(
   [build]="to build omswatch and run the demo (compiler, CMake, Ninja, make, libraries)"
-  [test]="for the tests (GoogleTest, sqlite3, promtool, Alertmanager, systemd-analyze, man, groff)"
+  [test]="for the tests (GoogleTest, sqlite3, promtool, Alertmanager, systemd-analyze, man, groff, Chromium, Node.js)"
   [dev]="for sanitizers, fuzzing, packaging and benchmarks (clang, LLVM, dpkg-dev, file, python3)"
 )
 
@@ -76,6 +85,23 @@ missing_of() {
   echo "${out[*]}"
 }
 
+# The npm packages of the browser tests (tests/browser/package.json), exactly
+# as its package-lock.json pins them, with `npm ci` into
+# tests/browser/node_modules (kept out of git). Nothing to do when the lock
+# file they were installed from is the committed one. Run by root through
+# sudo, npm runs as the user who called sudo, who owns the work tree.
+npm_packages() {
+  [[ " ${layers[*]} " == *" test "* ]] || return 0
+  local dir
+  dir=$(cd "$(dirname "$0")/../tests/browser" && pwd)
+  if cmp -s "$dir/package-lock.json" "$dir/node_modules/.omswatch-package-lock.json"; then return 0; fi
+  echo "install-deps: npm packages of the browser tests: npm ci in $dir"
+  local as=()
+  if [[ $(id -u) -eq 0 && -n "${SUDO_USER:-}" && "${SUDO_USER}" != root ]]; then as=(sudo -u "$SUDO_USER"); fi
+  (cd "$dir" && "${as[@]}" npm ci --no-audit --no-fund) &&
+    "${as[@]}" cp "$dir/package-lock.json" "$dir/node_modules/.omswatch-package-lock.json"
+}
+
 declare -A missing=()
 all_missing=()
 for l in "${layers[@]}"; do
@@ -83,7 +109,10 @@ for l in "${layers[@]}"; do
   # shellcheck disable=SC2206 # package names: split on spaces
   [[ -z "${missing[$l]}" ]] || all_missing+=(${missing[$l]})
 done
-[[ ${#all_missing[@]} -eq 0 ]] && exit 0
+if [[ ${#all_missing[@]} -eq 0 ]]; then
+  npm_packages
+  exit 0
+fi
 
 if [[ $(id -u) -ne 0 ]]; then
   if command -v sudo >/dev/null 2>&1; then
@@ -170,3 +199,4 @@ for l in "${layers[@]}"; do
   echo "install-deps: $l layer installed in $((SECONDS - start)) s"
 done
 disable_new "$before" "$(enable_links)"
+npm_packages

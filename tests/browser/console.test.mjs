@@ -1,0 +1,319 @@
+// The web console in headless Chromium, against the real daemon: `omswatch run`
+// watching omswatch-sim, a recording receiver, and the console's DOM contract
+// (the data-testid attributes of its pages). Run by ctest (tests/browser/run.sh); each part starts its
+// own simulator and daemon so that the storylines' clocks start with it.
+
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import {
+  api, binaries, cleanupAll, launchBrowser, omsTable, routesTo, screenshot, startDaemon,
+  startReceiver, startSim, tempDir, waitFor,
+} from './rig.mjs';
+
+after(cleanupAll);
+
+// What of the console this tree has: a part that is not in it yet is skipped
+// with the reason (its tests are written against the contract and run as
+// soon as it lands).
+const source = process.env.OMSWATCH_SOURCE_DIR || fileURLToPath(new URL('../..', import.meta.url));
+const httpApiDoc = readFileSync(join(source, 'docs', 'http-api.md'), 'utf8');
+const pending = {
+  console: existsSync(join(source, 'daemon', 'console', 'index.html'))
+    ? false : 'the web console is not in this tree yet (daemon/console/)',
+  acks: httpApiDoc.includes('POST /api/v1/acks') ? false : 'POST /api/v1/acks is not in docs/http-api.md yet',
+  silences: httpApiDoc.includes('POST /api/v1/silences')
+    ? false : 'POST /api/v1/silences is not in docs/http-api.md yet',
+};
+const needs = (...parts) => parts.map((p) => pending[p]).find(Boolean) || false;
+
+const row = (page, id) => page.locator(`[data-testid=project-row][data-project="${id}"]`);
+
+// The colours a row is drawn with: its own and its cells' (whichever carries
+// the severity's colour: background, border or text).
+async function colours(locator) {
+  return locator.evaluate((el) => {
+    const pick = (e) => {
+      const s = getComputedStyle(e);
+      return [s.backgroundColor, s.borderLeftColor, s.borderTopColor, s.color, s.outlineColor].join(' ');
+    };
+    return [pick(el), ...Array.from(el.querySelectorAll('*')).slice(0, 8).map(pick)].join(' | ');
+  });
+}
+
+describe('a write without the token', () => {
+  const token = 'browser-test-token-7Qx2';
+  let daemon;
+  before(async () => {
+    const sim = await startSim(['--scenario', 'static', '--projects', '3']);
+    daemon = await startDaemon((dir) => [
+      '[daemon]',
+      `database = "${dir}/omswatch.db"`,
+      'listen = "127.0.0.1:0"',
+      `api_token = "${token}"`,
+      '',
+      omsTable(dir, 'sim', sim),
+    ].join('\n'));
+  });
+
+  test('is refused with 401 and a Bearer challenge', async () => {
+    for (const path of ['/api/v1/silences', '/api/v1/acks']) {
+      const none = await api(daemon, path, { method: 'POST', body: { comment: 'no token' } });
+      assert.equal(none.status, 401, `POST ${path} without Authorization`);
+      assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer realm="omswatch"/);
+      const wrong = await api(daemon, path, { method: 'POST', token: 'not-the-token', body: {} });
+      assert.equal(wrong.status, 401, `POST ${path} with another token`);
+    }
+    assert.equal((await api(daemon, '/api/v1/projects')).status, 401);
+    assert.equal((await api(daemon, '/api/v1/projects', { token })).status, 200);
+    assert.equal((await api(daemon, '/healthz')).status !== 401, true);
+  });
+
+  test('Chromium reaches the daemon (the rig works)', async () => {
+    const page = await (await launchBrowser()).newPage();
+    const res = await page.goto(daemon.url + '/healthz');
+    assert.equal(res.status(), 200);
+    assert.match(await page.locator('body').textContent(), /"status"/);
+    const refused = await page.goto(daemon.url + '/api/v1/projects');
+    assert.equal(refused.status(), 401);
+  });
+
+  test('the page asks for the token, then shows the projects', { skip: needs('console') }, async () => {
+    const context = await launchBrowser();
+    const page = await context.newPage();
+    const shell = await page.goto(daemon.url + '/');
+    assert.equal(shell.status(), 200, 'the console shell is served without the token');
+    await page.locator('[data-testid=token-form]').waitFor({ state: 'visible', timeout: 15000 });
+    await screenshot(page, 'token-form');
+    await page.locator('[data-testid=token-input]').fill(token);
+    await page.locator('[data-testid=token-input]').press('Enter');
+    await waitFor('the three projects after the token is given',
+      async () => (await page.locator('[data-testid=project-row]').count()) === 3, { timeout: 30000 });
+    assert.equal(await page.locator('[data-testid=token-form]').isVisible(), false);
+    const kept = await page.evaluate(() => Object.values(sessionStorage));
+    assert.ok(kept.includes(token), 'the token is kept in sessionStorage');
+  });
+});
+
+describe('the overview', { skip: needs('console') }, () => {
+  let daemon;
+  let page;
+  before(async () => {
+    // demo: np_demo_audit is RUNNING, then FAILED from 25 s; static: healthy rows.
+    const sim = await startSim(['--scenario', 'demo,static', '--projects', '3']);
+    daemon = await startDaemon((dir) => [
+      '[daemon]',
+      `database = "${dir}/omswatch.db"`,
+      'listen = "127.0.0.1:0"',
+      '',
+      omsTable(dir, 'sim', sim),
+    ].join('\n'));
+    const context = await launchBrowser();
+    page = await context.newPage();
+  });
+
+  test('a state change appears without reload', async () => {
+    await page.goto(daemon.url + '/');
+    await page.evaluate(() => { window.omswatchTestMark = 'same document'; });
+    const audit = row(page, 'np_demo_audit');
+    await audit.waitFor({ timeout: 20000 });
+    const before = await audit.getAttribute('data-status');
+    assert.notEqual(before, 'FAILED',
+      'np_demo_audit fails 25 s after the simulator starts: the page opened too late to see it change');
+    await waitFor('np_demo_audit to show FAILED', async () =>
+      (await audit.getAttribute('data-status')) === 'FAILED', { timeout: 60000 });
+    assert.equal(await page.evaluate(() => window.omswatchTestMark), 'same document', 'the page was not reloaded');
+    assert.equal((await page.locator('[data-testid=live]').textContent()).trim(), 'live');
+  });
+
+  test('lists the projects, worst first, with the colours of their severity', async () => {
+    const group = page.locator('[data-testid=oms-group][data-oms=sim]');
+    await waitFor('the six projects of the simulator', async () =>
+      (await group.locator('[data-testid=project-row]').count()) === 6, { timeout: 20000 });
+    const failed = row(page, 'np_demo_audit');
+    await waitFor('np_demo_audit FAILED', async () => (await failed.getAttribute('data-status')) === 'FAILED',
+      { timeout: 60000 });
+    const healthy = row(page, 'np_sim_000001');
+    assert.equal(await healthy.getAttribute('data-status'), 'RUNNING');
+    await waitFor('the FAILED row to be critical', async () =>
+      (await failed.getAttribute('data-severity')) === 'critical');
+    assert.equal(await healthy.getAttribute('data-severity'), 'ok');
+    assert.match(await failed.getAttribute('class'), /\bsev-critical\b/);
+    assert.match(await healthy.getAttribute('class'), /\bsev-ok\b/);
+    assert.notEqual(await colours(failed), await colours(healthy), 'FAILED and RUNNING rows look alike');
+    const order = await group.locator('[data-testid=project-row]').evaluateAll(
+      (rows) => rows.map((r) => r.getAttribute('data-project')));
+    assert.ok(order.indexOf('np_demo_audit') < order.indexOf('np_sim_000001'), `worst first: ${order}`);
+    const link = await failed.evaluate((el) => (el.matches('a') ? el : el.querySelector('a'))?.getAttribute('href'));
+    assert.match(link ?? '', /\/projects\/np_demo_audit/);
+    await screenshot(page, 'overview', { doc: 'console-overview' });
+  });
+
+  test('the events page links each event to its project', async () => {
+    await page.goto(daemon.url + '/events');
+    const rows = page.locator('[data-testid=event-row]');
+    await rows.first().waitFor({ timeout: 20000 });
+    const links = await rows.evaluateAll((all) => all.map((r) => r.querySelector('a[href*="/projects/"]')?.getAttribute('href') ?? ''));
+    assert.ok(links.length > 0);
+    assert.ok(links.some((h) => h.includes('/projects/np_demo_audit')), `links: ${links}`);
+    await screenshot(page, 'events', { doc: 'console-events' });
+  });
+});
+
+describe('the project page', { skip: needs('console') || (binaries.historyFill ? false : 'bench/history_fill is not built (OMSWATCH_BUILD_BENCH=OFF)') }, () => {
+  let daemon;
+  let page;
+  before(async () => {
+    const dir = tempDir('omswatch-daemon-');
+    // A week of one project's polls, one a minute, written by the real storage code.
+    const fill = spawnSync(binaries.historyFill, ['--db', `${dir}/omswatch.db`, '--projects', '1', '--days', '7',
+      '--interval', '1m'], { encoding: 'utf8' });
+    assert.equal(fill.status, 0, `history_fill: ${fill.stderr}`);
+    const sim = await startSim(['--scenario', 'static', '--projects', '2']);
+    daemon = await startDaemon((d) => [
+      '[daemon]',
+      `database = "${d}/omswatch.db"`,
+      'listen = "127.0.0.1:0"',
+      '',
+      omsTable(d, 'sim', sim),
+    ].join('\n'), { dir });
+    page = await (await launchBrowser()).newPage();
+  });
+
+  test('the chart draws a week of history', async () => {
+    const history = await api(daemon, '/api/v1/projects/np_100000/history?since=7d&limit=10000');
+    assert.equal(history.status, 200, history.text);
+    await page.goto(daemon.url + '/projects/np_100000?oms=prod');
+    await page.locator('[data-testid=chart] canvas').waitFor({ timeout: 20000 });
+    await page.locator('[data-testid=range-24h]').click();
+    const ready = page.locator('[data-testid=chart-ready]');
+    const points = async () => Number((await ready.getAttribute('data-points')) ?? 0);
+    const day = await waitFor('the 24h chart', async () => (await points()) > 0 && points(), { timeout: 20000 });
+    await page.locator('[data-testid=range-7d]').click();
+    // A week at one sample a minute: at least one point per hour of it, and more than a day's.
+    const week = await waitFor('the 7d chart', async () => {
+      const n = await points();
+      return n > 7 * 24 && n > day && n;
+    }, { timeout: 20000 });
+    assert.ok(week > day);
+    for (const part of ['timeline', 'steps', 'events']) {
+      assert.ok(await page.locator(`[data-testid=${part}]`).count(), `the page has [data-testid=${part}]`);
+    }
+    await screenshot(page, 'project', { doc: 'console-project' });
+  });
+});
+
+describe('acknowledging a condition', { skip: needs('console', 'acks') }, () => {
+  // Two OMS names for one simulator: np_demo_audit fails in both, so the
+  // condition acked (east) and the one that is not (west) are reminded of on
+  // the same minute; the west reminder is the event that shows the east one
+  // was left out.
+  let daemon;
+  let receiver;
+  let page;
+  before(async () => {
+    const sim = await startSim(['--scenario', 'demo']);
+    receiver = await startReceiver();
+    daemon = await startDaemon((dir) => [
+      '[daemon]',
+      `database = "${dir}/omswatch.db"`,
+      'listen = "127.0.0.1:0"',
+      '',
+      omsTable(dir, 'east', sim, { projects: ['np_demo_audit'] }),
+      omsTable(dir, 'west', sim, { projects: ['np_demo_audit'] }),
+      '[[receivers]]',
+      'name = "am"',
+      'type = "alertmanager"',
+      `url = "${receiver.url}"`,
+      '',
+      routesTo(['am']),
+    ].join('\n'));
+    page = await (await launchBrowser()).newPage();
+  });
+
+  const firing = (r, oms) => r.path === '/api/v2/alerts' && Array.isArray(r.json) && r.json.some((a) =>
+    a.labels?.alertname === 'project_failed' && a.labels?.oms === oms && Date.parse(a.endsAt) > r.at);
+
+  test('stops its next reminder, and the page shows who acked it', async () => {
+    await waitFor('project_failed firing from both OMS', () =>
+      receiver.requests.some((r) => firing(r, 'east')) && receiver.requests.some((r) => firing(r, 'west')),
+    { timeout: 90000 });
+    await page.goto(daemon.url + '/projects/np_demo_audit?oms=east');
+    const condition = page.locator('[data-testid=condition][data-kind=project_failed]');
+    await condition.waitFor({ timeout: 20000 });
+    await condition.locator('[data-testid=ack]').click();
+    const by = page.locator('[data-testid=ack-by]');
+    if (await by.count()) {
+      await by.fill('browser-test');
+      const reason = page.locator('[data-testid=ack-reason]');
+      if (await reason.count()) await reason.fill('looking into ORA-01555');
+      await page.locator('[data-testid=ack-submit]').click();
+    }
+    const ackedBy = condition.locator('[data-testid=acked-by]');
+    await ackedBy.waitFor({ timeout: 20000 });
+    assert.notEqual((await ackedBy.textContent()).trim(), '');
+    const ackedAt = Date.now();
+    const lastEast = Math.max(...receiver.requests.filter((r) => firing(r, 'east')).map((r) => r.at));
+    // East's next reminder was due a minute after its last one; wait for a
+    // west reminder later than that.
+    await waitFor('a west reminder after the east one was due', () =>
+      receiver.requests.some((r) => r.at > lastEast + 65000 && r.at > ackedAt && firing(r, 'west')),
+    { timeout: 150000, every: 500 });
+    const eastAfter = receiver.requests.filter((r) => r.at > ackedAt + 2000 && firing(r, 'east'));
+    assert.deepEqual(eastAfter.map((r) => r.body), [], 'the acked condition was reminded of');
+    await screenshot(page, 'project-acked');
+  });
+});
+
+describe('a silence created in the page', { skip: needs('console', 'silences') }, () => {
+  let daemon;
+  let receiver;
+  let page;
+  before(async () => {
+    // demo: np_demo_billing's checkpoint freezes at 20 s: incr_stalled fires 5 s later.
+    const sim = await startSim(['--scenario', 'demo']);
+    receiver = await startReceiver();
+    daemon = await startDaemon((dir) => [
+      '[daemon]',
+      `database = "${dir}/omswatch.db"`,
+      'listen = "127.0.0.1:0"',
+      '',
+      omsTable(dir, 'sim', sim),
+      '[detect]',
+      'stall_after = "5s"',
+      '',
+      '[[receivers]]',
+      'name = "hook"',
+      'type = "webhook"',
+      `url = "${receiver.url}/hook"`,
+      '',
+      routesTo(['hook']),
+    ].join('\n'));
+    page = await (await launchBrowser()).newPage();
+  });
+
+  test('suppresses the delivery it matches', async () => {
+    await page.goto(daemon.url + '/silences');
+    const form = page.locator('[data-testid=silence-form]');
+    await form.waitFor({ timeout: 20000 });
+    await form.locator('[name=project_id]').fill('np_demo_billing');
+    await form.locator('[name=duration]').fill('1h');
+    await form.locator('[name=comment]').fill('billing maintenance');
+    await form.locator('[name=created_by]').fill('browser-test');
+    await form.locator('[type=submit]').click();
+    await page.locator('[data-testid=silence-row]').first().waitFor({ timeout: 20000 });
+    assert.ok(await page.locator('[data-testid=silence-row] [data-testid=silence-expire]').count());
+    await screenshot(page, 'silences');
+
+    const stalled = await waitFor('np_demo_billing incr_stalled, silenced', async () => {
+      const r = await api(daemon, '/api/v1/events?project=np_demo_billing&kind=incr_stalled');
+      return r.json?.events?.find((e) => e.state === 'firing' && e.deliveries.some((d) => d.status === 'silenced'));
+    }, { timeout: 90000, every: 250 });
+    assert.ok(stalled);
+    const sent = receiver.requests.filter((r) => r.body.includes('np_demo_billing') && r.body.includes('incr_stalled'));
+    assert.deepEqual(sent.map((r) => r.body), [], 'the silenced condition reached the receiver');
+  });
+});
