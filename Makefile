@@ -77,6 +77,22 @@ bench-history: deps-build
 			--days $(BENCH_DAYS) && \
 		$(BENCH_DIR)/bench/history_query --db "$$tmp/history.db" --prune-keep 3d
 
+# `make bench-console`: the web console in headless Chromium against the real
+# daemon (Release build in $(BENCH_DIR)): the overview of 1,000 projects ready
+# (budget 500 ms) and a project's 7-day chart drawn after the click (budget
+# 300 ms); prints each run and the medians (docs/performance.md, "The web
+# console"). About 2 minutes; needs the test layer (Chromium, node, npm packages).
+CONSOLE_RUNS ?= 7
+
+.PHONY: bench-console
+bench-console: deps-test
+	cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DOMSWATCH_BUILD_TESTS=OFF \
+		-DOMSWATCH_BUILD_BENCH=ON
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target omswatch omswatch-sim history_fill
+	OMSWATCH_BINARY=$(BENCH_DIR)/daemon/omswatch OMSWATCH_SIM_BINARY=$(BENCH_DIR)/oms/omswatch-sim \
+		OMSWATCH_HISTORY_FILL=$(BENCH_DIR)/bench/history_fill \
+		node bench/console/console_bench.mjs --runs $(CONSOLE_RUNS) --projects $(BENCH_PROJECTS)
+
 # `make bench-perf`: omswatch's polling cost at 100, 1,000 and 10,000 projects
 # against a floor (bare HTTP exchanges) and a plain Python poller, notification
 # latency, drift and database growth; Release build in $(PERF_DIR); prints the
