@@ -4,7 +4,7 @@
 // own simulator and daemon so that the storylines' clocks start with it.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,19 +16,45 @@ import {
 
 after(cleanupAll);
 
-// What of the console this tree has: a part that is not in it yet is skipped
-// with the reason (its tests are written against the contract and run as
-// soon as it lands).
+// What of the console this tree has: a part whose page does not carry its
+// data-testid yet (in daemon/console/), or whose API is not documented yet, is
+// skipped with the reason. Its tests are written against the contract and run
+// as soon as the part lands.
 const source = process.env.OMSWATCH_SOURCE_DIR || fileURLToPath(new URL('../..', import.meta.url));
 const httpApiDoc = readFileSync(join(source, 'docs', 'http-api.md'), 'utf8');
+function filesUnder(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+const consoleSources = filesUnder(join(source, 'daemon', 'console')).map((f) => readFileSync(f, 'utf8')).join('\n');
+const page_ = (testid, what) => (consoleSources.includes(testid)
+  ? false : `${what} is not in the console yet (no ${testid} in daemon/console/)`);
+const documented = (call) => (httpApiDoc.includes(call) ? false : `${call} is not in docs/http-api.md yet`);
 const pending = {
-  console: existsSync(join(source, 'daemon', 'console', 'index.html'))
-    ? false : 'the web console is not in this tree yet (daemon/console/)',
-  acks: httpApiDoc.includes('POST /api/v1/acks') ? false : 'POST /api/v1/acks is not in docs/http-api.md yet',
-  silences: httpApiDoc.includes('POST /api/v1/silences')
-    ? false : 'POST /api/v1/silences is not in docs/http-api.md yet',
+  token: page_('token-form', 'the token form'),
+  overview: page_('project-row', 'the overview'),
+  events: page_('event-row', 'the events page'),
+  project: page_('chart-ready', 'the project page\'s chart'),
+  ackButton: page_('acked-by', 'acknowledging in the page'),
+  silenceForm: page_('silence-form', 'the silence form'),
+  acks: documented('POST /api/v1/acks'),
+  silences: documented('POST /api/v1/silences'),
 };
 const needs = (...parts) => parts.map((p) => pending[p]).find(Boolean) || false;
+
+// The contract names the forms, not each of their fields: fills the first
+// field that one of `selectors` finds in `scope`; false when none does.
+async function fill(scope, selectors, value) {
+  for (const sel of selectors) {
+    const field = scope.locator(sel).first();
+    if (await field.count()) {
+      await field.fill(value);
+      return true;
+    }
+  }
+  return false;
+}
 
 const row = (page, id) => page.locator(`[data-testid=project-row][data-project="${id}"]`);
 
@@ -81,7 +107,7 @@ describe('a write without the token', () => {
     assert.equal(refused.status(), 401);
   });
 
-  test('the page asks for the token, then shows the projects', { skip: needs('console') }, async () => {
+  test('the page asks for the token, then shows the projects', { skip: needs('token', 'overview') }, async () => {
     const context = await launchBrowser();
     const page = await context.newPage();
     const shell = await page.goto(daemon.url + '/');
@@ -98,7 +124,7 @@ describe('a write without the token', () => {
   });
 });
 
-describe('the overview', { skip: needs('console') }, () => {
+describe('the overview', { skip: needs('overview') }, () => {
   let daemon;
   let page;
   before(async () => {
@@ -152,7 +178,7 @@ describe('the overview', { skip: needs('console') }, () => {
     await screenshot(page, 'overview', { doc: 'console-overview' });
   });
 
-  test('the events page links each event to its project', async () => {
+  test('the events page links each event to its project', { skip: needs('events') }, async () => {
     await page.goto(daemon.url + '/events');
     const rows = page.locator('[data-testid=event-row]');
     await rows.first().waitFor({ timeout: 20000 });
@@ -163,7 +189,7 @@ describe('the overview', { skip: needs('console') }, () => {
   });
 });
 
-describe('the project page', { skip: needs('console') || (binaries.historyFill ? false : 'bench/history_fill is not built (OMSWATCH_BUILD_BENCH=OFF)') }, () => {
+describe('the project page', { skip: needs('project') || (binaries.historyFill ? false : 'bench/history_fill is not built (OMSWATCH_BUILD_BENCH=OFF)') }, () => {
   let daemon;
   let page;
   before(async () => {
@@ -206,7 +232,7 @@ describe('the project page', { skip: needs('console') || (binaries.historyFill ?
   });
 });
 
-describe('acknowledging a condition', { skip: needs('console', 'acks') }, () => {
+describe('acknowledging a condition', { skip: needs('ackButton', 'acks') }, () => {
   // Two OMS names for one simulator: np_demo_audit fails in both, so the
   // condition acked (east) and the one that is not (west) are reminded of on
   // the same minute; the west reminder is the event that shows the east one
@@ -245,12 +271,11 @@ describe('acknowledging a condition', { skip: needs('console', 'acks') }, () => 
     const condition = page.locator('[data-testid=condition][data-kind=project_failed]');
     await condition.waitFor({ timeout: 20000 });
     await condition.locator('[data-testid=ack]').click();
-    const by = page.locator('[data-testid=ack-by]');
-    if (await by.count()) {
-      await by.fill('browser-test');
-      const reason = page.locator('[data-testid=ack-reason]');
-      if (await reason.count()) await reason.fill('looking into ORA-01555');
-      await page.locator('[data-testid=ack-submit]').click();
+    // Who and why, when the page asks (a form or a dialog after the click).
+    const dialog = page.locator('form:visible, dialog[open]');
+    if (await fill(dialog, ['[data-testid=ack-by]', '[name=by]', '[name=acked_by]'], 'browser-test')) {
+      await fill(dialog, ['[data-testid=ack-reason]', '[name=reason]', 'textarea'], 'looking into ORA-01555');
+      await dialog.locator('[type=submit], [data-testid=ack-submit]').first().click();
     }
     const ackedBy = condition.locator('[data-testid=acked-by]');
     await ackedBy.waitFor({ timeout: 20000 });
@@ -268,7 +293,7 @@ describe('acknowledging a condition', { skip: needs('console', 'acks') }, () => 
   });
 });
 
-describe('a silence created in the page', { skip: needs('console', 'silences') }, () => {
+describe('a silence created in the page', { skip: needs('silenceForm', 'silences') }, () => {
   let daemon;
   let receiver;
   let page;
@@ -296,14 +321,18 @@ describe('a silence created in the page', { skip: needs('console', 'silences') }
   });
 
   test('suppresses the delivery it matches', async () => {
-    await page.goto(daemon.url + '/silences');
+    // The form is on the silences page, or else on the overview.
     const form = page.locator('[data-testid=silence-form]');
+    await page.goto(daemon.url + '/silences');
+    if (!(await form.count())) await page.goto(daemon.url + '/');
     await form.waitFor({ timeout: 20000 });
-    await form.locator('[name=project_id]').fill('np_demo_billing');
-    await form.locator('[name=duration]').fill('1h');
-    await form.locator('[name=comment]').fill('billing maintenance');
-    await form.locator('[name=created_by]').fill('browser-test');
-    await form.locator('[type=submit]').click();
+    assert.ok(await fill(form, ['[data-testid=silence-project]', '[name=project_id]', '[name=project]'],
+      'np_demo_billing'), 'the silence form has a project matcher');
+    assert.ok(await fill(form, ['[data-testid=silence-duration]', '[name=duration]', '[name=for]'], '1h'),
+      'the silence form has a duration');
+    await fill(form, ['[data-testid=silence-comment]', '[name=comment]', 'textarea'], 'billing maintenance');
+    await fill(form, ['[data-testid=silence-created-by]', '[name=created_by]', '[name=by]'], 'browser-test');
+    await form.locator('[type=submit]').first().click();
     await page.locator('[data-testid=silence-row]').first().waitFor({ timeout: 20000 });
     assert.ok(await page.locator('[data-testid=silence-row] [data-testid=silence-expire]').count());
     await screenshot(page, 'silences');
