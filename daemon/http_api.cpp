@@ -18,6 +18,7 @@
 #include "common/percent.h"
 #include "common/severity.h"
 #include "config/duration.h"
+#include "daemon/console_routes.h"
 #include "daemon/loop_end.h"
 #include "daemon/metrics.h"
 #include "daemon/rows.h"
@@ -206,7 +207,9 @@ struct HttpApi::Impl {
     BadRequest bad;
     auto target = parse_path(request.target, bad);
     if (!target) return error_response(400, bad.message, bad.parameter);
-    if (target->raw_path != "/healthz" && !authorized(request)) {
+    // The console's pages and files carry no data: served without the token.
+    const bool console = is_console_route(target->segments);
+    if (!console && target->raw_path != "/healthz" && !authorized(request)) {
       auto r = error_response(401, request.header("Authorization").empty()
                                        ? "this endpoint requires Authorization: Bearer <token>"
                                        : "the bearer token is not valid");
@@ -214,7 +217,8 @@ struct HttpApi::Impl {
       return r;
     }
     const auto& seg = target->segments;
-    enum class Route { metrics, healthz, projects, history, events, none } route = Route::none;
+    enum class Route { metrics, healthz, projects, history, events, console, none } route =
+        console ? Route::console : Route::none;
     if (seg.size() == 1 && seg[0] == "metrics") route = Route::metrics;
     if (seg.size() == 1 && seg[0] == "healthz") route = Route::healthz;
     if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1") {
@@ -253,6 +257,8 @@ struct HttpApi::Impl {
           return answer(history(seg[3], target->query));
         case Route::events:
           return answer(events(target->query));
+        case Route::console:
+          return console_response(request, seg);
         case Route::none:
           break;
       }

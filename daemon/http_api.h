@@ -8,10 +8,12 @@
 //   GET /api/v1/projects                  the latest status of every project
 //   GET /api/v1/projects/{id}/history     ?since=&until=&limit=
 //   GET /api/v1/events                    ?project=&kind=&severity=&since=&until=&limit=
+//   GET /, /projects/{id}, /events, /assets/{name}
+//                                         the web console (daemon/console_routes.h)
 //
 // HEAD is answered like GET; other methods get 405, unknown paths 404, bad
 // query parameters 400 with a JSON body naming the parameter. With a bearer
-// token every endpoint but /healthz requires `Authorization: Bearer <token>`;
+// token every endpoint but /healthz and the console requires `Authorization: Bearer <token>`;
 // without one the endpoint only listens on loopback addresses.
 //
 // Runs on the daemon's executor and reads the daemon's own store on that

@@ -2,8 +2,9 @@
 # Installs the Debian 12 packages omswatch needs, in three layers; each layer
 # includes the ones before it:
 #
-#   build  the compiler, CMake, Ninja, make and the libraries omswatch links:
-#          enough for `make demo` and the binaries
+#   build  the compiler, CMake, Ninja, make, the libraries omswatch links and
+#          Chart.js (libjs-chart.js, embedded in the web console): enough for
+#          `make demo` and the binaries
 #   test   what the tests add: GoogleTest, the sqlite3 shell, a real Prometheus
 #          (promtool) and Alertmanager, systemd-analyze, man and groff; for the
 #          web console's browser tests Chromium, Node.js and npm (Debian's
@@ -43,7 +44,7 @@ layer=${1:-all}
 build_packages=(
   g++ cmake ninja-build make pkg-config
   libboost1.81-dev libboost-json1.81-dev libssl-dev libsqlite3-dev
-  libspdlog-dev libfmt-dev libtomlplusplus-dev libsystemd-dev
+  libspdlog-dev libfmt-dev libtomlplusplus-dev libsystemd-dev libjs-chart.js
 )
 # shellcheck disable=SC2034
 test_packages=(
@@ -59,7 +60,7 @@ fi
 dev_packages=(clang libclang-rt-14-dev llvm dpkg-dev file python3)
 
 declare -A why=(
-  [build]="to build omswatch and run the demo (compiler, CMake, Ninja, make, libraries)"
+  [build]="to build omswatch and run the demo (compiler, CMake, Ninja, make, libraries, Chart.js)"
   [test]="for the tests (GoogleTest, sqlite3, promtool, Alertmanager, systemd-analyze, man, groff, Chromium, Node.js)"
   [dev]="for sanitizers, fuzzing, packaging and benchmarks (clang, LLVM, dpkg-dev, file, python3)"
 )

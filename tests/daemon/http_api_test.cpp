@@ -362,7 +362,7 @@ TEST_F(HttpApiTest, BadParametersAre400NamingTheParameter) {
 TEST_F(HttpApiTest, UnknownPathsAre404AndOtherMethods405) {
   auto api = start(options());
   for (const char* target :
-       {"/", "/api/v1", "/api/v1/projects/", "/api/v1/projects/np_1", "/api/v1/projects//history",
+       {"/api/v1", "/api/v1/projects/", "/api/v1/projects/np_1", "/api/v1/projects//history",
         "/metrics/", "/metricsx", "/api/v2/projects"}) {
     json::value body = get_json(api->port(), target, 404);
     EXPECT_TRUE(body.is_object() && body.as_object().contains("error")) << target;
