@@ -179,3 +179,13 @@ fuzz: deps-dev $(SANITIZE_DIR)/build.ninja
 .PHONY: test-minimal
 test-minimal:
 	scripts/test-minimal-debian.sh
+
+# `make test-package`: make package, then the .deb installed with apt on a fresh
+# minimal Debian 12 root (debootstrap, cached in $(PACKAGE_DIR)/debian-root):
+# `omswatch --version` and `check-config` on the installed example run there,
+# the rules and dashboard are under /usr/share/omswatch, and it prints what the
+# package pulled in. Needs root; about 10 minutes on 2 cores (docs/operations.md,
+# "From the Debian package"). Run by CI, not by `make test`.
+.PHONY: test-package
+test-package:
+	PACKAGE_DIR=$(PACKAGE_DIR) scripts/test-package.sh

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Debian package (make package) and checks what it holds: the
-# binary, the systemd unit, the example configuration, the man page and the
-# docs, its control fields and dependencies, and that the packaged binary runs.
+# binary, the systemd unit, the example configuration, the man page, the docs,
+# the Prometheus rules and the Grafana dashboard, its control fields and
+# dependencies, and that the packaged binary runs. (`make test-package` installs
+# it on a fresh Debian 12 root: scripts/test-package.sh.)
 # Usage: scripts/check-package.sh [PACKAGE.deb]   (a given .deb is checked, not built)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,17 @@ for path in ./usr/bin/omswatch ./lib/systemd/system/omswatch.service \
             ./usr/share/doc/omswatch/operations.md ./usr/share/doc/omswatch/configuration.md; do
   grep -q " $path\$" <<<"$contents" || fail "$path is not in the package"
 done
+# The Prometheus rules and the Grafana dashboard: every file of contrib/prometheus/
+# (but its promtool tests) and of contrib/grafana/, under /usr/share/omswatch/.
+for dir in prometheus grafana; do
+  grep -q " ./usr/share/omswatch/$dir/\$" <<<"$contents" || fail "/usr/share/omswatch/$dir/ is not in the package"
+  while IFS= read -r file; do
+    grep -q " ./usr/share/omswatch/$dir/$file\$" <<<"$contents" ||
+      fail "contrib/$dir/$file is not in the package as /usr/share/omswatch/$dir/$file"
+  done < <(cd "contrib/$dir" && find . -type f ! -path './tests/*' | sed 's|^\./||' | sort)
+done
+grep -q ' ./usr/share/omswatch/prometheus/tests/' <<<"$contents" &&
+  fail "the promtool tests of contrib/prometheus/tests/ are in the package"
 grep -q -- '-rwxr-xr-x root/root .* ./usr/bin/omswatch$' <<<"$contents" ||
   fail "/usr/bin/omswatch is not an executable owned by root"
 
@@ -35,10 +48,12 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [[ $(field Maintainer) == "omswatch developers" ]] || fail "Maintainer is '$(field Maintainer)'"
 [[ -n $(field Description) ]] || fail "no Description"
 depends=$(field Depends)
-for lib in libc6 libsqlite3-0 libssl3 libsystemd0 libspdlog1.10 libstdc++6; do
-  grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib (shlibdeps): $depends"
+for lib in libc6 libsqlite3-0 libssl3 libsystemd0 libspdlog1.10 libstdc++6 ca-certificates adduser; do
+  grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
-dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx './conffiles' || fail "no conffiles"
+# Listed first: a `grep -q` that stops reading would kill tar with SIGPIPE (pipefail).
+control_files=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)
+grep -qx './conffiles' <<<"$control_files" || fail "no conffiles"
 [[ $(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles) == /etc/omswatch/omswatch.toml.example ]] ||
   fail "conffiles does not list the example"
 

@@ -11,9 +11,10 @@
 #          nodejs and npm, only when node or npm is missing), and then the npm
 #          packages of tests/browser (playwright-core, pinned by its
 #          package-lock.json) with `npm ci` into tests/browser/node_modules
-#   dev    what `make test-sanitize`, `make fuzz`, `make package` and
-#          `make bench-perf` add: clang and its sanitizer and libFuzzer runtimes,
-#          llvm-symbolizer, dpkg-dev, file, python3
+#   dev    what `make test-sanitize`, `make fuzz`, `make package`,
+#          `make test-package` and `make bench-perf` add: clang and its sanitizer
+#          and libFuzzer runtimes, llvm-symbolizer, dpkg-dev, file, python3,
+#          debootstrap
 #   all    the same as dev
 #
 # Usage: scripts/install-deps.sh [build|test|dev|all]   (default: all)
@@ -57,12 +58,12 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   test_packages+=(nodejs npm)
 fi
 # shellcheck disable=SC2034
-dev_packages=(clang libclang-rt-14-dev llvm dpkg-dev file python3)
+dev_packages=(clang libclang-rt-14-dev llvm dpkg-dev file python3 debootstrap)
 
 declare -A why=(
   [build]="to build omswatch and run the demo (compiler, CMake, Ninja, make, libraries, Chart.js)"
   [test]="for the tests (GoogleTest, sqlite3, promtool, Alertmanager, systemd-analyze, man, groff, Chromium, Node.js)"
-  [dev]="for sanitizers, fuzzing, packaging and benchmarks (clang, LLVM, dpkg-dev, file, python3)"
+  [dev]="for sanitizers, fuzzing, packaging and benchmarks (clang, LLVM, dpkg-dev, file, python3, debootstrap)"
 )
 
 case $layer in

@@ -5,7 +5,8 @@
 # them:
 #
 #   1. debootstrap --variant=minbase bookworm ROOT MIRROR (the mirror is this
-#      machine's own, from its apt sources; MIRROR=... overrides it);
+#      machine's own, from its apt sources; MIRROR=... overrides it;
+#      scripts/debian-root.sh, which make test-package shares);
 #   2. the committed tree (git archive HEAD) into ROOT/srv/omswatch;
 #   3. ./omswatch-dev demo as a user who is not root, with no sudo: it must fail
 #      with a message that names the packages and the command to run;
@@ -30,71 +31,12 @@ fail() {
 }
 
 [[ $(id -u) -eq 0 ]] || fail "needs root (debootstrap, chroot, mount): sudo make test-minimal"
-if ! command -v debootstrap >/dev/null 2>&1; then
-  note "installing debootstrap"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
-fi
-
-# The first Debian bookworm mirror of this machine's apt sources (one-line
-# sources.list entries and deb822 .sources files alike).
-host_mirror() {
-  local f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -f "$f" ]] || continue
-    awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) while ($i !~ /\]$/) i++; if ($2 ~ /^\[/) i++;
-                       if ($(i + 1) == "bookworm") { print $i; exit } }' "$f"
-  done
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f "$f" ]] || continue
-    awk 'BEGIN { RS = ""; FS = "\n" }
-         { uri = ""; ok = 0; deb = 0
-           for (i = 1; i <= NF; i++) {
-             if ($i ~ /^URIs:/) { split($i, u, /[ \t]+/); uri = u[2] }
-             if ($i ~ /^Types:/ && $i ~ /[ \t]deb([ \t]|$)/) deb = 1
-             if ($i ~ /^Suites:/ && $i ~ /[ \t]bookworm([ \t]|$)/) ok = 1
-           }
-           if (uri != "" && ok && deb) { print uri; exit } }' "$f"
-  done
-}
-mirror=${MIRROR:-$(host_mirror | head -n 1)}
-[[ -n "$mirror" ]] || fail "no Debian bookworm mirror in /etc/apt/sources.list*: set MIRROR=http://..."
-
-root=$(mktemp -d /var/tmp/omswatch-minimal.XXXXXX)
-chmod 0755 "$root"  # a root file system: the unprivileged user below must enter it
-mounted=()
-cleanup() {
-  local i
-  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
-    umount "${mounted[$i]}" 2>/dev/null || umount -l "${mounted[$i]}" 2>/dev/null || true
-  done
-  if [[ -n "${KEEP_ROOT:-}" ]]; then
-    note "kept $root"
-  elif grep -q " $root/" /proc/mounts; then
-    note "$root still has mounts: not removing it"
-  else
-    rm -rf --one-file-system "$root"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=scripts/debian-root.sh
+source scripts/debian-root.sh
 
 summary=()
-t0=$SECONDS
-note "debootstrap --variant=minbase bookworm $root $mirror"
-debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.debootstrap.log" 2>&1 ||
-  { tail -n 30 "$root.debootstrap.log"; rm -f "$root.debootstrap.log"; fail "debootstrap"; }
-rm -f "$root.debootstrap.log"
-summary+=("minimal root (debootstrap minbase): $((SECONDS - t0)) s, $(du -sm "$root" | cut -f1) MB on disk")
-
-for what in proc sys dev/pts; do
-  mkdir -p "$root/$what"
-  case $what in
-    proc) mount -t proc proc "$root/proc" ;;
-    sys) mount -t sysfs sysfs "$root/sys" ;;
-    dev/pts) mount -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts" ;;
-  esac
-  mounted+=("$root/$what")
-done
+# shellcheck disable=SC2119 # no cache: a root as debootstrap makes it today
+debian_root_create
 
 # What the newcomer has: no make, no compiler, no sudo, no /etc/hosts.
 for absent in make g++ cc sudo; do
@@ -185,7 +127,8 @@ for unit in prometheus prometheus-alertmanager; do
   state=$(chroot "$root" systemctl is-enabled "$unit" 2>/dev/null || true)
   [[ "$state" != enabled ]] || fail "$unit is enabled in the minimal root"
 done
-if ss -ltnH 2>/dev/null | awk '{print $4}' | grep -qE ':(9090|9093)$'; then
+listening=$(ss -ltnH 2>/dev/null | awk '{print $4}')  # grep -q in the pipe could SIGPIPE awk
+if grep -qE ':(9090|9093)$' <<<"$listening"; then
   fail "something listens on 9090 or 9093 after the tests"
 fi
 # No /etc/hosts, and no DNS server that might answer for "localhost" either.

@@ -1,8 +1,11 @@
 // What the package ships besides the binary, checked against the binary:
 // the example configuration passes `omswatch check-config` (as shipped and
-// with every default uncommented), and the man page renders without warnings
-// and documents every command and exit status the CLI has. The .deb itself is
-// built and checked by scripts/check-package.sh (`make package`).
+// with every default uncommented), the man page renders without warnings
+// and documents every command and exit status the CLI has, and the install
+// rules put the Prometheus rules and the Grafana dashboard under
+// share/omswatch. The .deb itself is built and checked by
+// scripts/check-package.sh (`make package`) and installed on a fresh Debian 12
+// by scripts/test-package.sh (`make test-package`).
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -185,6 +188,47 @@ TEST(ManPage, DocumentsEveryCommandAndExitStatus) {
     EXPECT_NE(page.find(std::string("\n.TP\n.B ") + code + "\n"), std::string::npos)
         << "exit status " << code;
   }
+}
+
+// The files of contrib/DIR (but tests/), relative to it, sorted.
+std::set<std::string> files_under(const fs::path& dir) {
+  std::set<std::string> out;
+  if (!fs::exists(dir)) return out;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+       ++it) {
+    const std::string rel = fs::relative(it->path(), dir).string();
+    if (rel == "tests") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file()) out.insert(rel);
+  }
+  return out;
+}
+
+// `cmake --install` of the `contrib` component (part of the one .deb) puts every
+// file of contrib/prometheus/ but its promtool tests, and every file of
+// contrib/grafana/, under PREFIX/share/omswatch/, whatever their names.
+TEST(PackageInstall, PutsTheRulesAndTheDashboardUnderShareOmswatch) {
+  TempDir dir;
+  const fs::path prefix = dir.path() / "usr";
+  auto r = run({OMSWATCH_CMAKE, "--install", OMSWATCH_BUILD_DIR, "--prefix", prefix.string(),
+                "--component", "contrib"},
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* what : {"prometheus", "grafana"}) {
+    const fs::path source = kSourceDir / "contrib" / what;
+    const fs::path installed = prefix / "share" / "omswatch" / what;
+    const auto files = files_under(source);
+    EXPECT_FALSE(files.empty()) << source << " has no files";
+    EXPECT_EQ(files_under(installed), files) << installed;
+    for (const auto& file : files) {
+      EXPECT_EQ(testing::read_file((installed / file).string()),
+                testing::read_file((source / file).string()))
+          << file;
+    }
+  }
+  EXPECT_FALSE(fs::exists(prefix / "share" / "omswatch" / "prometheus" / "tests"));
 }
 
 }  // namespace
