@@ -73,9 +73,20 @@ async function chart(context, daemon) {
     await page.goto(daemon.url + '/projects/np_100000?oms=prod');
     const ready = page.locator('[data-testid=chart-ready]');
     const points = async () => Number((await ready.getAttribute('data-points')) ?? 0);
-    // Start from the 24-hour view, drawn.
-    await page.locator('[data-testid=range-24h]').click();
-    const day = await waitFor('the 24h chart', async () => (await points()) > 0 && points(), { timeout: 30000 });
+    // Start from the 24-hour view, drawn: the first draw (whatever its range),
+    // then the 24h button's. A page that does not redraw the range it shows
+    // writes nothing after the click: then the first draw was the 24h one.
+    await waitFor('the first chart', async () => (await points()) > 0, { timeout: 30000 });
+    await page.evaluate(() => {
+      window.omswatchDayDrawn = false;
+      const el = document.querySelector('[data-testid=chart-ready]');
+      new MutationObserver((records, obs) => { window.omswatchDayDrawn = true; obs.disconnect(); })
+        .observe(el, { attributes: true, attributeFilter: ['data-points'] });
+      document.querySelector('[data-testid=range-24h]').click();
+    });
+    await waitFor('the 24h chart', () => page.evaluate(() => window.omswatchDayDrawn), { timeout: 5000 })
+      .catch(() => {});
+    const day = await points();
     // Click 7d inside the page and time until the week is drawn.
     await page.evaluate((dayPoints) => {
       window.omswatchWeekDrawn = undefined;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import {
-  api, binaries, cleanupAll, launchBrowser, omsTable, routesTo, screenshot, startDaemon,
+  api, binaries, cleanupAll, clickRange, launchBrowser, omsTable, routesTo, screenshot, startDaemon,
   startReceiver, startSim, tempDir, waitFor,
 } from './rig.mjs';
 
@@ -212,23 +212,22 @@ describe('the project page', { skip: needs('project') || (binaries.historyFill ?
   test('the chart draws a week of history', async () => {
     const history = await api(daemon, '/api/v1/projects/np_100000/history?since=7d&limit=10000');
     assert.equal(history.status, 200, history.text);
+    assert.ok(history.json.samples.length > 7 * 24 * 30, 'history_fill wrote a week of samples');
     await page.goto(daemon.url + '/projects/np_100000?oms=prod');
     await page.locator('[data-testid=chart] canvas').waitFor({ timeout: 20000 });
-    await page.locator('[data-testid=range-24h]').click();
     const ready = page.locator('[data-testid=chart-ready]');
-    const points = async () => Number((await ready.getAttribute('data-points')) ?? 0);
-    const day = await waitFor('the 24h chart', async () => (await points()) > 0 && points(), { timeout: 20000 });
-    await page.locator('[data-testid=range-7d]').click();
-    // A week at one sample a minute: at least one point per hour of it, and more than a day's.
-    const week = await waitFor('the 7d chart', async () => {
-      const n = await points();
-      return n > 7 * 24 && n > day && n;
-    }, { timeout: 20000 });
-    assert.ok(week > day);
+    await waitFor('the first chart', async () => Number(await ready.getAttribute('data-points')) > 0);
+    // A week at one sample a minute: at least one point per hour of it, and
+    // more than the last day's.
+    const week = await clickRange(page, '7d');
+    assert.ok(week > 7 * 24, `the 7d chart drew ${week} points`);
+    assert.equal(Number(await ready.getAttribute('data-points')), week);
+    await screenshot(page, 'project', { doc: 'console-project' });
+    const day = await clickRange(page, '24h');
+    assert.ok(day > 0 && day < week, `24h: ${day} points, 7d: ${week}`);
     for (const part of ['timeline', 'steps', 'events']) {
       assert.ok(await page.locator(`[data-testid=${part}]`).count(), `the page has [data-testid=${part}]`);
     }
-    await screenshot(page, 'project', { doc: 'console-project' });
   });
 });
 

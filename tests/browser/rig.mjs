@@ -199,6 +199,22 @@ export async function launchBrowser({ viewport = { width: 1280, height: 800 } } 
   return context;
 }
 
+// Clicks the project page's range button `range` (1h, 24h, 7d, 30d) and waits
+// for the chart's next draw: the first write of chart-ready's data-points
+// after the click. Returns the points drawn.
+export async function clickRange(page, range, { timeout = 20000 } = {}) {
+  await page.evaluate((r) => {
+    window.omswatchDrawn = undefined;
+    const el = document.querySelector('[data-testid=chart-ready]');
+    new MutationObserver((records, obs) => {
+      window.omswatchDrawn = Number(el.getAttribute('data-points'));
+      obs.disconnect();
+    }).observe(el, { attributes: true, attributeFilter: ['data-points'] });
+    document.querySelector(`[data-testid=range-${r}]`).click();
+  }, range);
+  return waitFor(`the ${range} chart`, () => page.evaluate(() => window.omswatchDrawn), { timeout });
+}
+
 const screenshotDir = process.env.OMSWATCH_SCREENSHOTS || tempDir('omswatch-screenshots-');
 mkdirSync(screenshotDir, { recursive: true });
 
