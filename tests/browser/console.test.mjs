@@ -187,6 +187,16 @@ describe('the overview', { skip: needs('overview') }, () => {
     assert.ok(links.some((h) => h.includes('/projects/np_demo_audit')), `links: ${links}`);
     await screenshot(page, 'events', { doc: 'console-events' });
   });
+
+  test('says so when the daemon is gone', async () => {
+    await page.goto(daemon.url + '/');
+    const liveText = async () => (await page.locator('[data-testid=live]').textContent()).trim();
+    await waitFor('the page to be live', async () => (await liveText()) === 'live', { timeout: 20000 });
+    daemon.child.kill('SIGTERM');
+    await page.locator('[data-testid=disconnected]').waitFor({ state: 'visible', timeout: 30000 });
+    assert.equal(await liveText(), 'disconnected');
+    await screenshot(page, 'disconnected');
+  });
 });
 
 describe('the project page', { skip: needs('project') || (binaries.historyFill ? false : 'bench/history_fill is not built (OMSWATCH_BUILD_BENCH=OFF)') }, () => {
