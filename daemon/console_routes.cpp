@@ -47,7 +47,8 @@ const net::Headers& console_security_headers() {
 }
 
 bool is_console_route(const std::vector<std::string>& seg) {
-  if (seg.size() == 1) return seg[0].empty() || seg[0] == "events";  // "/" is one empty segment
+  // "/" is one empty segment.
+  if (seg.size() == 1) return seg[0].empty() || seg[0] == "events" || seg[0] == "silences";
   if (seg.size() == 2) return seg[0] == "assets" || (seg[0] == "projects" && !seg[1].empty());
   return false;
 }

@@ -4,6 +4,7 @@
 //   GET /                  the pages' shell (index.html): the overview
 //   GET /projects/{id}     the same shell: one project
 //   GET /events            the same shell: the events
+//   GET /silences          the same shell: the silences
 //   GET /assets/{name}     the console's scripts, styles and charting library
 //
 // The shell and the assets carry no data (every figure comes from the JSON

@@ -74,7 +74,7 @@ class ConsoleRoutesTest : public ::testing::Test {
 TEST_F(ConsoleRoutesTest, ThePagesServeTheShellWithoutTheToken) {
   std::string first;
   for (const char* target : {"/", "/projects/np_1", "/projects/np%20a%2Fb?oms=prod", "/events",
-                             "/events?kind=project_failed", "/?q=orders&level=critical"}) {
+                             "/events?kind=project_failed", "/?q=orders&level=critical", "/silences"}) {
     auto r = send(target);
     EXPECT_EQ(r.status, 200u) << target;
     EXPECT_EQ(r.header("Content-Type"), "text/html; charset=utf-8") << target;
