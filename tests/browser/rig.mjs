@@ -88,15 +88,17 @@ function start(name, argv, dir) {
   return { child, text, exited };
 }
 
-// omswatch-sim on a free port: { url, port, child }.
+// omswatch-sim on a free port: { url, port, child, startedAt } (startedAt:
+// Date.now() just before it started, the start of its storylines).
 export async function startSim(args = ['--scenario', 'demo'], password = 'sim-pass') {
   const dir = tempDir('omswatch-sim-');
+  const startedAt = Date.now();
   const p = start('sim', [binaries.sim, '--password', password, ...args], dir);
   const m = await waitFor('omswatch-sim to listen', () => {
     if (p.child.exitCode !== null) throw new Error(`omswatch-sim exited: ${p.text.err}`);
     return p.text.out.match(/listening on (http:\/\/127\.0\.0\.1:(\d+))/);
   });
-  return { url: m[1], port: Number(m[2]), password, child: p.child };
+  return { url: m[1], port: Number(m[2]), password, child: p.child, startedAt };
 }
 
 // A receiver on 127.0.0.1:0 that records every request and answers 200 (as
