@@ -34,7 +34,7 @@ std::string demo_config(const std::string& database, const std::string& oms_url,
   }
   return R"([daemon]
 database = ")" + database + R"("
-listen = ""
+listen = "127.0.0.1:0"
 log_level = "warn"
 
 [[oms]]
@@ -129,6 +129,8 @@ int run_demo(std::ostream& out) {
       << " --db " << database << ",\n"
       << "                   omswatch status --db " << database << ",\n"
       << "                   omswatch history np_mig_catalog --steps --db " << database << ")\n"
+      << "  web console     http://127.0.0.1:" << (*service)->http_port()
+      << "/  (open it in a browser on this host)\n"
       << "Notifications appear below as they happen. Ctrl-C stops the demo.\n\n"
       << std::flush;
 

@@ -256,6 +256,8 @@ Expected<std::unique_ptr<Service>> Service::create(asio::io_context& ioc, config
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
+std::uint16_t Service::http_port() const { return impl_->api ? impl_->api->port() : 0; }
+
 void Service::start() {
   impl_->dispatcher->start();
   impl_->watcher->start();

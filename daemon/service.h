@@ -2,6 +2,7 @@
 // The composition root: owns the store, the HTTP client, the watcher and the
 // dispatcher of one running daemon, all driven by one io_context.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -50,6 +51,9 @@ class Service {
 
   const config::Config& config() const;
   const Watcher& watcher() const;
+  // The port the HTTP endpoint (metrics, JSON API, web console) listens on;
+  // 0 when daemon.listen is "" (no endpoint).
+  std::uint16_t http_port() const;
   storage::Store& store();
 
  private:
