@@ -130,12 +130,19 @@ describe('the overview', { skip: needs('overview') }, () => {
   before(async () => {
     // demo: np_demo_audit is RUNNING, then FAILED from 25 s; static: healthy rows.
     const sim = await startSim(['--scenario', 'demo,static', '--projects', '3']);
+    const receiver = await startReceiver();
     daemon = await startDaemon((dir) => [
       '[daemon]',
       `database = "${dir}/omswatch.db"`,
       'listen = "127.0.0.1:0"',
       '',
       omsTable(dir, 'sim', sim),
+      '[[receivers]]',
+      'name = "ops"',
+      'type = "webhook"',
+      `url = "${receiver.url}/hook"`,
+      '',
+      routesTo(['ops']),
     ].join('\n'));
     const context = await launchBrowser();
     page = await context.newPage();
