@@ -104,6 +104,11 @@ struct DaemonSettings {
   std::string listen = defaults::kListen;  // "" turns the HTTP endpoint off
   std::string log_level = "info";          // trace, debug, info, warn, error, critical, off
   Secret api_token;  // bearer token of the HTTP endpoint; required when it listens beyond loopback
+  // The address operators reach the web console at (through a reverse proxy,
+  // perhaps under a path): an http(s) URL without query, fragment or user
+  // info, at most kMaxPublicUrlLength bytes, as written. Alerts link to the
+  // console's pages under it; "" (the default): alerts carry no such link.
+  std::string public_url;
   friend bool operator==(const DaemonSettings&, const DaemonSettings&) = default;
 };
 

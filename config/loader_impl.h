@@ -102,6 +102,9 @@ class Loader {
   // that check-config refuses what run would: the host must resolve, and an
   // address beyond loopback needs an API token. Queries resolve nothing.
   void check_listen_reach(const toml::node& node);
+  // daemon.public_url: "" (none) or an http(s) URL without query, fragment or
+  // user info, at most kMaxPublicUrlLength bytes.
+  std::optional<std::string> public_url_value(const toml::node& node, const std::string& key);
 
   // The four thresholds, shared by [detect] and the per-level overrides in [routes.LEVEL].
   void add_threshold_fields(ThresholdOverrides& out, std::vector<Field>& fields);

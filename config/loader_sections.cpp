@@ -9,6 +9,7 @@
 #include "config/file_reader.h"
 #include "config/loader_impl.h"
 #include "net/listen_address.h"
+#include "net/url.h"
 
 namespace omswatch::config::detail {
 
@@ -78,6 +79,10 @@ void Loader::read_daemon(const toml::node& node) {
                    [&](const toml::node& v, const std::string& key) {
                      if (auto level = enum_value(v, key, kLogLevels)) d.log_level = *level;
                    }},
+                  {"public_url",
+                   [&](const toml::node& v, const std::string& key) {
+                     if (auto url = public_url_value(v, key)) d.public_url = std::move(*url);
+                   }},
                   // Read together by secret_value() below.
                   {"api_token", [](const toml::node&, const std::string&) {}},
                   {"api_token_file", [](const toml::node&, const std::string&) {}},
@@ -96,6 +101,38 @@ void Loader::read_daemon(const toml::node& node) {
   if (const auto* listen = table->get("listen"); listen && input_.purpose == Purpose::daemon) {
     check_listen_reach(*listen);
   }
+}
+
+namespace {
+
+// What is wrong with a daemon.public_url, or "".
+std::string public_url_problem(const std::string& url) {
+  if (url.size() > kMaxPublicUrlLength) {
+    return "is longer than " + std::to_string(kMaxPublicUrlLength) + " characters";
+  }
+  if (auto problem = url_problem(url, true); !problem.empty()) return problem;
+  if (auto parsed = net::detail::parse_url(url); parsed && !parsed->userinfo.empty()) {
+    return "must not carry user info (user:password@): every message would show it";
+  }
+  if (url.find_first_of("?#") != std::string::npos) {
+    return "must not have a query or a fragment: it is the address the console's pages are "
+           "under (\"https://omswatch.example.com/\")";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::optional<std::string> Loader::public_url_value(const toml::node& node,
+                                                    const std::string& key) {
+  auto text = string_value(node, key);
+  if (!text || text->empty()) return text;
+  // The URL itself is never quoted: it may hold a password.
+  if (auto problem = public_url_problem(*text); !problem.empty()) {
+    error(place_of(node), key + ": " + problem);
+    return std::nullopt;
+  }
+  return text;
 }
 
 void Loader::check_listen_reach(const toml::node& node) {

@@ -20,6 +20,7 @@ namespace omswatch::config::detail {
 inline constexpr std::size_t kMaxStringBytes = 64 * 1024;
 inline constexpr std::size_t kMaxNameLength = 64;
 inline constexpr std::size_t kMaxProjectIdLength = 256;
+inline constexpr std::size_t kMaxPublicUrlLength = 512;  // daemon.public_url
 inline constexpr int kMaxCount = 1000;  // unreachable_after, unavailable_after
 inline constexpr int kMaxInFlight = 1024;
 inline constexpr std::size_t kMaxShownErrors = 100;

@@ -46,6 +46,7 @@ url = "https://hooks.example.internal/omswatch"
   EXPECT_EQ(c.daemon.database, "/var/lib/omswatch/omswatch.db");
   EXPECT_EQ(c.daemon.listen, "127.0.0.1:9187");
   EXPECT_EQ(c.daemon.log_level, "info");
+  EXPECT_EQ(c.daemon.public_url, "");
 
   ASSERT_EQ(c.oms.size(), 1u);
   const OmsDeployment& o = c.oms[0];
@@ -110,6 +111,7 @@ TEST(LoadConfig, ReadsEveryKey) {
 database = "/srv/omswatch/state.db"
 listen = "[::1]:9100"
 log_level = "debug"
+public_url = "https://ops.example.com/omswatch/"
 
 [[oms]]
 name = "prod-east"
@@ -167,6 +169,7 @@ type = "console"
   EXPECT_EQ(c.daemon.database, "/srv/omswatch/state.db");
   EXPECT_EQ(c.daemon.listen, "[::1]:9100");
   EXPECT_EQ(c.daemon.log_level, "debug");
+  EXPECT_EQ(c.daemon.public_url, "https://ops.example.com/omswatch/");
 
   const OmsDeployment& o = c.oms.at(0);
   EXPECT_EQ(o.name, "prod-east");

@@ -445,6 +445,46 @@ TEST(Validation, ChecksTheListenAddress) {
   }
 }
 
+TEST(Validation, ChecksThePublicUrl) {
+  auto public_url = [](const std::string& url) {
+    return load(with_oms("[daemon]\npublic_url = \"" + url + "\"\n"));
+  };
+  for (const char* good : {"https://omswatch.example.com/", "https://omswatch.example.com",
+                           "https://ops.example.com/omswatch/", "http://10.0.0.5:9187",
+                           "http://[::1]:9187/console/", ""}) {
+    auto r = public_url(good);
+    EXPECT_THAT(errors(r), IsEmpty()) << good;
+    if (r.config) EXPECT_EQ(r.config->daemon.public_url, good);
+  }
+  const std::string key = "8:14: daemon.public_url: ";
+  EXPECT_THAT(errors(public_url("omswatch.example.com")),
+              ElementsAre(key + "must start with http:// or https://"));
+  EXPECT_THAT(errors(public_url("/omswatch/")),
+              ElementsAre(key + "must start with http:// or https://"));
+  EXPECT_THAT(errors(public_url("https://omswatch.example.com/a b")),
+              ElementsAre(key + "must not contain spaces or control characters"));
+  EXPECT_THAT(errors(public_url("https:///omswatch")), ElementsAre(key + "has no host"));
+  const std::string no_query =
+      "must not have a query or a fragment: it is the address the console's pages are under "
+      "(\"https://omswatch.example.com/\")";
+  EXPECT_THAT(errors(public_url("https://omswatch.example.com/?team=ops")),
+              ElementsAre(key + no_query));
+  EXPECT_THAT(errors(public_url("https://omswatch.example.com/#top")), ElementsAre(key + no_query));
+  // Every link in every message would carry the credentials to the whole channel.
+  auto userinfo = public_url("https://admin:hunter2@omswatch.example.com/");
+  EXPECT_THAT(errors(userinfo),
+              ElementsAre(key + "must not carry user info (user:password@): every message "
+                                "would show it"));
+  EXPECT_EQ(errors(userinfo)[0].find("hunter2"), std::string::npos);
+  // Long enough for any proxy path, short enough that the links stay within the platforms' limits.
+  const std::string base = "https://omswatch.example.com/";
+  EXPECT_THAT(errors(public_url(base + std::string(512 - base.size(), 'a'))), IsEmpty());
+  EXPECT_THAT(errors(public_url(base + std::string(513 - base.size(), 'a'))),
+              ElementsAre(key + "is longer than 512 characters"));
+  EXPECT_THAT(errors(load(with_oms("[daemon]\npublic_url = 8\n"))),
+              ElementsAre("8:14: daemon.public_url: expected a string, not an integer"));
+}
+
 // check-config refuses what the daemon would refuse where it binds daemon.listen.
 TEST(Validation, ChecksTheListenAddressAsTheDaemonBindsIt) {
   auto listen = [](const std::string& address, const std::string& token = "") {
