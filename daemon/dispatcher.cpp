@@ -11,6 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <random>
 
+#include "common/console_page.h"
 #include "common/time.h"
 #include "daemon/logging.h"
 #include "daemon/loop_end.h"
@@ -32,6 +33,8 @@ notifiers::Event to_event(const storage::EventRecord& r, const config::Config* c
   if (config) {
     if (const auto* oms = config->find_oms(r.oms))
       e.link = console_link(oms->console_url, r.project_id);
+    // Built at each attempt: a reload's public_url applies to retries too.
+    e.omswatch_url = console_page_url(config->daemon.public_url, r.oms, r.project_id);
   }
   e.kind = r.kind;
   e.state = r.state;

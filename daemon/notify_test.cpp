@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "common/console_page.h"
 #include "daemon/cli.h"
 #include "daemon/event_record.h"
 #include "net/http_client.h"
@@ -53,6 +54,8 @@ int run_notify_test(const config::Config& config, const std::string& receiver_na
   e.summary = std::string("omswatch test message from ") + host + " to receiver '" +
               receiver->name + "': if you read this, alerts will reach you here.";
   e.observed_at = std::chrono::system_clock::now();
+  // The overview of that OMS: the operator sees where alerts will link to.
+  e.omswatch_url = console_page_url(config.daemon.public_url, e.oms, "");
 
   std::optional<notifiers::DeliveryOutcome> outcome;
   boost::asio::co_spawn(

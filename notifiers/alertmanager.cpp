@@ -110,6 +110,7 @@ json::object alert_of(const Event& e, std::chrono::system_clock::time_point now)
   if (!e.project_name.empty())
     annotations["project_name"] = truncate_chars(valid_utf8(e.project_name), 200);
   annotations["event_id"] = valid_utf8(e.id);
+  if (!view.page.empty()) annotations["omswatch_url"] = view.page;
 
   json::object alert{{"labels", labels_of(e)}, {"annotations", std::move(annotations)}};
   if (is_test(e)) {

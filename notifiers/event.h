@@ -18,6 +18,9 @@ struct Event {
   std::string project_id;  // "" for OMS-level events
   std::string project_name;  // from DescribeProject, when known; "" otherwise
   std::string link;          // the project (or OMS) in the OMS console, when console_url is set
+  // The event's page in omswatch's own web console (common/console_page.h),
+  // when daemon.public_url is set; "" otherwise.
+  std::string omswatch_url;
   std::string alarm_level;
   std::string summary;
   std::chrono::system_clock::time_point observed_at;

@@ -7,6 +7,7 @@
 // second and 100 a minute (11232 beyond) and a body of at most 20 KB.
 
 #include <boost/json.hpp>
+#include <utility>
 
 #include "notifiers/http_outcome.h"
 #include "notifiers/platform.h"
@@ -42,6 +43,22 @@ json::object markdown_element(std::string content) {
   return {{"tag", "markdown"}, {"content", std::move(content)}};
 }
 
+// A button to the event's page in omswatch's console: the URL is a JSON
+// string of its own, no card markdown reads it.
+json::object page_button(const std::string& page) {
+  json::object button{{"tag", "button"},
+                      {"text", {{"tag", "plain_text"}, {"content", kOpenPage}}},
+                      {"type", "default"},
+                      {"url", page}};
+  return {{"tag", "action"}, {"actions", json::array{std::move(button)}}};
+}
+
+// One event as the card shows it: its markdown, and the button when it has a page.
+struct EventBlock {
+  std::string markdown;
+  std::string page;
+};
+
 // The signature goes in the body, so the body is rendered signed: with a
 // secret, "timestamp" (seconds) and "sign" lead the message.
 std::string render(const Delivery& d) {
@@ -66,9 +83,13 @@ std::string render_feishu_payload(const std::vector<Event>& group,
   // Card markdown reads <at ...> and <font ...> tags and links: text from
   // events is shown, not obeyed.
   const MarkdownDialect dialect = common_markdown(inert_feishu_markdown);
-  std::vector<std::string> blocks;
+  std::vector<EventBlock> blocks;
   blocks.reserve(events.size());
-  for (const auto& e : events) blocks.push_back(markdown_event(view_of(e), dialect, kEventBytes));
+  for (const auto& e : events) {
+    EventView v = view_of(e);
+    std::string page = std::exchange(v.page, {});  // a button, not a link in the markdown
+    blocks.push_back({markdown_event(v, dialect, kEventBytes), std::move(page)});
+  }
 
   json::object signature;
   if (timestamp_s) {
@@ -80,7 +101,8 @@ std::string render_feishu_payload(const std::vector<Event>& group,
     json::array elements;
     for (std::size_t i = 0; i < shown; ++i) {
       if (i > 0) elements.push_back(json::object{{"tag", "hr"}});
-      elements.push_back(markdown_element(blocks[i]));
+      elements.push_back(markdown_element(blocks[i].markdown));
+      if (!blocks[i].page.empty()) elements.push_back(page_button(blocks[i].page));
     }
     if (shown < events.size())
       elements.push_back(markdown_element(more_line(events.size() - shown)));

@@ -243,6 +243,7 @@ EventView view_of(const Event& e) {
     v.summary = v.title + (e.project_id.empty() ? "" : ": " + valid_utf8(e.project_id));
   }
   if (is_http_url(e.link)) v.link = valid_utf8(e.link);
+  if (is_http_url(e.omswatch_url)) v.page = valid_utf8(e.omswatch_url);
 
   const json::object details = parse_object(e.details_json);
   const json::object progress = parse_object(e.progress_json);
@@ -523,9 +524,12 @@ std::string markdown_event(const EventView& v, const MarkdownDialect& d, std::si
   for (const auto& f : v.facts) {
     out += std::string(d.bullet) + bold(f.label + ":") + " " + d.escape(f.value) + "\n";
   }
-  if (!v.link.empty()) out += d.link(v.link, "Open in the OMS console") + "\n";
   out.pop_back();
-  return truncate_bytes(out, max_bytes);
+  std::string links;
+  if (!v.page.empty()) links = d.link(v.page, kOpenPage);
+  if (!v.link.empty()) links += (links.empty() ? "" : " · ") + d.link(v.link, kOpenOmsConsole);
+  if (links.empty() || links.size() + 1 >= max_bytes) return truncate_bytes(out, max_bytes);
+  return truncate_bytes(out, max_bytes - links.size() - 1) + "\n" + links;
 }
 
 }  // namespace omswatch::notifiers

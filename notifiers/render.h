@@ -47,7 +47,12 @@ struct EventView {
   std::string summary;  // the detector's one-line summary, bounded
   std::vector<Fact> facts;
   std::string link;  // an http(s) URL into the OMS console, or ""
+  std::string page;  // an http(s) URL of the event's page in omswatch's console, or ""
 };
+
+// The words of the links to each console.
+inline constexpr std::string_view kOpenPage = "Open in omswatch";
+inline constexpr std::string_view kOpenOmsConsole = "Open in the OMS console";
 
 // Bounds of the digested text (code points).
 inline constexpr std::size_t kMaxSummaryChars = 500;
@@ -118,7 +123,9 @@ MarkdownDialect common_markdown(std::function<std::string(std::string_view)> esc
 MarkdownDialect slack_mrkdwn();
 
 // An event in markdown, at most `max_bytes` bytes: the headline line in bold,
-// the summary, one line per fact, the console link. Cut at the end when too long.
+// the summary, one line per fact, then one line with the links (omswatch's
+// page, the OMS console). When too long, the text before the links is cut,
+// never a link; links that alone do not fit are left out.
 std::string markdown_event(const EventView& v, const MarkdownDialect& d, std::size_t max_bytes);
 
 // `url` with the characters that end a markdown or mrkdwn link target

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <utility>
 
 #include "notifiers/http_outcome.h"
 #include "notifiers/platform.h"
@@ -36,6 +37,25 @@ json::object section(std::string_view mrkdwn) {
   return {{"type", "section"}, {"text", text_object("mrkdwn", mrkdwn)}};
 }
 
+// One event: its markdown, with a button to its page in omswatch's console.
+struct EventSection {
+  std::string mrkdwn;
+  std::string page;  // "" when there is none
+
+  json::object block() const {
+    json::object o = section(mrkdwn);
+    if (!page.empty()) {
+      // A link button: the URL is a JSON string of its own, no markup reads it.
+      o["accessory"] = json::object{
+          {"type", "button"}, {"text", text_object("plain_text", kOpenPage)}, {"url", page}};
+    }
+    return o;
+  }
+  std::size_t chars() const {
+    return utf8_length(mrkdwn) + (page.empty() ? 0 : utf8_length(page) + kOpenPage.size());
+  }
+};
+
 }  // namespace
 
 DeliveryOutcome slack_outcome(const boost::system::result<net::HttpResponse>& result) {
@@ -61,15 +81,19 @@ std::string render_slack_payload(const std::vector<Event>& group) {
   // The top-level text is mrkdwn too (notifications show it).
   const std::string fallback = truncate_chars(inert_slack_mrkdwn(headline), kFallbackChars);
 
-  std::vector<std::string> sections;
+  std::vector<EventSection> sections;
   sections.reserve(events.size());
   for (const auto& e : events) {
+    EventView v = view_of(e);
+    // The page is the section's button, not a link in its text.
+    std::string page = std::exchange(v.page, {});
     // Sections are bounded in characters; markdown_event's byte bound is only a backstop.
-    sections.push_back(truncate_chars(markdown_event(view_of(e), slack_mrkdwn(), 4 * kSectionChars),
-                                      kSectionChars));
+    sections.push_back(
+        {truncate_chars(markdown_event(v, slack_mrkdwn(), 4 * kSectionChars), kSectionChars),
+         std::move(page)});
   }
   std::vector<std::size_t> chars_before(1, 0);  // chars_before[n]: the first n sections
-  for (const auto& s : sections) chars_before.push_back(chars_before.back() + utf8_length(s));
+  for (const auto& s : sections) chars_before.push_back(chars_before.back() + s.chars());
 
   const std::size_t total = events.size();
   const std::size_t fixed = utf8_length(header) + utf8_length(fallback) + kFooter.size();
@@ -83,7 +107,7 @@ std::string render_slack_payload(const std::vector<Event>& group) {
 
   json::array blocks;
   blocks.push_back(json::object{{"type", "header"}, {"text", text_object("plain_text", header)}});
-  for (std::size_t i = 0; i < shown; ++i) blocks.push_back(section(sections[i]));
+  for (std::size_t i = 0; i < shown; ++i) blocks.push_back(sections[i].block());
   if (shown < total) blocks.push_back(section(more_line(total - shown)));
   blocks.push_back(
       json::object{{"type", "context"}, {"elements", json::array{text_object("mrkdwn", kFooter)}}});

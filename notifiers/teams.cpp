@@ -40,7 +40,13 @@ json::object event_container(const EventView& v) {
   if (!facts.empty())
     items.push_back(json::object{{"type", "FactSet"}, {"facts", std::move(facts)}});
   if (!v.link.empty()) {
-    items.push_back(text_block("[Open in the OMS console](" + link_target(v.link) + ")"));
+    items.push_back(
+        text_block("[" + std::string(kOpenOmsConsole) + "](" + link_target(v.link) + ")"));
+  }
+  if (!v.page.empty()) {
+    // A button: the URL is a JSON string of its own, no markdown reads it.
+    json::object open{{"type", "Action.OpenUrl"}, {"title", kOpenPage}, {"url", v.page}};
+    items.push_back(json::object{{"type", "ActionSet"}, {"actions", json::array{std::move(open)}}});
   }
   return {{"type", "Container"},
           {"separator", true},

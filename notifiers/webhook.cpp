@@ -51,6 +51,7 @@ std::string render_webhook_payload(const std::string& receiver, const std::vecto
     o["project_id"] = e.project_id;
     if (!e.project_name.empty()) o["project_name"] = e.project_name;
     if (!e.link.empty()) o["link"] = e.link;
+    if (!e.omswatch_url.empty()) o["omswatch_url"] = e.omswatch_url;
     o["alarm_level"] = e.alarm_level;
     o["summary"] = e.summary;
     o["observed_at"] = format_rfc3339(e.observed_at);

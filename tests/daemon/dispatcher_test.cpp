@@ -124,6 +124,7 @@ struct SendCall {
   std::vector<std::string> event_ids;
   std::string delivery_id;
   testing::ManualClock::TimePoint at;
+  std::vector<std::string> omswatch_urls;  // of each event
 };
 
 // Answers each message with the next of `answers` (the last one once they
@@ -136,7 +137,10 @@ class FakeSender : public notifiers::Sender {
   asio::awaitable<DeliveryOutcome> send(std::vector<notifiers::Event> events,
                                         std::string delivery_id) override {
     SendCall call{{}, delivery_id, clock_.now()};
-    for (const auto& e : events) call.event_ids.push_back(e.id);
+    for (const auto& e : events) {
+      call.event_ids.push_back(e.id);
+      call.omswatch_urls.push_back(e.omswatch_url);
+    }
     calls_.push_back(std::move(call));
     const auto n = std::min(calls_.size(), answers_.size()) - 1;
     co_return answers_[n];
@@ -171,6 +175,7 @@ class DispatcherTest : public ::testing::Test {
     dispatcher_ = std::make_unique<Dispatcher>(
         ioc_.get_executor(), outbox_, std::move(senders), [this] { return from_unix_ms(now_ms()); },
         std::move(options));
+    if (config_) dispatcher_->set_config(config_);
     dispatcher_->start();
     testing::settle(ioc_);
   }
@@ -196,6 +201,7 @@ class DispatcherTest : public ::testing::Test {
   testing::ManualClock clock_;
   const testing::ManualClock::TimePoint origin_ = clock_.now();
   FakeOutbox outbox_;
+  std::shared_ptr<const config::Config> config_;  // set before start(), when a test needs one
   std::vector<SendCall> calls_;
   asio::io_context ioc_;
   std::unique_ptr<Dispatcher> dispatcher_;
@@ -225,6 +231,39 @@ TEST_F(DispatcherTest, RetryAfterDelaysTheNextAttemptUntilTheReceiverAccepts) {
 
   run_until(kStart + 600'000);
   EXPECT_EQ(calls_.size(), 2u);
+}
+
+TEST_F(DispatcherTest, EventsLinkToTheirConsolePageUnderThePublicUrlOfTheLatestReload) {
+  outbox_.add(1, "hook", kStart, kStart, "np a/b");
+  outbox_.add(2, "hook", kStart, kStart, "");  // an OMS-level event
+  auto config = std::make_shared<config::Config>();
+  config->daemon.public_url = "https://omswatch.example.com/";
+  config_ = config;
+  start({retry("503 Service Unavailable"), delivered()});
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_[0].event_ids, (std::vector<std::string>{"evt_1", "evt_2"}));
+  EXPECT_EQ(calls_[0].omswatch_urls,
+            (std::vector<std::string>{"https://omswatch.example.com/projects/np%20a%2Fb?oms=oms1",
+                                      "https://omswatch.example.com/?oms=oms1"}));
+
+  // A reload moves the console under a path: the retry links there.
+  auto moved = std::make_shared<config::Config>(*config);
+  moved->daemon.public_url = "https://ops.example.com/omswatch";
+  dispatcher_->set_config(moved);
+  run_until(kStart + 600'000);
+  ASSERT_EQ(calls_.size(), 2u);
+  EXPECT_EQ(
+      calls_[1].omswatch_urls,
+      (std::vector<std::string>{"https://ops.example.com/omswatch/projects/np%20a%2Fb?oms=oms1",
+                                "https://ops.example.com/omswatch/?oms=oms1"}));
+}
+
+TEST_F(DispatcherTest, EventsCarryNoConsolePageWithoutAPublicUrl) {
+  outbox_.add(1, "hook", kStart, kStart);
+  config_ = std::make_shared<config::Config>();
+  start({delivered()});
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_[0].omswatch_urls, (std::vector<std::string>{""}));
 }
 
 TEST_F(DispatcherTest, SilencedRowsAreRecordedAndNotSent) {

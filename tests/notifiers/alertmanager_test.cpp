@@ -271,5 +271,24 @@ TEST(AlertmanagerSender, RealAlertmanagerWithBasicAuth) {
   EXPECT_NE(find_alert(alerts, "project_failed"), nullptr) << json::serialize(alerts);
 }
 
+// With daemon.public_url, each alert carries its page in omswatch's console
+// as the annotation omswatch_url: a project's page, or for an OMS-level
+// condition the overview of that OMS. generatorURL stays the OMS console's.
+TEST(AlertmanagerSender, AlertsCarryTheirConsolePageAsAnAnnotation) {
+  FakePlatform p;
+  p.answer = {200, "application/json", {}, "", false};
+  p.send(p.receiver("alertmanager", "/"),
+         {test::on_console(test::failed_event()), test::on_console(unreachable_event()),
+          test::lagging_event()});
+  auto alerts = p.last_json().as_array();
+  ASSERT_EQ(alerts.size(), 3u);
+  EXPECT_EQ(alerts[0].at("annotations").at("omswatch_url").as_string(), test::kFailedPage);
+  EXPECT_EQ(alerts[0].at("generatorURL").as_string(),
+            "https://oms.example.internal/project/np_4w1");
+  EXPECT_EQ(alerts[1].at("annotations").at("omswatch_url").as_string(),
+            std::string(test::kPublicUrl) + "?oms=prod");
+  EXPECT_FALSE(alerts[2].at("annotations").as_object().contains("omswatch_url"));
+}
+
 }  // namespace
 }  // namespace omswatch::notifiers

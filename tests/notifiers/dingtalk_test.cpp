@@ -163,5 +163,29 @@ TEST(DingTalkSender, HoldsBackBeforeTheRobotIsBlocked) {
   EXPECT_EQ(p.requests.size(), 20u);
 }
 
+// With daemon.public_url, each event ends with a link to its page in
+// omswatch's console, before the OMS console's; without, none.
+TEST(DingTalkSender, EachEventLinksToItsConsolePage) {
+  FakePlatform p;
+  p.send(p.receiver("dingtalk", "/robot/send?access_token=tok123"),
+         {test::on_console(test::failed_event()), test::lagging_event()});
+  std::string text(p.last_json().at("markdown").at("text").as_string());
+  EXPECT_NE(text.find("[Open in omswatch](" + test::kFailedPage +
+                      ") · [Open in the OMS console](https://oms.example.internal/project/np_4w1)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(count(text, "Open in omswatch"), 1u) << text;
+}
+
+TEST(DingTalkSender, AHostileProjectIdStaysInsideTheLinkTarget) {
+  FakePlatform p;
+  p.send(p.receiver("dingtalk", "/robot/send?access_token=tok123"), {test::hostile_id_event()});
+  std::string text(p.last_json().at("markdown").at("text").as_string());
+  EXPECT_NE(text.find("[Open in omswatch](" + test::kHostilePage + ")"), std::string::npos) << text;
+  EXPECT_EQ(count(text, "](http"), 1u) << text;  // the console link, no other
+  EXPECT_EQ(text.find("<!channel"), std::string::npos) << text;
+  EXPECT_EQ(text.find("<b>"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace omswatch::notifiers

@@ -163,5 +163,40 @@ TEST(FeishuSender, HoldsBackPastFiveASecond) {
   EXPECT_EQ(p.send(*sender, {test::failed_event()}).result, DeliveryOutcome::Result::delivered);
 }
 
+// With daemon.public_url, each event's markdown is followed by a button to its
+// page in omswatch's console; without, nothing.
+TEST(FeishuSender, EachEventHasAButtonToItsConsolePage) {
+  FeishuPlatform p;
+  auto out = p.send(p.feishu(), {test::on_console(test::failed_event()), test::lagging_event()});
+  EXPECT_EQ(out.result, DeliveryOutcome::Result::delivered) << out.detail;
+  const json::value msg = p.last_json();
+  const auto& elements = msg.at("card").at("elements").as_array();
+  ASSERT_EQ(elements.size(), 5u);  // event, its button, rule, event, note
+  EXPECT_EQ(elements[0].at("tag").as_string(), "markdown");
+  std::string first(elements[0].at("content").as_string());
+  EXPECT_EQ(first.find("ops.example.com"), std::string::npos) << first;
+  EXPECT_EQ(elements[1].at("tag").as_string(), "action");
+  const auto& button = elements[1].at("actions").at(0);
+  EXPECT_EQ(button.at("tag").as_string(), "button");
+  EXPECT_EQ(button.at("text").at("tag").as_string(), "plain_text");
+  EXPECT_EQ(button.at("text").at("content").as_string(), "Open in omswatch");
+  EXPECT_EQ(button.at("url").as_string(), test::kFailedPage);
+  EXPECT_EQ(elements[2].at("tag").as_string(), "hr");
+  EXPECT_EQ(elements[3].at("tag").as_string(), "markdown");
+  EXPECT_EQ(elements[4].at("tag").as_string(), "note");
+}
+
+TEST(FeishuSender, AHostileProjectIdStaysInsideTheButtonUrl) {
+  FeishuPlatform p;
+  p.send(p.feishu(), {test::hostile_id_event()});
+  const json::value msg = p.last_json();
+  const auto& elements = msg.at("card").at("elements").as_array();
+  EXPECT_EQ(elements.at(1).at("actions").at(0).at("url").as_string(), test::kHostilePage);
+  std::string markdown(elements.at(0).at("content").as_string());
+  for (const char* obeyed : {"<!channel>", "](http", "<b>", "@all"}) {
+    EXPECT_EQ(markdown.find(obeyed), std::string::npos) << obeyed << " in " << markdown;
+  }
+}
+
 }  // namespace
 }  // namespace omswatch::notifiers

@@ -124,5 +124,31 @@ TEST(ChatMarkup, OrdinaryTextReadsTheSame) {
             "np_4w1 FAILED in INCR_TRANSFER: ORA-01555 (snapshot)");
 }
 
+// A project id is percent-encoded into its console page: whatever it holds,
+// the page is one link (or button) target and adds nothing else.
+TEST(ChatMarkup, AHostileProjectIdInTheConsolePageAddsNoLinkMentionOrTag) {
+  for (const auto& platform : kPlatforms) {
+    for (const auto& text : kHostile) {
+      Event e = test::on_console(hostile_event(text));
+      const std::string page = e.omswatch_url;
+      ASSERT_FALSE(page.empty());
+      std::string strings;
+      collect_strings(boost::json::parse(platform.render({e})), strings);
+      // The page appears, whole; taken out, nothing obeyed is left.
+      std::size_t found = 0;
+      for (auto at = strings.find(page); at != std::string::npos; at = strings.find(page)) {
+        strings.erase(at, page.size());
+        ++found;
+      }
+      EXPECT_EQ(found, 1u) << platform.name << ": " << page;
+      for (const auto& obeyed : kObeyed) {
+        EXPECT_EQ(strings.find(obeyed), std::string::npos)
+            << platform.name << " obeys \"" << obeyed << "\" of \"" << text << "\":\n"
+            << strings;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace omswatch::notifiers

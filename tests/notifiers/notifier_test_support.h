@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/console_page.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "notifiers/sender.h"
@@ -99,6 +100,38 @@ inline Event status_notice() {
   e.observed_at = at_unix(1'800'000'100);
   e.details_json = R"({"from":"RUNNING","to":"FINISHED"})";
   return e;
+}
+
+// The console behind a reverse proxy, under a path: daemon.public_url.
+inline constexpr std::string_view kPublicUrl = "https://ops.example.com/omswatch/";
+
+// `e` as the daemon sends it when daemon.public_url is set.
+inline Event on_console(Event e) {
+  e.omswatch_url = console_page_url(kPublicUrl, e.oms, e.project_id);
+  return e;
+}
+
+// The console page of failed_event().
+inline const std::string kFailedPage = std::string(kPublicUrl) + "projects/np_4w1?oms=prod";
+
+// A project id that every chat dialect would read as a link, a mention or a
+// tag, were it not encoded, and the console page it gets.
+inline constexpr std::string_view kHostileId =
+    "np)](http://evil.example/a) <!channel> <b>|x\"[y]@all";
+inline const std::string kHostilePage =
+    std::string(kPublicUrl) +
+    "projects/"
+    "np%29%5D%28http%3A%2F%2Fevil.example%2Fa%29%20%3C%21channel%3E%20%3Cb%3E%7Cx%22%5By%5D"
+    "%40all?oms=prod";
+
+// failed_event() of a project with kHostileId, on the console.
+inline Event hostile_id_event() {
+  Event e = failed_event();
+  e.link.clear();
+  e.project_id = std::string(kHostileId);
+  e.summary = "np FAILED";
+  e.progress_json = "{}";
+  return on_console(std::move(e));
 }
 
 // A group of `n` events with summaries of about 2 * `summary_chars` CJK

@@ -236,5 +236,32 @@ TEST(Render, MarkdownDialects) {
   EXPECT_TRUE(is_valid_utf8(cut));
 }
 
+TEST(Render, TheConsolePageIsShownWhenItIsAnHttpUrl) {
+  EXPECT_EQ(view_of(test::on_console(test::failed_event())).page, test::kFailedPage);
+  EXPECT_EQ(view_of(test::failed_event()).page, "");
+  Event e = test::failed_event();
+  e.omswatch_url = "javascript:alert(1)";
+  EXPECT_EQ(view_of(e).page, "");
+}
+
+TEST(Render, MarkdownLinksBothConsolesAndKeepsThemWholeWhenCut) {
+  EventView v = view_of(test::on_console(test::failed_event()));
+  const auto plain = common_markdown([](std::string_view s) { return std::string(s); });
+  const std::string links = "[Open in omswatch](" + test::kFailedPage +
+                            ") · [Open in the OMS console](https://oms.example.internal/project/"
+                            "np_4w1)";
+  std::string md = markdown_event(v, plain, 3000);
+  EXPECT_TRUE(md.ends_with("\n" + links)) << md;
+  // Cut to fit: the facts give way, the links stay whole.
+  std::string cut = markdown_event(v, plain, 300);
+  EXPECT_LE(cut.size(), 300u);
+  EXPECT_TRUE(cut.ends_with("…\n" + links)) << cut;
+  EXPECT_TRUE(is_valid_utf8(cut));
+  // Too small even for the links: none, rather than half of one.
+  std::string tiny = markdown_event(v, plain, 100);
+  EXPECT_LE(tiny.size(), 100u);
+  EXPECT_EQ(tiny.find("]("), std::string::npos) << tiny;
+}
+
 }  // namespace
 }  // namespace omswatch::notifiers

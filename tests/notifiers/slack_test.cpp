@@ -197,5 +197,39 @@ TEST(SlackSender, UsesTheReceiversTimeout) {
   server.stop();
 }
 
+// With daemon.public_url, each event's section has a button to its page in
+// omswatch's console; without, none.
+TEST(SlackSender, EachEventHasAButtonToItsConsolePage) {
+  SlackPlatform p;
+  auto out = p.send(p.slack(), {test::on_console(test::failed_event()), test::lagging_event()});
+  EXPECT_EQ(out.result, DeliveryOutcome::Result::delivered) << out.detail;
+  const json::value body = p.last_json();
+  const auto& blocks = body.at("blocks").as_array();
+  ASSERT_EQ(blocks.size(), 4u);  // header, two sections, footer: a button adds no block
+  const auto& button = blocks[1].at("accessory").as_object();
+  EXPECT_EQ(button.at("type").as_string(), "button");
+  EXPECT_EQ(button.at("text").at("type").as_string(), "plain_text");
+  EXPECT_EQ(button.at("text").at("text").as_string(), "Open in omswatch");
+  EXPECT_EQ(button.at("url").as_string(), test::kFailedPage);
+  // The page is the button, not also a link in the text; the OMS console's link stays.
+  std::string text(blocks[1].at("text").at("text").as_string());
+  EXPECT_EQ(text.find("ops.example.com"), std::string::npos) << text;
+  EXPECT_NE(text.find("|Open in the OMS console>"), std::string::npos) << text;
+  EXPECT_FALSE(blocks[2].as_object().contains("accessory"));
+  EXPECT_LE(total_text_chars(body), 11'000u);
+}
+
+TEST(SlackSender, AHostileProjectIdStaysInsideTheButtonUrl) {
+  SlackPlatform p;
+  p.send(p.slack(), {test::hostile_id_event()});
+  const json::value body = p.last_json();
+  const auto& section = body.at("blocks").at(1);
+  EXPECT_EQ(section.at("accessory").at("url").as_string(), test::kHostilePage);
+  std::string text(section.at("text").at("text").as_string());
+  for (const char* obeyed : {"<!channel>", "<http", "](http", "<b>", "@all"}) {
+    EXPECT_EQ(text.find(obeyed), std::string::npos) << obeyed << " in " << text;
+  }
+}
+
 }  // namespace
 }  // namespace omswatch::notifiers

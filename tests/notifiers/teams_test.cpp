@@ -101,5 +101,37 @@ TEST(TeamsSender, AnyTwoHundredIsSuccessOthersMap) {
   EXPECT_EQ(out.retry_after, std::optional(std::chrono::seconds(5)));
 }
 
+// With daemon.public_url, each event's container ends in an Action.OpenUrl
+// button to its page in omswatch's console; without, none.
+TEST(TeamsSender, EachEventHasAButtonToItsConsolePage) {
+  TeamsPlatform p;
+  auto out = p.send(p.teams(), {test::on_console(test::failed_event()), test::lagging_event()});
+  EXPECT_EQ(out.result, DeliveryOutcome::Result::delivered) << out.detail;
+  const json::value msg = p.last_json();
+  const auto& body = msg.at("attachments").at(0).at("content").at("body").as_array();
+  ASSERT_EQ(body.size(), 4u);
+  const auto& items = body[1].at("items").as_array();
+  const auto& actions = items.back();
+  EXPECT_EQ(actions.at("type").as_string(), "ActionSet");
+  ASSERT_EQ(actions.at("actions").as_array().size(), 1u);
+  const auto& open = actions.at("actions").at(0);
+  EXPECT_EQ(open.at("type").as_string(), "Action.OpenUrl");
+  EXPECT_EQ(open.at("title").as_string(), "Open in omswatch");
+  EXPECT_EQ(open.at("url").as_string(), test::kFailedPage);
+  EXPECT_EQ(items[items.size() - 2].at("text").as_string(),
+            "[Open in the OMS console](https://oms.example.internal/project/np_4w1)");
+  for (const auto& item : body[2].at("items").as_array()) {
+    EXPECT_NE(item.at("type").as_string(), "ActionSet");
+  }
+}
+
+TEST(TeamsSender, AHostileProjectIdStaysInsideTheButtonUrl) {
+  TeamsPlatform p;
+  p.send(p.teams(), {test::hostile_id_event()});
+  const json::value msg = p.last_json();
+  const auto& items = msg.at("attachments").at(0).at("content").at("body").at(1).at("items");
+  EXPECT_EQ(items.as_array().back().at("actions").at(0).at("url").as_string(), test::kHostilePage);
+}
+
 }  // namespace
 }  // namespace omswatch::notifiers

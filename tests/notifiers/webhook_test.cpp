@@ -167,5 +167,24 @@ TEST(Router, RoutesByAlarmLevelAndMinSeverity) {
   EXPECT_EQ(highest_alarm_level({}), "MEDIUM");
 }
 
+
+// With daemon.public_url, each event carries `omswatch_url`, its page in
+// omswatch's console; without, the field is absent.
+TEST(WebhookSender, EventsCarryTheirConsolePage) {
+  Fixture f;
+  Event linked = sample_event();
+  linked.omswatch_url = "https://ops.example.com/omswatch/projects/np_4w1?oms=prod";
+  Event plain = sample_event();
+  plain.id = "evt_2";
+  f.send(f.receiver(), {linked, plain});
+  ASSERT_EQ(f.requests.size(), 1u);
+  auto payload = json::parse(f.requests[0].body).as_object();
+  EXPECT_EQ(payload.at("version").as_int64(), 1);  // a field added, none changed
+  const auto& events = payload.at("events").as_array();
+  EXPECT_EQ(events.at(0).at("omswatch_url").as_string(),
+            "https://ops.example.com/omswatch/projects/np_4w1?oms=prod");
+  EXPECT_FALSE(events.at(1).as_object().contains("omswatch_url"));
+}
+
 }  // namespace
 }  // namespace omswatch::notifiers

@@ -110,5 +110,44 @@ TEST(WeComSender, HoldsBackBeforeTwentyAMinute) {
   EXPECT_EQ(p.requests.size(), 19u);
 }
 
+// With daemon.public_url, each event ends with a link to its page in
+// omswatch's console; without, none.
+TEST(WeComSender, EachEventLinksToItsConsolePage) {
+  FakePlatform p;
+  p.send(wecom(p), {test::on_console(test::failed_event()), test::status_notice()});
+  std::string content = content_of(p);
+  EXPECT_NE(content.find("[Open in omswatch](" + test::kFailedPage + ") · [Open in the OMS"),
+            std::string::npos)
+      << content;
+  EXPECT_EQ(count(content, "Open in omswatch"), 1u) << content;
+}
+
+TEST(WeComSender, AnEventCutToFitKeepsItsLinkWhole) {
+  FakePlatform p;
+  Event e = test::on_console(test::failed_event());
+  // Bounded summary and error, in CJK: 3 bytes a character, more than an event's 2000 bytes.
+  std::string cjk;
+  for (int i = 0; i < 1000; ++i) cjk += "迁";
+  e.details_json = R"({"error_message":")" + cjk + R"("})";
+  e.summary = cjk;
+  p.send(wecom(p), {e});
+  std::string content = content_of(p);
+  EXPECT_LE(content.size(), 4096u);
+  EXPECT_TRUE(test::is_valid_utf8(content));
+  EXPECT_NE(content.find("…\n[Open in omswatch](" + test::kFailedPage + ")"), std::string::npos)
+      << content;
+}
+
+TEST(WeComSender, AHostileProjectIdStaysInsideTheLinkTarget) {
+  FakePlatform p;
+  p.send(wecom(p), {test::hostile_id_event()});
+  std::string content = content_of(p);
+  EXPECT_NE(content.find("[Open in omswatch](" + test::kHostilePage + ")"), std::string::npos)
+      << content;
+  EXPECT_EQ(count(content, "](http"), 1u) << content;
+  EXPECT_EQ(content.find("<!channel"), std::string::npos) << content;
+  EXPECT_EQ(content.find("<b>"), std::string::npos) << content;
+}
+
 }  // namespace
 }  // namespace omswatch::notifiers
