@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <string>
 
+#include "common/console_page.h"
 #include "daemon/console_assets.h"
 #include "daemon/http_api.h"
 #include "daemon/metrics.h"
@@ -86,6 +87,30 @@ TEST_F(ConsoleRoutesTest, ThePagesServeTheShellWithoutTheToken) {
     if (first.empty()) first = r.body;
     EXPECT_EQ(r.body, first) << target << ": every page is the same shell";
   }
+}
+
+// The addresses alerts link to (common/console_page.h, with daemon.public_url
+// the endpoint's own address) open the console's pages, whatever the id holds.
+TEST_F(ConsoleRoutesTest, TheLinksInAlertsOpenTheirPages) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(api_->port());
+  const std::string shell = send("/").body;
+  for (const char* id : {"np_4w1", "np a/b", "迁移-1", "x)](http://evil.example) <!channel>?#",
+                         "..", "%41"}) {
+    for (const std::string& public_url : {base, base + "/"}) {
+      const std::string url = console_page_url(public_url, "prod", id);
+      ASSERT_TRUE(url.starts_with(base + "/projects/")) << url;
+      const std::string target = url.substr(base.size());
+      auto r = send(target);
+      EXPECT_EQ(r.status, 200u) << target;
+      EXPECT_EQ(r.body, shell) << target;
+    }
+  }
+  // An OMS-level event links to the overview of its OMS.
+  const std::string overview = console_page_url(base, "prod", "");
+  EXPECT_EQ(overview, base + "/?oms=prod");
+  auto r = send(overview.substr(base.size()));
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body, shell);
 }
 
 TEST_F(ConsoleRoutesTest, TheShellHasNoInlineScriptAndLoadsOnlyItsOwnFiles) {
