@@ -107,6 +107,7 @@ class DaemonEndToEnd : public ::testing::Test {
         << "database = \"" << database() << "\"\n"
         << "listen = \"\"\n"
         << "log_level = \"trace\"\n"
+        << "public_url = \"https://omswatch.example.com/\"\n"
         << "[[oms]]\n"
         << "name = \"sim\"\n"
         << "url = \"" << sim_->base_url() << "\"\n"
@@ -214,6 +215,10 @@ TEST_F(DaemonEndToEnd, DetectsStoresDeliversSignedAndSurvivesARestart) {
     EXPECT_TRUE(e.at("observed_at").as_string().ends_with("Z"));
     EXPECT_TRUE(e.at("details").is_object());
     EXPECT_TRUE(e.at("progress").is_object());
+    // daemon.public_url: each event links to its project's page in the console.
+    EXPECT_EQ(e.at("omswatch_url").as_string(),
+              "https://omswatch.example.com/projects/" + std::string(e.at("project_id").as_string()) +
+                  "?oms=sim");
     if (e.at("kind").as_string() == "project_failed") {
       EXPECT_EQ(e.at("severity").as_string(), "critical");
       EXPECT_EQ(e.at("summary").as_string(),
@@ -410,6 +415,7 @@ TEST(NotifyTest, ReportsWhatThePlatformAnswered) {
   {
     std::ofstream cfg(dir.file("c.toml"));
     cfg << "[daemon]\ndatabase = \"" << dir.file("db") << "\"\n"
+        << "public_url = \"https://ops.example.com/omswatch\"\n"
         << "[[oms]]\nname = \"p\"\nurl = \"http://127.0.0.1:1\"\nusername = \"u\"\n"
         << "password = \"${NT_PW}\"\nprojects = [\"np_1\"]\n"
         << "[[receivers]]\nname = \"ops\"\ntype = \"webhook\"\nurl = \"" << receiver.url() << "\"\n";
@@ -421,6 +427,9 @@ TEST(NotifyTest, ReportsWhatThePlatformAnswered) {
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("accepted"), std::string::npos);
   ASSERT_EQ(receiver.count("test", "notice"), 1u);
+  // The test message links where alerts will: the overview of the OMS.
+  EXPECT_EQ(receiver.events().at(0).at("omswatch_url").as_string(),
+            "https://ops.example.com/omswatch/?oms=p");
 
   receiver.answer(400);
   auto refused = testing::run_command(
