@@ -217,13 +217,14 @@ struct HttpApi::Impl {
       return r;
     }
     const auto& seg = target->segments;
-    enum class Route { metrics, healthz, projects, history, events, console, none } route =
+    enum class Route { metrics, healthz, projects, history, events, conditions, console, none } route =
         console ? Route::console : Route::none;
     if (seg.size() == 1 && seg[0] == "metrics") route = Route::metrics;
     if (seg.size() == 1 && seg[0] == "healthz") route = Route::healthz;
     if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1") {
       if (seg.size() == 3 && seg[2] == "projects") route = Route::projects;
       if (seg.size() == 3 && seg[2] == "events") route = Route::events;
+      if (seg.size() == 3 && seg[2] == "conditions") route = Route::conditions;
       if (seg.size() == 5 && seg[2] == "projects" && !seg[3].empty() && seg[4] == "history") {
         route = Route::history;
       }
@@ -257,6 +258,8 @@ struct HttpApi::Impl {
           return answer(history(seg[3], target->query));
         case Route::events:
           return answer(events(target->query));
+        case Route::conditions:
+          return answer(conditions(target->query));
         case Route::console:
           return console_response(request, seg);
         case Route::none:
@@ -425,6 +428,22 @@ struct HttpApi::Impl {
     for (std::size_t i = 0; i < found.size(); ++i) {
       if (i) r.body += ',';
       append_json_row(r.body, shape.columns, event_cells(found[i]));
+    }
+    r.body += "]}\n";
+    return r;
+  }
+
+  Expected<ServerResponse> conditions(std::string_view query) {
+    BadRequest bad;
+    if (!parse_query(query, {}, bad)) return error_response(400, bad.message, bad.parameter);
+    auto read = store.open_conditions();
+    if (!read) return make_error(read.error());
+    ServerResponse r = json_text_response();
+    r.body += "{\"conditions\":[";
+    const Table shape = condition_table();
+    for (std::size_t i = 0; i < read->size(); ++i) {
+      if (i) r.body += ',';
+      append_json_row(r.body, shape.columns, condition_cells((*read)[i]));
     }
     r.body += "]}\n";
     return r;

@@ -8,6 +8,7 @@
 //   GET /api/v1/projects                  the latest status of every project
 //   GET /api/v1/projects/{id}/history     ?since=&until=&limit=
 //   GET /api/v1/events                    ?project=&kind=&severity=&since=&until=&limit=
+//   GET /api/v1/conditions                the conditions firing now, since when
 //   GET /, /projects/{id}, /events, /assets/{name}
 //                                         the web console (daemon/console_routes.h)
 //

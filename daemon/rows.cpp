@@ -107,4 +107,18 @@ std::vector<Cell> event_cells(const storage::EventWithDeliveries& e) {
           details_cell(r.details_json)};
 }
 
+Table condition_table() {
+  return {{"oms", "project_id", "kind", "severity", "alarm_level", "since", "last_fired_at",
+           "summary", "event_id"},
+          {},
+          {}};
+}
+
+std::vector<Cell> condition_cells(const storage::OpenCondition& c) {
+  const storage::EventRecord& r = c.event;
+  return {Cell::of(r.oms),         text_or_null(r.project_id), Cell::of(r.kind),
+          Cell::of(r.severity),    text_or_null(r.alarm_level), time_cell(c.since),
+          time_cell(r.observed_at), Cell::of(r.summary),        Cell::of(r.id)};
+}
+
 }  // namespace omswatch::daemon

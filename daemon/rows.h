@@ -19,6 +19,7 @@ struct Sample;
 struct EventWithDeliveries;
 struct ProjectStatus;
 struct ProjectStepSample;
+struct OpenCondition;
 }  // namespace omswatch::storage
 
 namespace omswatch::daemon {
@@ -40,6 +41,13 @@ std::vector<Cell> sample_cells(const storage::Sample& s);
 Table event_table();
 // One event's row, in event_table()'s column order.
 std::vector<Cell> event_cells(const storage::EventWithDeliveries& e);
+
+// GET /api/v1/conditions: a table with the columns of open conditions and no
+// rows: oms, project_id (null for a condition of an OMS as a whole), kind,
+// severity, alarm_level, since (its first firing since it last resolved),
+// last_fired_at, summary, event_id (its latest firing event).
+Table condition_table();
+std::vector<Cell> condition_cells(const storage::OpenCondition& c);
 
 // --- migration progress (rows_progress.cpp)
 

@@ -75,6 +75,13 @@ struct EventRecord {
   std::string project_name;  // from DescribeProject / ListProjects; "" when unknown
 };
 
+// A condition firing now (GET /api/v1/conditions): its latest firing event,
+// and since when it has held (its first firing after its last resolution).
+struct OpenCondition {
+  EventRecord event;
+  TimeMs since = 0;
+};
+
 // A reading of a full transfer or verification step (DescribeProjectSteps),
 // with the ETA made from it. Written each time the steps are read.
 struct StepSample {
@@ -358,6 +365,9 @@ class Store {
   // `receiver`, oldest first (for receivers that must be reminded of what
   // holds, such as Alertmanager).
   Expected<std::vector<EventRecord>> open_conditions_delivered_to(const std::string& receiver);
+  // Every condition firing now, ordered by OMS, project id (OMS-level ones,
+  // without a project, first) and kind.
+  Expected<std::vector<OpenCondition>> open_conditions();
 
   // --- silences
   // Stores a new silence and returns its id; an error when it matches

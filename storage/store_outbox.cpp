@@ -51,6 +51,13 @@ SELECT e.id, e.oms, e.project_id, e.kind, e.state, e.severity, e.alarm_level, e.
  WHERE EXISTS (SELECT 1 FROM outbox AS o WHERE o.event_id = e.id AND o.receiver = ?1)
  ORDER BY e.observed_at)sql";
 
+// Every open condition: its latest firing event and its first firing since it last resolved.
+constexpr std::string_view kOpenConditions = R"sql(
+SELECT e.id, e.oms, e.project_id, e.kind, e.state, e.severity, e.alarm_level, e.summary,
+       e.details_json, e.progress_json, e.observed_at, e.project_name, c.first_fired_at
+  FROM open_conditions AS c JOIN events AS e ON e.id = c.event_id
+ ORDER BY e.oms, coalesce(e.project_id, ''), e.kind)sql";
+
 OutboxStatements::OutboxStatements(Database& db)
     : due_deliveries(db, kDueDeliveries),
       next_due_at(db, kNextDueAt),
@@ -164,6 +171,21 @@ Expected<std::vector<EventRecord>> Store::open_conditions_delivered_to(
     st.bind(1, receiver);
     std::vector<EventRecord> out;
     while (st.step()) out.push_back(detail::read_event(st, 0));
+    return out;
+  });
+}
+
+Expected<std::vector<OpenCondition>> Store::open_conditions() {
+  return detail::guarded([&]() -> std::vector<OpenCondition> {
+    impl_->commit_group_or_throw();
+    // A handful of rows, read every few seconds at most by a console: prepared per call.
+    Statement st(impl_->db, detail::kOpenConditions);
+    std::vector<OpenCondition> out;
+    while (st.step()) {
+      OpenCondition& c = out.emplace_back();
+      c.event = detail::read_event(st, 0);
+      c.since = st.column_optional_int64(12).value_or(c.event.observed_at);
+    }
     return out;
   });
 }

@@ -3,38 +3,6 @@
 
 import { severityRank, worse } from './dom.js';
 
-// The conditions firing now, from events (newest first, as /api/v1/events
-// answers): a condition (oms, project_id, kind) is open while its latest
-// firing-or-resolved event is a firing one; `since` is its first firing after
-// the last resolution (within the events given).
-export function openConditions(events) {
-  const byKey = new Map();
-  const oldestFirst = [...events].reverse();
-  for (const e of oldestFirst) {
-    if (e.state !== 'firing' && e.state !== 'resolved') continue;
-    const key = `${e.oms}\u0000${e.project_id ?? ''}\u0000${e.kind}`;
-    if (e.state === 'resolved') {
-      byKey.delete(key);
-      continue;
-    }
-    const open = byKey.get(key);
-    if (open) {
-      open.last = e;
-    } else {
-      byKey.set(key, { oms: e.oms, project_id: e.project_id, kind: e.kind, since: e.observed_at, first: e, last: e });
-    }
-  }
-  return [...byKey.values()].map((c) => ({
-    oms: c.oms,
-    project_id: c.project_id,
-    kind: c.kind,
-    since: c.since,
-    severity: c.last.severity,
-    summary: c.last.summary,
-    event_id: c.last.id,
-  }));
-}
-
 // ok, info, warning or critical: the worst of the project's state and its
 // open conditions.
 export function projectSeverity(p, conditions = []) {

@@ -3,7 +3,7 @@
 
 import { api } from './api.js';
 import { bar, clear, duration, el, projectHref, since, sparkline } from './dom.js';
-import { compareRows, openConditions, projectSeverity, unreachable } from './model.js';
+import { compareRows, projectSeverity, unreachable } from './model.js';
 
 const FILTERS = ['q', 'oms', 'level', 'state'];
 const SPARK_EVERY_MS = 60000;
@@ -105,10 +105,12 @@ export function overview(app) {
       if (visible.length === 0) continue;
       const head = el('h2', {}, oms, el('small', {}, ` ${all.length} projects`));
       const section = el('section', { class: 'oms-group', testid: 'oms-group', data: { oms } }, head);
-      if (unreachable(all)) {
+      const down = conditions.find((c) => c.oms === oms && !c.project_id && c.kind === 'oms_unreachable');
+      if (down || unreachable(all)) {
         const err = all[0].error ?? 'no answer';
         section.append(el('div', { class: 'oms-banner sev-critical', testid: 'oms-banner', data: { oms } },
-          `OMS ${oms} is unreachable: ${err} (last poll ${since(all[0].last_polled_at)} ago)`));
+          down ? `${down.summary} (since ${since(down.since)} ago)`
+            : `OMS ${oms} is unreachable: ${err} (last poll ${since(all[0].last_polled_at)} ago)`));
         const details = el('details', {}, el('summary', {}, `${visible.length} projects`), ...visible.map(row));
         section.append(details);
       } else {
@@ -142,14 +144,9 @@ export function overview(app) {
   }
 
   return async function refresh() {
-    const data = await api('/api/v1/projects');
+    const [data, open] = await Promise.all([api('/api/v1/projects'), api('/api/v1/conditions')]);
     const projects = data.projects;
-    if (projects.some((p) => p.open_conditions > 0)) {
-      const ev = await api('/api/v1/events?since=30d&limit=2000');
-      conditions = openConditions(ev.events);
-    } else {
-      conditions = [];
-    }
+    conditions = open.conditions;
     rows = projects.map((p) => {
       const mine = conditions.filter((c) => c.oms === p.oms && c.project_id === p.project_id);
       return { ...p, conditions: mine, severity: projectSeverity(p, mine) };

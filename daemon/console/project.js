@@ -5,7 +5,7 @@
 import { api, ApiError } from './api.js';
 import { bar, clear, duration, el, localTime, since } from './dom.js';
 import { eventRow } from './events.js';
-import { openConditions, projectSeverity, statusBands } from './model.js';
+import { projectSeverity, statusBands } from './model.js';
 
 const RANGES = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
 const BY_KEY = 'omswatch.acked_by';
@@ -226,15 +226,16 @@ export function project(app, id) {
     const span = zoom ? `since=${new Date(from).toISOString()}&until=${new Date(to).toISOString()}`
       : `since=${range}`;
     const path = encodeURIComponent(id);
-    const [status, history, ev] = await Promise.all([
+    const [status, open, history, ev] = await Promise.all([
       api('/api/v1/projects'),
+      api('/api/v1/conditions'),
       api(`/api/v1/projects/${path}/history?${span}&limit=10000`),
       api(`/api/v1/events?project=${path}&limit=500`),
     ]);
     await loadAcks();
     if (mineGeneration !== generation) return;
     const p = mine(status.projects.filter((r) => r.project_id === id))[0];
-    const conditions = openConditions(mine(ev.events));
+    const conditions = mine(open.conditions.filter((c) => c.project_id === id));
     const samples = mine(history.samples);
     const stepRows = mine(history.steps);
     renderHead(p, conditions);

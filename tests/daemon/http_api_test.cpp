@@ -375,6 +375,29 @@ TEST_F(HttpApiTest, UnknownPathsAre404AndOtherMethods405) {
   }
 }
 
+TEST_F(HttpApiTest, ConditionsListWhatFiresNowAndSinceWhen) {
+  auto api = start(options());
+  json::value body = get_json(api->port(), "/api/v1/conditions");
+  const json::array& rows = body.at("conditions").as_array();
+  ASSERT_EQ(rows.size(), 2u) << json::serialize(body);
+  const json::object& lag = rows[0].as_object();
+  std::vector<std::string> keys;
+  for (const auto& kv : lag) keys.emplace_back(kv.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"oms", "project_id", "kind", "severity", "alarm_level",
+                                            "since", "last_fired_at", "summary", "event_id"}));
+  EXPECT_EQ(lag.at("project_id"), "np_1");
+  EXPECT_EQ(lag.at("kind"), "incr_lagging");
+  EXPECT_EQ(lag.at("severity"), "warning");
+  EXPECT_EQ(lag.at("since").as_string(), format_rfc3339(from_unix_ms(kT0 - 30 * kMinute)));
+  EXPECT_EQ(lag.at("event_id"), "evt_lag");
+  EXPECT_EQ(rows[1].at("kind"), "project_failed");
+  EXPECT_EQ(rows[1].at("project_id"), "np_2");
+  // No parameters; the token as everywhere.
+  get_json(api->port(), "/api/v1/conditions?project=np_1", 400);
+  auto with_token = start(options("127.0.0.1:0", kToken));
+  get_json(with_token->port(), "/api/v1/conditions", 401);
+}
+
 TEST_F(HttpApiTest, HeadAnswersLikeGetWithoutABody) {
   auto api = start(options());
   auto get = send(api->port(), "/api/v1/projects");
