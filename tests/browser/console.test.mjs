@@ -185,6 +185,23 @@ describe('the overview', { skip: needs('overview') }, () => {
     await screenshot(page, 'overview', { doc: 'console-overview' });
   });
 
+  test('the filters are kept in the address', async () => {
+    await page.goto(daemon.url + '/');
+    const rows = page.locator('[data-testid=project-row]');
+    await waitFor('the six rows', async () => (await rows.count()) === 6, { timeout: 20000 });
+    await waitFor('np_demo_audit FAILED', async () =>
+      (await row(page, 'np_demo_audit').getAttribute('data-status')) === 'FAILED', { timeout: 60000 });
+    await page.locator('[data-testid=filter-text]').fill('audit');
+    await waitFor('one row for "audit"', async () => (await rows.count()) === 1);
+    assert.equal(await rows.first().getAttribute('data-project'), 'np_demo_audit');
+    await waitFor('q=audit in the address', () => new URL(page.url()).searchParams.get('q') === 'audit');
+    // A shared link opens with its filter.
+    await page.goto(daemon.url + '/?state=RUNNING');
+    await waitFor('the five RUNNING rows', async () => (await rows.count()) === 5, { timeout: 20000 });
+    assert.equal(await page.locator('[data-testid=filter-state]').inputValue(), 'RUNNING');
+    assert.equal(await page.locator('[data-testid=project-row][data-status=FAILED]').count(), 0);
+  });
+
   test('the events page links each event to its project', { skip: needs('events') }, async () => {
     await page.goto(daemon.url + '/events');
     const rows = page.locator('[data-testid=event-row]');
