@@ -37,7 +37,7 @@ const net::Headers& console_security_headers() {
   static const net::Headers headers = {
       {"Content-Security-Policy",
        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'"},
       {"X-Content-Type-Options", "nosniff"},
       {"Referrer-Policy", "no-referrer"},
@@ -64,17 +64,27 @@ net::ServerResponse console_response(const net::ServerRequest& request,
     r.body = "no such file\n";
     return r;
   }
+  // The shell's links are relative, so that the console works under a
+  // reverse proxy's path too; a project's page, one level down, gets a <base>
+  // that points them back at the console's root (and its own validator).
+  const bool nested = seg[0] == "projects";
+  std::string etag(asset->etag);
+  if (nested) etag.insert(etag.size() - 1, "-p");
   // Revalidated on every use (the names carry no version), cheaply: an
   // unchanged file is a 304 without a body.
   r.headers.push_back({"Cache-Control", "no-cache"});
-  r.headers.push_back({"ETag", std::string(asset->etag)});
+  r.headers.push_back({"ETag", etag});
   r.content_type = std::string(asset->content_type);
-  if (etag_matches(request.header("If-None-Match"), asset->etag)) {
+  if (etag_matches(request.header("If-None-Match"), etag)) {
     r.status = 304;
     r.content_type.clear();
     return r;
   }
   r.body = std::string(asset->body);
+  if (nested) {
+    const std::size_t head = r.body.find("<head>");
+    if (head != std::string::npos) r.body.insert(head + 6, "\n<base href=\"../\">");
+  }
   return r;
 }
 

@@ -9,6 +9,8 @@
 //
 // The shell and the assets carry no data (every figure comes from the JSON
 // API, which keeps its bearer token), so they are served without the token.
+// The shell's links are relative to the console's root, so that it also works
+// under a reverse proxy's path; a project's page carries <base href="../">.
 // Each answer has an ETag; a request whose If-None-Match names it gets 304
 // without a body. Every answer carries the console's security headers: a
 // Content-Security-Policy that allows only the daemon's own scripts, styles

@@ -81,7 +81,8 @@ export async function api(path, { method = 'GET', body } = {}) {
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
-    res = await fetch(path, {
+    // Relative to the console's root: it may be served under a proxy's path.
+    res = await fetch(new URL(path.replace(/^\//, ''), document.baseURI), {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),

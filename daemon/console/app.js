@@ -9,16 +9,19 @@ import { silencesPage } from './silences.js';
 
 function start() {
   const app = document.getElementById('app');
-  const path = location.pathname;
+  // The path below the console's root (the daemon's, or a proxy's prefix):
+  // "", "events", "silences" or "projects/ID".
+  const root = new URL('./', document.baseURI).pathname;
+  const path = location.pathname.startsWith(root) ? location.pathname.slice(root.length) : '';
   let page = 'overview';
   let refresh;
-  if (path.startsWith('/projects/')) {
+  if (path.startsWith('projects/')) {
     page = 'project';
-    refresh = project(app, decodeURIComponent(path.slice('/projects/'.length)));
-  } else if (path === '/events') {
+    refresh = project(app, decodeURIComponent(path.slice('projects/'.length)));
+  } else if (path === 'events') {
     page = 'events';
     refresh = eventsPage(app);
-  } else if (path === '/silences') {
+  } else if (path === 'silences') {
     page = 'silences';
     refresh = silencesPage(app);
   } else {

@@ -56,8 +56,15 @@ export const SEVERITIES = ['ok', 'info', 'warning', 'critical'];
 export const severityRank = (s) => Math.max(0, SEVERITIES.indexOf(s));
 export const worse = (a, b) => (severityRank(a) >= severityRank(b) ? a : b);
 
+// The console's own address: the page's base (the daemon's root, or the path
+// a reverse proxy serves it under). `page("events")` is its events page.
+export function page(relative) {
+  const url = new URL(relative, document.baseURI);
+  return url.pathname + url.search;
+}
+
 export function projectHref(id, oms) {
-  return `/projects/${encodeURIComponent(id)}${oms ? `?oms=${encodeURIComponent(oms)}` : ''}`;
+  return page(`projects/${encodeURIComponent(id)}${oms ? `?oms=${encodeURIComponent(oms)}` : ''}`);
 }
 
 // A progress bar: <div class=bar><span style width>: the width set through

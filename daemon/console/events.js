@@ -3,7 +3,7 @@
 // to its project and says where it was delivered and how.
 
 import { api } from './api.js';
-import { clear, el, localTime, projectHref } from './dom.js';
+import { clear, el, localTime, page, projectHref } from './dom.js';
 
 const FILTERS = ['project', 'kind', 'severity', 'since', 'until', 'limit'];
 
@@ -66,7 +66,7 @@ export function eventsPage(app) {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const s = query().toString();
-    history.replaceState(null, '', s ? `/events?${s}` : '/events');
+    history.replaceState(null, '', page(s ? `events?${s}` : 'events'));
     refresh().catch(() => {});
   });
   return refresh;

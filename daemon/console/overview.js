@@ -2,7 +2,7 @@
 // kept in the query string (?q=&oms=&level=&state=).
 
 import { api } from './api.js';
-import { bar, clear, duration, el, projectHref, since, sparkline } from './dom.js';
+import { bar, clear, duration, el, page, projectHref, since, sparkline } from './dom.js';
 import { compareRows, projectSeverity, unreachable } from './model.js';
 
 const FILTERS = ['q', 'oms', 'level', 'state'];
@@ -41,7 +41,7 @@ export function overview(app) {
     const q = new URLSearchParams();
     for (const k of FILTERS) if (filter[k]) q.set(k, filter[k]);
     const s = q.toString();
-    history.replaceState(null, '', s ? `/?${s}` : '/');
+    history.replaceState(null, '', page(s ? `./?${s}` : './'));
   }
 
   text.addEventListener('input', () => { filter.q = text.value.trim(); keepInUrl(); render(); });
