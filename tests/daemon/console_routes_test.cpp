@@ -237,3 +237,24 @@ TEST(ConsoleAssets, StaySmall) {
 
 }  // namespace
 }  // namespace omswatch::daemon
+
+namespace omswatch::daemon {
+namespace {
+
+TEST(ConsoleAssets, OurScriptsInsertNoHtml) {
+  // Names, summaries and errors come from OMS and are hostile input: the pages
+  // build elements and set textContent, never parse HTML.
+  int scripts = 0;
+  for (const ConsoleAsset& a : console_assets()) {
+    if (!a.name.ends_with(".js") || a.name == "chart.min.js") continue;
+    ++scripts;
+    for (std::string_view sink : {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write",
+                                  "eval(", "new Function"}) {
+      EXPECT_EQ(a.body.find(sink), std::string_view::npos) << a.name << " uses " << sink;
+    }
+  }
+  EXPECT_GE(scripts, 5);
+}
+
+}  // namespace
+}  // namespace omswatch::daemon
