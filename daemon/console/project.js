@@ -142,7 +142,7 @@ export function project(app, id) {
     clear(timeline).append(...bands.map((b) => {
       const text = `${b.status} ${duration((b.to - b.from) / 1000)}`;
       const band = el('div', { class: `band st-${b.status.replace(/[^A-Za-z]/g, '')}`, title: `${text} from ${new Date(b.from).toLocaleString(undefined, { hour12: false })}` }, text);
-      band.style.flexGrow = String(Math.max((b.to - b.from) / total, 0.02));
+      band.style.flexGrow = String(Math.max((b.to - b.from) / total, 0.001));
       return band;
     }));
     if (bands.length === 0) timeline.append(el('p', { class: 'muted' }, 'No samples in this window.'));
