@@ -16,6 +16,7 @@
 #include "daemon/logging.h"
 #include "daemon/loop_end.h"
 #include "daemon/metrics.h"
+#include "daemon/deliver/acks.h"
 #include "daemon/dispatcher_outbox.h"
 #include "daemon/write_backoff.h"
 
@@ -291,7 +292,11 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     while (!w.retired) {
       co_await self->steady.wait_until(timer, self->steady.now() + every);
       if (w.retired || cancelled(co_await asio::this_coro::cancellation_state)) co_return;
-      auto events = deliver::reminder_events(w.open);
+      // An acked condition is not re-sent; when the acks cannot be read, every
+      // open condition is (a reminder too many rather than one missed).
+      auto acks = self->outbox.acks();
+      if (!acks) spdlog::warn("receiver {}: cannot read the acks: {}", name, acks.error());
+      auto events = deliver::reminder_events(w.open, acks ? *acks : std::vector<storage::Ack>{});
       if (events.empty()) continue;
       const auto n = events.size();
       auto outcome =
@@ -440,7 +445,10 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     if (!plan.message) co_return true;
 
     std::vector<notifiers::Event> events;
-    for (auto i : plan.message->rows) events.push_back(to_event(rows[i].event, config.get()));
+    for (auto i : plan.message->rows) {
+      events.push_back(to_event(rows[i].event, config.get()));
+      deliver::note_ack(events.back(), rows[i]);
+    }
     const auto& ids = plan.message->ids;
     auto outcome = co_await w.sender->send(events, delivery_id(name, ids));
     if (w.retired) co_return false;  // rows stay pending for the next sender

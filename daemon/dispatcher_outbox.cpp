@@ -9,6 +9,7 @@ Expected<std::optional<storage::TimeMs>> StoreOutbox::next_due_at() { return sto
 Expected<std::vector<storage::Silence>> StoreOutbox::silences(storage::TimeMs now) {
   return store_.silences(now);
 }
+Expected<std::vector<storage::Ack>> StoreOutbox::acks() { return store_.acks(false); }
 Expected<std::vector<storage::EventRecord>> StoreOutbox::open_conditions_delivered_to(
     const std::string& receiver) {
   return store_.open_conditions_delivered_to(receiver);

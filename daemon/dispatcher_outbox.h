@@ -14,6 +14,7 @@ class StoreOutbox : public deliver::Outbox {
   Expected<std::vector<storage::PendingDelivery>> due(storage::TimeMs until, int limit) override;
   Expected<std::optional<storage::TimeMs>> next_due_at() override;
   Expected<std::vector<storage::Silence>> silences(storage::TimeMs now) override;
+  Expected<std::vector<storage::Ack>> acks() override;
   Expected<std::vector<storage::EventRecord>> open_conditions_delivered_to(
       const std::string& receiver) override;
   Expected<void> mark_delivered(const std::vector<std::int64_t>& ids, storage::TimeMs now) override;

@@ -26,6 +26,10 @@ struct Event {
   std::chrono::system_clock::time_point observed_at;
   std::string details_json = "{}";
   std::string progress_json = "{}";
+  // A resolution of a condition someone had acknowledged (omswatch ack):
+  // who, and why; "" otherwise.
+  std::string acked_by;
+  std::string ack_reason;
 };
 
 }  // namespace omswatch::notifiers

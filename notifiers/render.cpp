@@ -309,6 +309,11 @@ EventView view_of(const Event& e) {
 
   if (resolved) {
     if (auto lasted = number(details, "duration_s")) add("Lasted", human_duration_s(*lasted));
+    if (!e.acked_by.empty()) {
+      std::string by = "by " + valid_utf8(e.acked_by);
+      if (!e.ack_reason.empty()) by += ": " + valid_utf8(e.ack_reason);
+      add("Acknowledged", by);
+    }
   }
   if (auto repeat = number(details, "repeat"); repeat && *repeat > 0) {
     std::string value = "#" + std::to_string(*repeat);

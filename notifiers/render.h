@@ -63,7 +63,8 @@ inline constexpr std::size_t kMaxFactChars = 200;
 // project (id and name), OMS, alarm level, status, step, progress, a change
 // (from -> to), the ETA and rate of a running transfer (details eta,
 // rate, eta_basis), lag, checkpoint, failing step and its error, how long a
-// resolved condition lasted, reminders, when it was observed. Facts that the
+// resolved condition lasted and who had acknowledged it (Acknowledged: "by
+// NAME: reason"), reminders, when it was observed. Facts that the
 // event does not carry are left out; unreadable JSON counts as empty.
 EventView view_of(const Event& e);
 

@@ -57,6 +57,10 @@ std::string render_webhook_payload(const std::string& receiver, const std::vecto
     o["observed_at"] = format_rfc3339(e.observed_at);
     o["details"] = parse_object_or_empty(e.details_json);
     o["progress"] = parse_object_or_empty(e.progress_json);
+    if (!e.acked_by.empty()) {
+      o["acked_by"] = e.acked_by;
+      o["ack_reason"] = e.ack_reason;
+    }
     list.emplace_back(std::move(o));
   }
   json::object payload;

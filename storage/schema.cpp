@@ -508,12 +508,48 @@ SELECT p.oms, p.project_id, r.observed_at,
   JOIN sample_projects AS p ON p.id = r.project;
 )sql";
 
+// Version 6: acknowledgements (`omswatch ack`, POST /api/v1/acks). An ack
+// covers one occurrence of an open condition (fired_at: its first firing);
+// the trigger ends it when that occurrence resolves, in the transaction that
+// stores the resolution, and names the resolution event, so that what is
+// sent about the resolution can say who had acknowledged it.
+constexpr std::string_view kSchemaV6 = R"sql(
+CREATE TABLE acks (
+  id                INTEGER PRIMARY KEY,
+  oms               TEXT    NOT NULL CHECK (oms <> ''),
+  project_id        TEXT    NOT NULL CHECK (project_id <> ''),
+  kind              TEXT    NOT NULL CHECK (kind <> ''),
+  fired_at          INTEGER NOT NULL,
+  acked_by          TEXT    NOT NULL CHECK (acked_by <> ''),
+  reason            TEXT    NOT NULL DEFAULT '',
+  created_at        INTEGER NOT NULL,
+  resolved_at       INTEGER,
+  resolved_event_id TEXT,
+  removed_at        INTEGER,
+  removed_by        TEXT
+);
+-- At most one ack in force per condition.
+CREATE UNIQUE INDEX acks_in_force ON acks (oms, project_id, kind)
+ WHERE resolved_at IS NULL AND removed_at IS NULL;
+CREATE INDEX acks_resolved_event ON acks (resolved_event_id)
+ WHERE resolved_event_id IS NOT NULL;
+
+CREATE TRIGGER events_end_acks_on_resolution AFTER INSERT ON events
+WHEN NEW.state = 'resolved' AND NEW.project_id IS NOT NULL
+BEGIN
+  UPDATE acks SET resolved_at = NEW.observed_at, resolved_event_id = NEW.id
+   WHERE oms = NEW.oms AND project_id = NEW.project_id AND kind = NEW.kind
+     AND resolved_at IS NULL AND removed_at IS NULL;
+END;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
     Migration{3, kSchemaV3},
     Migration{4, kSchemaV4},
     Migration{5, kSchemaV5},
+    Migration{6, kSchemaV6},
 };
 
 }  // namespace

@@ -136,6 +136,10 @@ struct PendingDelivery {  // an outbox row joined with its event
   TimeMs created_at = 0;
   TimeMs next_attempt_at = 0;
   EventRecord event;
+  // A resolution whose condition had been acknowledged: who acked it and
+  // why (the ack that the resolution ended); "" otherwise.
+  std::string acked_by;
+  std::string ack_reason;
 };
 
 struct ProjectState {
@@ -277,6 +281,48 @@ struct Silence {
   }
 };
 
+// An acknowledgement of one open condition of a project (`omswatch ack`,
+// POST /api/v1/acks): someone is on it. It covers the occurrence that was
+// open when it was made (fired_at: that occurrence's first firing) and ends
+// when that occurrence resolves (the store records the resolution with it, in
+// the transaction that stores the resolution event) or when it is removed. A
+// later occurrence of the same condition is not acked.
+struct Ack {
+  std::int64_t id = 0;
+  std::string oms;
+  std::string project_id;
+  std::string kind;
+  TimeMs fired_at = 0;
+  std::string acked_by;
+  std::string reason;
+  TimeMs created_at = 0;
+  std::optional<TimeMs> resolved_at;  // the condition resolved
+  std::string resolved_event_id;      // the resolution event; "" until then
+  std::optional<TimeMs> removed_at;   // removed by hand
+  std::string removed_by;
+};
+
+struct AckRequest {
+  std::string oms;  // "": whichever OMS has the condition open (only one may)
+  std::string project_id;
+  std::string kind;
+  std::string acked_by;
+  std::string reason;
+  TimeMs now = 0;
+};
+
+struct AckAdded {
+  enum class Outcome {
+    added,          // `ack` is the new ack
+    not_open,       // the condition is not firing now
+    already_acked,  // `ack` is the ack already in force
+    ambiguous,      // open in more than one OMS: `oms` names them; give one
+  };
+  Outcome outcome = Outcome::added;
+  Ack ack;
+  std::vector<std::string> oms;
+};
+
 enum class OpenMode { read_write, read_only };
 
 class Store {
@@ -377,6 +423,17 @@ class Store {
   Expected<std::vector<Silence>> silences(std::optional<TimeMs> active_at);
   // Ends a silence now; false when no active silence has that id.
   Expected<bool> expire_silence(std::int64_t id, TimeMs now);
+
+  // --- acks (storage/store_acks.cpp)
+  // Acks the condition (project_id, kind) if it is firing now, in one
+  // transaction; see AckAdded for the outcomes. The texts are stored as given
+  // (the caller checks them: daemon/acks.h), cut at 4 KiB.
+  Expected<AckAdded> add_ack(const AckRequest& request);
+  // The acks in force (all = false: neither resolved nor removed), or every
+  // ack (all = true), newest first, at most `limit` (<= 0: all).
+  Expected<std::vector<Ack>> acks(bool all, int limit = 0);
+  // Removes an ack in force; false when no ack in force has that id.
+  Expected<bool> remove_ack(std::int64_t id, const std::string& removed_by, TimeMs now);
 
   // --- queries
   // Time windows are since <= observed_at < until; an absent bound is open.

@@ -28,6 +28,8 @@ class Outbox {
   virtual Expected<std::optional<storage::TimeMs>> next_due_at() = 0;
   // The silences active at `now`.
   virtual Expected<std::vector<storage::Silence>> silences(storage::TimeMs now) = 0;
+  // The acks in force (neither resolved nor removed).
+  virtual Expected<std::vector<storage::Ack>> acks() = 0;
   // The latest firing event of every open condition delivered to `receiver`.
   virtual Expected<std::vector<storage::EventRecord>> open_conditions_delivered_to(
       const std::string& receiver) = 0;

@@ -34,6 +34,7 @@ class FakeOutbox : public deliver::Outbox {
   };
   std::map<std::int64_t, Row> rows;
   std::vector<storage::Silence> active_silences;
+  std::vector<storage::Ack> in_force_acks;
   int failing_writes = 0;  // the next this many writes fail
 
   void add(std::int64_t id, const std::string& receiver, TimeMs created, TimeMs due,
@@ -76,6 +77,7 @@ class FakeOutbox : public deliver::Outbox {
     return next;
   }
   Expected<std::vector<storage::Silence>> silences(TimeMs) override { return active_silences; }
+  Expected<std::vector<storage::Ack>> acks() override { return in_force_acks; }
   Expected<std::vector<storage::EventRecord>> open_conditions_delivered_to(
       const std::string&) override {
     return std::vector<storage::EventRecord>{};
@@ -122,6 +124,7 @@ class FakeOutbox : public deliver::Outbox {
 
 struct SendCall {
   std::vector<std::string> event_ids;
+  std::vector<notifiers::Event> events;
   std::string delivery_id;
   testing::ManualClock::TimePoint at;
   std::vector<std::string> omswatch_urls;  // of each event
@@ -136,7 +139,7 @@ class FakeSender : public notifiers::Sender {
       : Sender("hook"), answers_(std::move(answers)), calls_(calls), clock_(clock) {}
   asio::awaitable<DeliveryOutcome> send(std::vector<notifiers::Event> events,
                                         std::string delivery_id) override {
-    SendCall call{{}, delivery_id, clock_.now()};
+    SendCall call{{}, events, delivery_id, clock_.now()};
     for (const auto& e : events) {
       call.event_ids.push_back(e.id);
       call.omswatch_urls.push_back(e.omswatch_url);
@@ -152,6 +155,13 @@ class FakeSender : public notifiers::Sender {
   const testing::ManualClock& clock_;
 };
 
+// A receiver that wants the firing conditions re-sent every minute (as Alertmanager does).
+class RemindedSender : public FakeSender {
+ public:
+  using FakeSender::FakeSender;
+  std::optional<seconds> resend_firing_every() const override { return seconds(60); }
+};
+
 DeliveryOutcome delivered() { return {DeliveryOutcome::Result::delivered, "200", {}}; }
 DeliveryOutcome retry(std::string detail, std::optional<seconds> retry_after = {}) {
   return {DeliveryOutcome::Result::retry, std::move(detail), retry_after};
@@ -165,9 +175,14 @@ class DispatcherTest : public ::testing::Test {
   }
 
   // Starts a dispatcher with one receiver, "hook", answering `answers`.
-  void start(std::vector<DeliveryOutcome> answers, RetryPolicy policy = {}) {
+  void start(std::vector<DeliveryOutcome> answers, RetryPolicy policy = {},
+             bool reminded = false) {
     std::map<std::string, std::unique_ptr<notifiers::Sender>> senders;
-    senders["hook"] = std::make_unique<FakeSender>(std::move(answers), calls_, clock_);
+    if (reminded) {
+      senders["hook"] = std::make_unique<RemindedSender>(std::move(answers), calls_, clock_);
+    } else {
+      senders["hook"] = std::make_unique<FakeSender>(std::move(answers), calls_, clock_);
+    }
     DispatcherOptions options;
     options.policy = policy;
     options.steady = &clock_;
@@ -353,6 +368,50 @@ TEST_F(DispatcherTest, ARetryWhoseRecordFailsIsResentWithTheSameIdAfterTheDelay)
   EXPECT_EQ(outbox_.at(1).status, "delivered");
   run_until(kStart + 600'000);
   EXPECT_EQ(calls_.size(), 2u);
+}
+
+TEST_F(DispatcherTest, AnAckedConditionIsLeftOutOfTheReminders) {
+  outbox_.add(1, "hook", kStart, kStart, "p1");
+  outbox_.add(2, "hook", kStart, kStart, "p2");
+  start({delivered()}, {}, /*reminded=*/true);
+  ASSERT_EQ(calls_.size(), 1u);
+  run_until(kStart + 60'000);
+  ASSERT_EQ(calls_.size(), 2u);
+  EXPECT_EQ(calls_[1].event_ids, (std::vector<std::string>{"evt_1", "evt_2"}));
+
+  // Someone acks p1's condition: the next reminder leaves it out.
+  storage::Ack ack;
+  ack.id = 7;
+  ack.oms = "oms1";
+  ack.project_id = "p1";
+  ack.kind = "project_failed";
+  ack.acked_by = "alice";
+  ack.fired_at = 0;
+  outbox_.in_force_acks.push_back(ack);
+  run_until(kStart + 120'000);
+  ASSERT_EQ(calls_.size(), 3u);
+  EXPECT_EQ(calls_[2].event_ids, std::vector<std::string>{"evt_2"});
+
+  // Every open condition acked: no reminder at all.
+  ack.project_id = "p2";
+  outbox_.in_force_acks.push_back(ack);
+  run_until(kStart + 300'000);
+  EXPECT_EQ(calls_.size(), 3u);
+}
+
+TEST_F(DispatcherTest, AResolutionSaysWhoHadAckedItsCondition) {
+  outbox_.add(1, "hook", kStart, kStart, "p1");
+  outbox_.rows[1].pending.event.state = "resolved";
+  outbox_.rows[1].pending.acked_by = "alice";
+  outbox_.rows[1].pending.ack_reason = "restarting the source";
+  outbox_.add(2, "hook", kStart, kStart, "p2");
+  outbox_.rows[2].pending.event.state = "resolved";
+  start({delivered()});
+  ASSERT_EQ(calls_.size(), 1u);
+  ASSERT_EQ(calls_[0].events.size(), 2u);
+  EXPECT_EQ(calls_[0].events[0].acked_by, "alice");
+  EXPECT_EQ(calls_[0].events[0].ack_reason, "restarting the source");
+  EXPECT_EQ(calls_[0].events[1].acked_by, "");
 }
 
 }  // namespace

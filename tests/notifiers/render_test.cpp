@@ -80,6 +80,16 @@ TEST(Render, LagLastedAndReminders) {
   EXPECT_EQ(resolved.label, "RESOLVED");
   EXPECT_EQ(resolved.mark, "✅");
   EXPECT_EQ(fact(resolved, "Lasted"), "10m");
+  EXPECT_EQ(fact(resolved, "Acknowledged"), "<absent>");
+
+  Event acked = test::lagging_event("resolved");
+  acked.acked_by = "alice";
+  acked.ack_reason = "throttled the source";
+  EXPECT_EQ(fact(view_of(acked), "Acknowledged"), "by alice: throttled the source");
+  acked.ack_reason = "";
+  EXPECT_EQ(fact(view_of(acked), "Acknowledged"), "by alice");
+  acked.state = "firing";
+  EXPECT_EQ(fact(view_of(acked), "Acknowledged"), "<absent>") << "said at the resolution only";
 
   Event reminder = test::lagging_event();
   reminder.details_json = R"({"lag_s":"3725","repeat":2,"firing_for_s":7200.0})";

@@ -95,6 +95,21 @@ TEST(WebhookSender, PostsThePayloadContractSigned) {
   EXPECT_EQ(e.at("observed_at").as_string(), "1970-01-21T18:36:40Z");
   EXPECT_EQ(e.at("details").at("to").as_string(), "FAILED");
   EXPECT_EQ(e.at("progress").at("incrSyncCheckpoint").as_int64(), 1689248064);
+  EXPECT_FALSE(e.contains("acked_by")) << "no ack: no field";
+}
+
+TEST(WebhookSender, AResolutionNamesWhoHadAckedItsCondition) {
+  Fixture f;
+  Event resolved = sample_event();
+  resolved.state = "resolved";
+  resolved.acked_by = "alice";
+  resolved.ack_reason = "restarting the source";
+  f.send(f.receiver(""), {resolved});
+  ASSERT_EQ(f.requests.size(), 1u);
+  auto payload = json::parse(f.requests[0].body).as_object();
+  auto& e = payload.at("events").as_array().at(0).as_object();
+  EXPECT_EQ(e.at("acked_by").as_string(), "alice");
+  EXPECT_EQ(e.at("ack_reason").as_string(), "restarting the source");
 }
 
 TEST(WebhookSender, NoSignatureWithoutASecret) {
