@@ -42,6 +42,11 @@ Commands:
   silence list [--all] [--format ...]     active silences (--all: expired ones too)
   silence expire ID                       end a silence now
                                            silences suppress matching deliveries (recorded as silenced)
+  ack [add] PROJECT KIND [--oms NAME] [--by NAME] [--reason TEXT]
+                                           acknowledge a firing condition: no reminders of it;
+                                           its resolution says who acked it
+  ack list [--all] [--format ...]         acks in force (--all: ended ones too)
+  ack remove ID                           remove an ack in force
   notify-test RECEIVER [-c FILE]           send a test message through one receiver; exit 1 when
                                            the platform refused it
   demo                                     a simulated OMS, the daemon and a console receiver
@@ -66,7 +71,8 @@ const std::map<std::string, std::string> kOptions = {
     {"--format", "format"},   {"--since", "since"},   {"--until", "until"},
     {"--project", "project"}, {"--kind", "kind"},     {"--severity", "severity"},
     {"--limit", "limit"},     {"--oms", "oms"},       {"--for", "for"},
-    {"--comment", "comment"}, {"--starts", "starts"}};
+    {"--comment", "comment"}, {"--starts", "starts"}, {"--by", "by"},
+    {"--reason", "reason"}};
 // Options that take no value.
 const std::map<std::string, std::string> kFlags = {
     {"--timeline", "timeline"}, {"--steps", "steps"}, {"--all", "all"}};
@@ -363,6 +369,21 @@ int run_cli(int argc, char** argv) {
       auto path = database_path(*args, code);
       if (!path) return code;
       return run_silence(*path, sa, std::cout, std::cerr);
+    }
+    if (cmd == "ack") {
+      AckArgs aa;
+      aa.positional = args->positional;
+      aa.oms = option(*args, "oms");
+      aa.by = option(*args, "by");
+      aa.reason = option(*args, "reason");
+      aa.all = !option(*args, "all").empty();
+      auto format = parse_output_format(option(*args, "format", "table"));
+      if (!format) return usage_error("--format must be table, json or csv");
+      aa.format = *format;
+      int code = kExitOk;
+      auto path = database_path(*args, code);
+      if (!path) return code;
+      return run_ack(*path, aa, std::cout, std::cerr);
     }
     if (cmd == "notify-test") {
       if (args->positional.size() != 1) return usage_error("notify-test takes one receiver name");

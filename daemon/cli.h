@@ -37,6 +37,20 @@ struct SilenceArgs {
 int run_silence(const std::string& database, const SilenceArgs& args, std::ostream& out,
                 std::ostream& err);
 
+// Who runs the command: SUDO_USER, else USER, else "uid N" (recorded with
+// what the command stores).
+std::string invoking_user();
+
+struct AckArgs {
+  std::vector<std::string> positional;  // [add] PROJECT KIND | list | remove ID
+  std::string oms, by, reason;
+  bool all = false;
+  OutputFormat format = OutputFormat::table;
+};
+// `omswatch ack ...` on the database at `database`.
+int run_ack(const std::string& database, const AckArgs& args, std::ostream& out,
+            std::ostream& err);
+
 // `omswatch notify-test RECEIVER`: exit 0 when the platform accepted the
 // sample message, 1 when it refused it or could not be reached.
 int run_notify_test(const config::Config& config, const std::string& receiver,

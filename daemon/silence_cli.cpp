@@ -18,12 +18,6 @@ namespace {
 // The longest silence --for accepts: a year. Longer ones are forgotten, not meant.
 constexpr config::Duration kMaxSilence = std::chrono::hours(24 * 366);
 
-std::string who() {
-  if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo) return sudo;
-  if (const char* user = std::getenv("USER"); user && *user) return user;
-  return "uid " + std::to_string(::getuid());
-}
-
 Table silence_table(const std::vector<storage::Silence>& list) {
   Table t{
       {"id", "oms", "project_id", "kind", "starts_at", "ends_at", "comment", "created_by"}, {}, {}};
@@ -38,6 +32,12 @@ Table silence_table(const std::vector<storage::Silence>& list) {
 }
 
 }  // namespace
+
+std::string invoking_user() {
+  if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo) return sudo;
+  if (const char* user = std::getenv("USER"); user && *user) return user;
+  return "uid " + std::to_string(::getuid());
+}
 
 int run_silence(const std::string& database, const SilenceArgs& a, std::ostream& out,
                 std::ostream& err) {
@@ -110,7 +110,7 @@ int run_silence(const std::string& database, const SilenceArgs& a, std::ostream&
   x.oms = a.oms;
   x.kind = a.kind;
   x.comment = a.comment;
-  x.created_by = who();
+  x.created_by = invoking_user();
   x.created_at = to_unix_ms(now);
   x.starts_at = x.created_at;
   if (!a.starts.empty()) {
