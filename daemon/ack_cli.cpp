@@ -7,33 +7,12 @@
 #include <ostream>
 
 #include "common/time.h"
+#include "daemon/action_rows.h"
 #include "daemon/cli.h"
 #include "daemon/deliver/acks.h"
 #include "storage/store.h"
 
 namespace omswatch::daemon {
-namespace {
-
-Table ack_table(const std::vector<storage::Ack>& list) {
-  Table t{{"id", "oms", "project_id", "kind", "state", "acked_by", "reason", "acked_at", "fired_at",
-           "ended_at", "removed_by"},
-          {},
-          {}};
-  auto text_or_null = [](const std::string& s) { return s.empty() ? Cell{} : Cell::of(s); };
-  auto time_or_null = [](std::optional<storage::TimeMs> at) {
-    return at ? Cell::of(format_rfc3339(from_unix_ms(*at))) : Cell{};
-  };
-  for (const auto& a : list) {
-    const auto ended = a.removed_at ? a.removed_at : a.resolved_at;
-    t.rows.push_back({Cell::of(a.id), Cell::of(a.oms), Cell::of(a.project_id), Cell::of(a.kind),
-                      Cell::of(std::string(deliver::to_string(deliver::ack_state(a)))),
-                      Cell::of(a.acked_by), text_or_null(a.reason), time_or_null(a.created_at),
-                      time_or_null(a.fired_at), time_or_null(ended), text_or_null(a.removed_by)});
-  }
-  return t;
-}
-
-}  // namespace
 
 int run_ack(const std::string& database, const AckArgs& a, std::ostream& out, std::ostream& err) {
   std::vector<std::string> args = a.positional;

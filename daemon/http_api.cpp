@@ -19,6 +19,8 @@
 #include "common/severity.h"
 #include "config/duration.h"
 #include "daemon/console_routes.h"
+#include "daemon/http_api_request.h"
+#include "daemon/http_api_writes.h"
 #include "daemon/loop_end.h"
 #include "daemon/metrics.h"
 #include "daemon/rows.h"
@@ -31,6 +33,13 @@ namespace {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
+using api::BadRequest;
+using api::error_response;
+using api::json_response;
+using api::json_text_response;
+using api::Params;
+using api::parse_path;
+using api::parse_query;
 using net::ServerRequest;
 using net::ServerResponse;
 
@@ -52,114 +61,6 @@ Digest sha256(std::string_view text) {
 // (listening on loopback) never needs.
 Digest token_digest_of(const config::Secret& token) {
   return token.empty() ? Digest{} : sha256(token.reveal());
-}
-
-// --- responses
-
-// A 200 JSON response whose body the caller writes.
-ServerResponse json_text_response(unsigned status = 200) {
-  ServerResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.headers.push_back({"Cache-Control", "no-store"});
-  return r;
-}
-
-ServerResponse json_response(unsigned status, const json::value& body) {
-  ServerResponse r = json_text_response(status);
-  r.body = json::serialize(body);
-  r.body += '\n';
-  return r;
-}
-
-ServerResponse error_response(unsigned status, std::string message, std::string parameter = "") {
-  json::object o;
-  o["error"] = std::move(message);
-  if (!parameter.empty()) o["parameter"] = std::move(parameter);
-  return json_response(status, o);
-}
-
-// --- targets and parameters
-
-// A failure to read the request, phrased for the client: what is wrong and where.
-struct BadRequest {
-  std::string message;
-  std::string parameter;
-};
-
-struct Target {
-  std::string raw_path;
-  std::vector<std::string> segments;  // decoded, between the slashes
-  std::string_view query;
-};
-
-std::optional<Target> parse_path(std::string_view target, BadRequest& error) {
-  if (!target.starts_with('/')) {
-    error = {"the request target must be a path starting with '/'", ""};
-    return std::nullopt;
-  }
-  Target t;
-  const std::size_t q = target.find('?');
-  std::string_view path = target.substr(0, q);
-  if (q != std::string_view::npos) t.query = target.substr(q + 1);
-  if (const std::size_t hash = t.query.find('#'); hash != std::string_view::npos) {
-    t.query = t.query.substr(0, hash);
-  }
-  t.raw_path = std::string(path);
-  path.remove_prefix(1);
-  for (;;) {
-    const std::size_t slash = path.find('/');
-    auto segment = percent_decode_strict(path.substr(0, slash), false);
-    if (!segment) {
-      error = {"the path has an invalid percent-encoding", ""};
-      return std::nullopt;
-    }
-    t.segments.push_back(std::move(*segment));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-  }
-  return t;
-}
-
-using Params = std::map<std::string, std::string, std::less<>>;
-
-// The query's parameters; each at most once and among `allowed`. Empty values
-// count as absent, so "?project=&kind=" asks for no filter.
-std::optional<Params> parse_query(std::string_view query,
-                                  std::initializer_list<std::string_view> allowed,
-                                  BadRequest& error) {
-  Params params;
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const std::size_t eq = pair.find('=');
-    auto name = percent_decode_strict(pair.substr(0, eq), true);
-    auto value =
-        percent_decode_strict(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-    if (!name) {
-      error = {"a query parameter name has an invalid percent-encoding", ""};
-      return std::nullopt;
-    }
-    if (!value) {
-      error = {"invalid percent-encoding in the value", *name};
-      return std::nullopt;
-    }
-    if (std::find(allowed.begin(), allowed.end(), *name) == allowed.end()) {
-      std::string list;
-      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      error = {"unknown parameter; this endpoint takes " + (list.empty() ? "none" : list),
-               name->size() > 64 ? name->substr(0, 64) : *name};
-      return std::nullopt;
-    }
-    if (params.count(*name)) {
-      error = {"given more than once", *name};
-      return std::nullopt;
-    }
-    if (!value->empty()) params.emplace(std::move(*name), std::move(*value));
-  }
-  return params;
 }
 
 std::string time_text(storage::TimeMs ms) { return format_rfc3339(from_unix_ms(ms)); }
@@ -217,23 +118,55 @@ struct HttpApi::Impl {
       return r;
     }
     const auto& seg = target->segments;
-    enum class Route { metrics, healthz, projects, history, events, conditions, console, none } route =
-        console ? Route::console : Route::none;
+    enum class Route {
+      metrics,
+      healthz,
+      projects,
+      history,
+      events,
+      conditions,
+      acks,
+      ack_remove,
+      silences,
+      silence_expire,
+      console,
+      none
+    } route = console ? Route::console : Route::none;
     if (seg.size() == 1 && seg[0] == "metrics") route = Route::metrics;
     if (seg.size() == 1 && seg[0] == "healthz") route = Route::healthz;
     if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1") {
       if (seg.size() == 3 && seg[2] == "projects") route = Route::projects;
       if (seg.size() == 3 && seg[2] == "events") route = Route::events;
       if (seg.size() == 3 && seg[2] == "conditions") route = Route::conditions;
+      if (seg.size() == 3 && seg[2] == "acks") route = Route::acks;
+      if (seg.size() == 3 && seg[2] == "silences") route = Route::silences;
       if (seg.size() == 5 && seg[2] == "projects" && !seg[3].empty() && seg[4] == "history") {
         route = Route::history;
       }
+      if (seg.size() == 5 && seg[2] == "acks" && seg[4] == "remove") route = Route::ack_remove;
+      if (seg.size() == 5 && seg[2] == "silences" && seg[4] == "expire") {
+        route = Route::silence_expire;
+      }
     }
     if (route == Route::none) return error_response(404, "no such endpoint");
-    if (request.method != "GET" && request.method != "HEAD") {
-      auto r = error_response(405, "only GET and HEAD are allowed");
-      r.headers.push_back({"Allow", "GET, HEAD"});
+    // Acks and silences are also written (POST); the rest is read only.
+    const bool listed = route == Route::acks || route == Route::silences;
+    const bool post_only = route == Route::ack_remove || route == Route::silence_expire;
+    const bool read = request.method == "GET" || request.method == "HEAD";
+    const bool write = request.method == "POST" && (listed || post_only);
+    if ((!read || post_only) && !write) {
+      const char* allow = post_only ? "POST" : listed ? "GET, HEAD, POST" : "GET, HEAD";
+      auto r = error_response(
+          405, std::string("only ") + allow + " " + (post_only ? "is" : "are") + " allowed");
+      r.headers.push_back({"Allow", allow});
       return r;
+    }
+    if (write) {
+      if (auto refused = api::write_refusal(request)) {
+        spdlog::warn("HTTP API: {} {} refused: {}", request.method, target->raw_path,
+                     refused->message);
+        return error_response(refused->status, refused->message);
+      }
     }
     // A database that cannot be read answers 503, whichever endpoint read it.
     auto answer = [&](Expected<ServerResponse> r) {
@@ -262,6 +195,16 @@ struct HttpApi::Impl {
           return answer(conditions(target->query));
         case Route::console:
           return console_response(request, seg);
+        case Route::acks:
+          if (write) return api::create_ack(store, options.clock(), request.body);
+          return answer(api::list_acks(store, target->query));
+        case Route::ack_remove:
+          return api::remove_ack(store, options.clock(), seg[3], request.body);
+        case Route::silences:
+          if (write) return api::create_silence(store, options.clock(), request.body);
+          return answer(api::list_silences(store, options.clock(), target->query));
+        case Route::silence_expire:
+          return api::expire_silence(store, options.clock(), seg[3], request.body);
         case Route::none:
           break;
       }

@@ -1,7 +1,7 @@
 #pragma once
 // The daemon's HTTP endpoint (docs/http-api.md): Prometheus metrics, a health
-// check, and read-only JSON queries of the history (the same data as the
-// CLI's status, history and events commands).
+// check, JSON queries of the history (the same data as the CLI's status,
+// history and events commands), and the acks and silences, read and written.
 //
 //   GET /metrics                          text/plain; version=0.0.4
 //   GET /healthz                          200 {"status":"ok"} or 503 with the reasons
@@ -9,13 +9,17 @@
 //   GET /api/v1/projects/{id}/history     ?since=&until=&limit=
 //   GET /api/v1/events                    ?project=&kind=&severity=&since=&until=&limit=
 //   GET /api/v1/conditions                the conditions firing now, since when
+//   GET, POST /api/v1/acks, /api/v1/silences; POST /api/v1/acks/{id}/remove,
+//   /api/v1/silences/{id}/expire            (daemon/http_api_writes.h)
 //   GET /, /projects/{id}, /events, /assets/{name}
 //                                         the web console (daemon/console_routes.h)
 //
-// HEAD is answered like GET; other methods get 405, unknown paths 404, bad
-// query parameters 400 with a JSON body naming the parameter. With a bearer
-// token every endpoint but /healthz and the console requires `Authorization: Bearer <token>`;
-// without one the endpoint only listens on loopback addresses.
+// HEAD is answered like GET; POST is taken by the acks and silences paths
+// only, and only as write_refusal() allows; other methods get 405, unknown
+// paths 404, bad query parameters 400 with a JSON body naming the parameter.
+// With a bearer token every endpoint but /healthz and the console requires
+// `Authorization: Bearer <token>`; without one the endpoint only listens on
+// loopback addresses.
 //
 // Runs on the daemon's executor and reads the daemon's own store on that
 // thread: not thread-safe, like the store.

@@ -8,30 +8,12 @@
 #include <ostream>
 
 #include "common/time.h"
-#include "config/duration.h"
+#include "daemon/action_rows.h"
 #include "daemon/cli.h"
+#include "daemon/silence_request.h"
 #include "storage/store.h"
 
 namespace omswatch::daemon {
-namespace {
-
-// The longest silence --for accepts: a year. Longer ones are forgotten, not meant.
-constexpr config::Duration kMaxSilence = std::chrono::hours(24 * 366);
-
-Table silence_table(const std::vector<storage::Silence>& list) {
-  Table t{
-      {"id", "oms", "project_id", "kind", "starts_at", "ends_at", "comment", "created_by"}, {}, {}};
-  auto text_or_null = [](const std::string& s) { return s.empty() ? Cell{} : Cell::of(s); };
-  for (const auto& x : list) {
-    t.rows.push_back({Cell::of(x.id), text_or_null(x.oms), text_or_null(x.project_id),
-                      text_or_null(x.kind), Cell::of(format_rfc3339(from_unix_ms(x.starts_at))),
-                      Cell::of(format_rfc3339(from_unix_ms(x.ends_at))), Cell::of(x.comment),
-                      Cell::of(x.created_by)});
-  }
-  return t;
-}
-
-}  // namespace
 
 std::string invoking_user() {
   if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo) return sudo;
@@ -95,35 +77,10 @@ int run_silence(const std::string& database, const SilenceArgs& a, std::ostream&
 
   // add
   if (a.positional.size() != 1) return usage("add takes options only");
-  if (a.project.empty() && a.oms.empty() && a.kind.empty()) {
-    return usage("say what to silence: --project, --oms and/or --kind");
-  }
-  auto length = config::parse_duration(a.duration);
-  if (!length || length->count() <= 0) return usage("--for needs a duration such as 2h");
-  if (*length > kMaxSilence) {
-    return usage("--for '" + a.duration + "' is longer than " +
-                 config::format_duration(kMaxSilence) + "; silence for less and renew it");
-  }
-  if (a.comment.empty()) return usage("--comment: say why, for whoever is on call next");
-  storage::Silence x;
-  x.project_id = a.project;
-  x.oms = a.oms;
-  x.kind = a.kind;
-  x.comment = a.comment;
-  x.created_by = invoking_user();
-  x.created_at = to_unix_ms(now);
-  x.starts_at = x.created_at;
-  if (!a.starts.empty()) {
-    auto starts = parse_time_text(a.starts, now);
-    if (!starts) return usage("--starts '" + a.starts + "' " + starts.error());
-    x.starts_at = to_unix_ms(*starts);
-  }
-  // Both terms are bounded, so the sum cannot wrap; it may still pass the end of the range.
-  x.ends_at = x.starts_at + length->count();
-  if (!in_time_range(x.ends_at)) {
-    return usage(std::string("the silence would end after the last time omswatch accepts (") +
-                 kTimeRangeText + ")");
-  }
+  SilenceSpec spec{a.oms, a.project, a.kind, a.duration, a.starts, a.comment, invoking_user()};
+  auto made = make_silence(spec, now, kCliSilenceFields);
+  if (auto* bad = std::get_if<deliver::FieldError>(&made)) return usage(bad->message);
+  const auto& x = std::get<storage::Silence>(made);
   auto id = (*store)->add_silence(x);
   if (!id) {
     err << "omswatch silence: " << id.error() << '\n';
