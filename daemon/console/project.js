@@ -20,6 +20,7 @@ export function project(app, id) {
   let zoom = null;  // {from, to} Unix ms, from dragging on the chart
   let chart = null;
   let chartKey = '';
+  let cachedHistory = null;  // {key, at, history}
   let generation = 0;  // a newer refresh (a range clicked) makes older answers moot
 
   const title = el('h1', {}, id, oms ? el('small', {}, ` on ${oms}`) : null);
@@ -226,10 +227,19 @@ export function project(app, id) {
     const span = zoom ? `since=${new Date(from).toISOString()}&until=${new Date(to).toISOString()}`
       : `since=${range}`;
     const path = encodeURIComponent(id);
+    // A week or a month of samples (up to 10,000 rows) is read again once a
+    // minute, not at every poll; a zoomed window, which does not move, once.
+    const historyKey = zoom ? span : range;
+    const stale = !cachedHistory || cachedHistory.key !== historyKey
+      || (!zoom && Date.now() - cachedHistory.at >= (RANGES[range] > RANGES['24h'] ? 60e3 : 0));
+    const readHistory = stale
+      ? api(`/api/v1/projects/${path}/history?${span}&limit=10000`)
+        .then((h) => { cachedHistory = { key: historyKey, at: Date.now(), history: h }; return h; })
+      : Promise.resolve(cachedHistory.history);
     const [status, open, history, ev] = await Promise.all([
       api('/api/v1/projects'),
       api('/api/v1/conditions'),
-      api(`/api/v1/projects/${path}/history?${span}&limit=10000`),
+      readHistory,
       api(`/api/v1/events?project=${path}&limit=500`),
     ]);
     await loadAcks();
