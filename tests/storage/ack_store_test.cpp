@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/schema.h"
+#include "storage/sqlite.h"
 #include "storage/store.h"
 #include "tests/storage/storage_test_support.h"
 #include "tests/support/temp_dir.h"
@@ -151,6 +153,31 @@ TEST_F(AckStoreTest, AReadOnlyStoreRefusesAnAck) {
   auto reader = open_store(dir_.file("omswatch.db"), OpenMode::read_only);
   auto refused = reader->add_ack(ack_of("np_1", "project_failed", kT0 + kMinute));
   EXPECT_FALSE(refused.has_value());
+}
+
+TEST(AckMigration, AVersion5FileGainsTheAcksAndItsOpenConditionsCanBeAcked) {
+  omswatch::testing::TempDir dir;
+  const std::string path = dir.file("v5.db");
+  {
+    auto db = testing::open_raw(path, sqlite::kOpenReadWrite | sqlite::kOpenCreate);
+    ASSERT_TRUE(db.exec("PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL").has_value());
+    for (const Migration& m : migrations()) {
+      if (m.version > 5) break;
+      ASSERT_TRUE(db.exec(std::string(m.sql)).has_value()) << m.version;
+    }
+    ASSERT_TRUE(db.exec("PRAGMA user_version = 5").has_value());
+    ASSERT_TRUE(db.exec(R"sql(
+INSERT INTO events (id, oms, project_id, kind, state, severity, summary, observed_at)
+  VALUES ('f1', 'prod', 'np_1', 'project_failed', 'firing', 'critical', 'np_1 FAILED',
+          1795924800000);)sql")
+                    .has_value());
+  }
+  auto store = open_store(path);
+  EXPECT_EQ(store->schema_version(), 6);
+  auto added = store->add_ack(ack_of("np_1", "project_failed", kT0 + kMinute));
+  ASSERT_TRUE(added.has_value()) << added.error();
+  EXPECT_EQ(added->outcome, AckAdded::Outcome::added);
+  EXPECT_EQ(added->ack.fired_at, 1795924800000);
 }
 
 }  // namespace
