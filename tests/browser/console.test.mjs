@@ -93,6 +93,15 @@ describe('a write without the token', () => {
       const wrong = await api(daemon, path, { method: 'POST', token: 'not-the-token', body: {} });
       assert.equal(wrong.status, 401, `POST ${path} with another token`);
     }
+    const silence = { project_id: 'np_sim_000001', duration: '1h', comment: 'token test', created_by: 'browser-test' };
+    const refused = await api(daemon, '/api/v1/silences', { method: 'POST', body: silence });
+    assert.equal(refused.status, 401);
+    assert.equal((await api(daemon, '/api/v1/silences', { token })).json?.silences?.length ?? 0, 0,
+      'the refused write left nothing behind');
+    if (!pending.silences) {
+      const accepted = await api(daemon, '/api/v1/silences', { method: 'POST', token, body: silence });
+      assert.equal(accepted.status, 201, accepted.text);
+    }
     assert.equal((await api(daemon, '/api/v1/projects')).status, 401);
     assert.equal((await api(daemon, '/api/v1/projects', { token })).status, 200);
     assert.equal((await api(daemon, '/healthz')).status !== 401, true);
