@@ -10,14 +10,15 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <random>
+#include <utility>
 
 #include "common/console_page.h"
 #include "common/time.h"
+#include "daemon/deliver/acks.h"
+#include "daemon/dispatcher_outbox.h"
 #include "daemon/logging.h"
 #include "daemon/loop_end.h"
 #include "daemon/metrics.h"
-#include "daemon/deliver/acks.h"
-#include "daemon/dispatcher_outbox.h"
 #include "daemon/write_backoff.h"
 
 namespace omswatch::daemon {
@@ -134,8 +135,9 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
   WriteBackoff* write_backoff = nullptr;
   FailureRun write_run;  // outbox updates failed or skipped
   std::string last_write_error;
-  FailureRun read_run;       // outbox reads failed
-  asio::steady_timer sweep;  // wakes workers when the earliest retry falls due
+  FailureRun read_run;           // outbox reads failed
+  bool acks_unreadable = false;  // logged once until the acks can be read again
+  asio::steady_timer sweep;      // wakes workers when the earliest retry falls due
   asio::cancellation_signal sweep_cancel;
   DispatcherCounters counters;
   bool started = false;
@@ -436,7 +438,8 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
                         ? Expected<std::vector<storage::Silence>>(std::vector<storage::Silence>{})
                         : outbox.silences(now_ms);
     if (!silences) co_return make_error(silences.error());
-    const auto plan = deliver::plan_receiver(name, rows, w.held, *silences, policy, now_ms);
+    const auto plan =
+        deliver::plan_receiver(name, rows, w.held, *silences, policy, now_ms, acks_for(rows));
     if (!plan.due) co_return false;
     for (const auto& write : plan.writes) {
       finish(w, write);
@@ -472,10 +475,24 @@ struct Dispatcher::Impl : std::enable_shared_from_this<Impl> {
     co_return next.more;
   }
 
+  // The acks in force that hold back repeats of acked conditions; none when
+  // they cannot be read (the repeats are sent: one too many rather than one
+  // missed), which is logged once until they can be read again.
+  std::vector<storage::Ack> acks_for(const std::vector<storage::PendingDelivery>& rows) {
+    if (rows.empty()) return {};
+    auto acks = outbox.acks();
+    if (!acks && !std::exchange(acks_unreadable, true)) {
+      spdlog::warn("cannot read the acks: repeats of acked conditions are sent: {}", acks.error());
+    } else if (acks && std::exchange(acks_unreadable, false)) {
+      spdlog::info("the acks can be read again");
+    }
+    return acks ? std::move(*acks) : std::vector<storage::Ack>{};
+  }
+
   void report_given_up(const std::string& name, const deliver::Write& write) {
     if (write.mark == Mark::silenced) {
       count(name, DeliveryResult::silenced, write.ids.size());
-      spdlog::info("receiver {}: {} delivery(ies) silenced by {}", name, write.ids.size(),
+      spdlog::info("receiver {}: {} delivery(ies) silenced: {}", name, write.ids.size(),
                    write.reason);
       return;
     }

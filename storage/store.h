@@ -136,6 +136,9 @@ struct PendingDelivery {  // an outbox row joined with its event
   TimeMs created_at = 0;
   TimeMs next_attempt_at = 0;
   EventRecord event;
+  // The event's details "repeat" (read from details_json): 1, 2, ... for a
+  // firing event that announces again a condition still holding; 0 otherwise.
+  int repeat = 0;
   // A resolution whose condition had been acknowledged: who acked it and
   // why (the ack that the resolution ended); "" otherwise.
   std::string acked_by;

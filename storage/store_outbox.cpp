@@ -14,7 +14,9 @@ constexpr std::string_view kDueDeliveries = R"sql(
 SELECT o.id, o.receiver, o.attempts, o.created_at, o.next_attempt_at,
        e.id, e.oms, e.project_id, e.kind, e.state, e.severity, e.alarm_level, e.summary,
        e.details_json, e.progress_json, e.observed_at, e.project_name,
-       a.acked_by, a.reason
+       a.acked_by, a.reason,
+       CASE WHEN json_valid(e.details_json)
+            THEN coalesce(json_extract(e.details_json, '$.repeat'), 0) ELSE 0 END
   FROM outbox AS o JOIN events AS e ON e.id = o.event_id
   LEFT JOIN acks AS a ON a.resolved_event_id = e.id AND a.removed_at IS NULL
  WHERE o.status = 'pending' AND o.next_attempt_at <= ?1
@@ -116,6 +118,7 @@ Expected<std::vector<PendingDelivery>> Store::due_deliveries(TimeMs now, int lim
       d.event = detail::read_event(st, 5);
       d.acked_by = st.column_string(17);
       d.ack_reason = st.column_string(18);
+      d.repeat = st.column_int(19);
       out.push_back(std::move(d));
     }
     return out;

@@ -42,10 +42,28 @@ std::string_view to_string(AckState state) {
   return "in_force";
 }
 
+namespace {
+bool covers(const storage::Ack& ack, const std::string& oms, const std::string& project_id,
+            const std::string& kind, storage::TimeMs observed_at) {
+  return ack_state(ack) == AckState::in_force && ack.oms == oms && ack.project_id == project_id &&
+         ack.kind == kind && observed_at >= ack.fired_at;
+}
+}  // namespace
+
 bool ack_covers(const storage::Ack& ack, const notifiers::Event& e) {
-  return ack_state(ack) == AckState::in_force && ack.oms == e.oms &&
-         ack.project_id == e.project_id && ack.kind == e.kind &&
-         to_unix_ms(e.observed_at) >= ack.fired_at;
+  return covers(ack, e.oms, e.project_id, e.kind, to_unix_ms(e.observed_at));
+}
+
+bool ack_covers(const storage::Ack& ack, const storage::EventRecord& e) {
+  return covers(ack, e.oms, e.project_id, e.kind, e.observed_at);
+}
+
+const storage::Ack* ack_holding_back(const std::vector<storage::Ack>& acks,
+                                     const storage::PendingDelivery& row) {
+  if (row.repeat < 1 || row.event.state != "firing") return nullptr;
+  const auto it = std::find_if(acks.begin(), acks.end(),
+                               [&](const storage::Ack& a) { return ack_covers(a, row.event); });
+  return it == acks.end() ? nullptr : &*it;
 }
 
 std::vector<notifiers::Event> reminder_events(const OpenConditions& open,

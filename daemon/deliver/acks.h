@@ -44,6 +44,13 @@ std::string_view to_string(AckState state);
 // (observed at or after its first firing; an event of an earlier occurrence
 // still waiting to be resolved is not covered).
 bool ack_covers(const storage::Ack& ack, const notifiers::Event& e);
+bool ack_covers(const storage::Ack& ack, const storage::EventRecord& e);
+
+// The ack that holds `row` back, if any: the row is a firing repeat
+// (PendingDelivery::repeat >= 1) of an occurrence an ack covers; the first
+// such ack in `acks`. A first firing, a resolution and a notice are never held.
+const storage::Ack* ack_holding_back(const std::vector<storage::Ack>& acks,
+                                     const storage::PendingDelivery& row);
 
 // The reminder of the open conditions (plan.h) less those an ack covers:
 // an acked condition is not re-sent; `left_out` (when given) counts them.

@@ -4,12 +4,14 @@
 #include <cmath>
 #include <cstdio>
 
+#include "daemon/deliver/acks.h"
+
 namespace omswatch::daemon::deliver {
 
 ReceiverPlan plan_receiver(const std::string& receiver,
                            const std::vector<storage::PendingDelivery>& rows, const Held& held,
                            const std::vector<storage::Silence>& silences, const RetryPolicy& policy,
-                           TimeMs now) {
+                           TimeMs now, const std::vector<storage::Ack>& acks) {
   ReceiverPlan plan;
   std::vector<std::size_t> batch;
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -22,6 +24,7 @@ ReceiverPlan plan_receiver(const std::string& receiver,
   if (!plan.due) return plan;
 
   std::map<std::int64_t, std::size_t> by_silence;  // silence id -> index in plan.writes
+  std::map<std::int64_t, std::size_t> by_ack;      // ack id -> index in plan.writes
   Write expired{Mark::failed, {}, now, "gave up: older than max_age"};
   Message message;
   for (auto i : batch) {
@@ -35,6 +38,12 @@ ReceiverPlan plan_receiver(const std::string& receiver,
         std::string reason = "silence " + std::to_string(silence->id);
         if (!silence->comment.empty()) reason += ": " + silence->comment;
         plan.writes.push_back(Write{Mark::silenced, {}, now, std::move(reason)});
+      }
+      plan.writes[at->second].ids.push_back(row.id);
+    } else if (const auto* ack = ack_holding_back(acks, row)) {
+      auto [at, added] = by_ack.try_emplace(ack->id, plan.writes.size());
+      if (added) {
+        plan.writes.push_back(Write{Mark::silenced, {}, now, "acknowledged by " + ack->acked_by});
       }
       plan.writes[at->second].ids.push_back(row.id);
     } else if (now - row.created_at > policy.max_age.count()) {

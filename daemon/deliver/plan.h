@@ -1,14 +1,14 @@
 #pragma once
 // The delivery plan: every decision of the dispatcher, apart from its I/O.
-// Given a receiver's outbox rows, the active silences, the retry policy and
-// the time, it says which rows go out now as one message (in order, at most
-// max_events_per_message), which a silence holds back, which are too old to
-// send (max_age) and which belong to no configured receiver; given a
-// receiver's answer, it says what to write to the outbox and when the rows
-// are tried again. Pure: no clock, no database, no network. Time comes in as
-// Unix milliseconds and the retry jitter as a number, so every rule is tested
-// without waiting (tests/daemon/delivery_plan_test.cpp). The dispatcher
-// (daemon/dispatcher.cpp) carries the plans out.
+// Given a receiver's outbox rows, the active silences, the acks in force, the
+// retry policy and the time, it says which rows go out now as one message (in
+// order, at most max_events_per_message), which a silence or an ack holds
+// back, which are too old to send (max_age) and which belong to no configured
+// receiver; given a receiver's answer, it says what to write to the outbox
+// and when the rows are tried again. Pure: no clock, no database, no network.
+// Time comes in as Unix milliseconds and the retry jitter as a number, so
+// every rule is tested without waiting (tests/daemon/delivery_plan_test.cpp).
+// The dispatcher (daemon/dispatcher.cpp) carries the plans out.
 
 #include <chrono>
 #include <cstdint>
@@ -69,7 +69,7 @@ struct Message {
 
 struct ReceiverPlan {
   bool due = false;           // a row of the receiver is due: false leaves it idle
-  std::vector<Write> writes;  // silenced rows (one write per silence), then expired ones
+  std::vector<Write> writes;  // silenced rows (one write per silence or ack), then expired ones
   std::size_t expired = 0;    // rows of the writes given up as older than max_age
   std::optional<Message> message;
 };
@@ -78,12 +78,15 @@ struct ReceiverPlan {
 // order (Outbox::due). The receiver's rows among them, less those in `held`,
 // make the batch, at most max_events_per_message. When one of the batch is
 // due by `now`: rows a silence matches are silenced ("silence N: comment",
-// the first matching silence), rows older than max_age fail ("gave up: older
-// than max_age"), the rest are the message. A silence beats max_age.
+// the first matching silence); firing repeats of a condition an ack in
+// `acks` covers are silenced too ("acknowledged by NAME", acks.h:
+// ack_holding_back); rows older than max_age fail ("gave up: older than
+// max_age"); the rest are the message. A silence beats an ack, and both beat
+// max_age. A first firing, a resolution and a notice are never held by an ack.
 ReceiverPlan plan_receiver(const std::string& receiver,
                            const std::vector<storage::PendingDelivery>& rows, const Held& held,
                            const std::vector<storage::Silence>& silences, const RetryPolicy& policy,
-                           TimeMs now);
+                           TimeMs now, const std::vector<storage::Ack>& acks = {});
 
 // Rows due by `now` whose receiver is not among `receivers`: failed ("receiver
 // is no longer configured"), one write per receiver, by receiver.

@@ -95,6 +95,57 @@ TEST(DeliveryPlanTest, SilencedRowsAreRecordedPerSilenceAndNotSent) {
   EXPECT_EQ(plan.message->ids, (std::vector<std::int64_t>{2, 4}));
 }
 
+storage::Ack ack(std::int64_t id, std::string project_id, TimeMs fired_at, std::string by) {
+  storage::Ack a;
+  a.id = id;
+  a.oms = "oms1";
+  a.project_id = std::move(project_id);
+  a.kind = "project_failed";
+  a.fired_at = fired_at;
+  a.acked_by = std::move(by);
+  return a;
+}
+
+TEST(DeliveryPlanTest, ARepeatOfAnAckedConditionIsRecordedAndNotSent) {
+  const TimeMs fired = kNow - 3'600'000;
+  auto repeat_of = [&](std::int64_t id, std::string project, int n, TimeMs observed) {
+    auto r = row(id, "hook");
+    r.event.project_id = std::move(project);
+    r.event.observed_at = observed;
+    r.repeat = n;
+    return r;
+  };
+  std::vector<storage::PendingDelivery> rows{
+      repeat_of(1, "p1", 1, kNow - 1000),  // a repeat of the acked occurrence
+      repeat_of(2, "p2", 1, kNow - 1000),  // a repeat of a condition nobody acked
+      repeat_of(3, "p1", 0, fired),        // the first firing
+      repeat_of(4, "p3", 2, kNow - 1000),  // acked by bob
+      repeat_of(5, "p1", 1, fired - 1),    // a repeat of an earlier occurrence
+      repeat_of(6, "p1", 2, kNow - 500),   // another repeat of the acked occurrence
+      repeat_of(7, "p1", 0, kNow - 200)};  // a resolution
+  rows[6].event.state = "resolved";
+  std::vector<storage::Ack> acks{ack(11, "p1", fired, "alice"), ack(12, "p3", fired, "bob")};
+  auto removed = ack(13, "p2", fired, "carol");
+  removed.removed_at = kNow - 10;
+  acks.push_back(removed);
+  auto plan = plan_receiver("hook", rows, {}, {}, RetryPolicy{}, kNow, acks);
+  ASSERT_EQ(plan.writes.size(), 2u);
+  EXPECT_EQ(plan.writes[0].mark, Mark::silenced);
+  EXPECT_EQ(plan.writes[0].ids, (std::vector<std::int64_t>{1, 6}));
+  EXPECT_EQ(plan.writes[0].reason, "acknowledged by alice");
+  EXPECT_EQ(plan.writes[0].at, kNow);
+  EXPECT_EQ(plan.writes[1].ids, (std::vector<std::int64_t>{4}));
+  EXPECT_EQ(plan.writes[1].reason, "acknowledged by bob");
+  ASSERT_TRUE(plan.message);
+  EXPECT_EQ(plan.message->ids, (std::vector<std::int64_t>{2, 3, 5, 7}));
+
+  // Without the acks, every row is sent.
+  auto unacked = plan_receiver("hook", rows, {}, {}, RetryPolicy{}, kNow);
+  EXPECT_TRUE(unacked.writes.empty());
+  ASSERT_TRUE(unacked.message);
+  EXPECT_EQ(unacked.message->ids.size(), 7u);
+}
+
 TEST(DeliveryPlanTest, RowsOlderThanMaxAgeFailAndAreNotSent) {
   RetryPolicy policy;
   policy.max_age = std::chrono::hours(1);

@@ -175,8 +175,7 @@ class DispatcherTest : public ::testing::Test {
   }
 
   // Starts a dispatcher with one receiver, "hook", answering `answers`.
-  void start(std::vector<DeliveryOutcome> answers, RetryPolicy policy = {},
-             bool reminded = false) {
+  void start(std::vector<DeliveryOutcome> answers, RetryPolicy policy = {}, bool reminded = false) {
     std::map<std::string, std::unique_ptr<notifiers::Sender>> senders;
     if (reminded) {
       senders["hook"] = std::make_unique<RemindedSender>(std::move(answers), calls_, clock_);
@@ -397,6 +396,32 @@ TEST_F(DispatcherTest, AnAckedConditionIsLeftOutOfTheReminders) {
   outbox_.in_force_acks.push_back(ack);
   run_until(kStart + 300'000);
   EXPECT_EQ(calls_.size(), 3u);
+}
+
+TEST_F(DispatcherTest, ARepeatOfAnAckedConditionIsRecordedAndNeverSent) {
+  outbox_.add(1, "hook", kStart, kStart, "p1");  // p1 still firing: the detector's repeat
+  outbox_.rows[1].pending.repeat = 1;
+  outbox_.rows[1].pending.event.observed_at = kStart;
+  outbox_.add(2, "hook", kStart, kStart, "p2");  // p2's repeat: nobody acked it
+  outbox_.rows[2].pending.repeat = 1;
+  outbox_.rows[2].pending.event.observed_at = kStart;
+  storage::Ack ack;
+  ack.id = 7;
+  ack.oms = "oms1";
+  ack.project_id = "p1";
+  ack.kind = "project_failed";
+  ack.acked_by = "alice";
+  ack.fired_at = kStart - 3'600'000;
+  outbox_.in_force_acks.push_back(ack);
+  start({delivered()});
+
+  EXPECT_EQ(outbox_.at(1).status, "silenced");
+  EXPECT_EQ(outbox_.at(1).reason, "acknowledged by alice");
+  ASSERT_EQ(calls_.size(), 1u);
+  EXPECT_EQ(calls_[0].event_ids, std::vector<std::string>{"evt_2"});
+  EXPECT_EQ(outbox_.at(2).status, "delivered");
+  run_until(kStart + 600'000);
+  EXPECT_EQ(calls_.size(), 1u);
 }
 
 TEST_F(DispatcherTest, AResolutionSaysWhoHadAckedItsCondition) {

@@ -92,6 +92,20 @@ TEST_F(OutboxTest, DueRowsComeOldestFirstAndOnlyWhenDue) {
   EXPECT_EQ(due[3].next_attempt_at, kT0 + 10 * kSecond);
 }
 
+TEST_F(OutboxTest, DueRowsSayWhichAreRepeatsOfAConditionStillFiring) {
+  auto first = make_event("evt_1", "np_1", "incr_lagging", "firing", "warning", kT0);
+  first.details_json = R"({"lag_s":120})";
+  auto repeat = make_event("evt_2", "np_1", "incr_lagging", "firing", "warning", kT0 + kMinute);
+  repeat.details_json = R"({"lag_s":180,"repeat":2,"firing_for_s":60.0})";
+  OMSWATCH_RECORD(*store_, poll_write(ok_sample("np_1", kT0 + kMinute), {first, repeat}, {"ops"}));
+  auto due = testing::value_of(store_->due_deliveries(kT0 + kMinute, 100));
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].event.id, "evt_1");
+  EXPECT_EQ(due[0].repeat, 0);
+  EXPECT_EQ(due[1].event.id, "evt_2");
+  EXPECT_EQ(due[1].repeat, 2);
+}
+
 TEST_F(OutboxTest, NextDueAtAndPendingCountFollowTheRows) {
   EXPECT_EQ(testing::value_of(store_->next_due_at()), std::nullopt);
   EXPECT_EQ(testing::value_of(store_->pending_count()), 0);
