@@ -71,7 +71,9 @@ std::vector<notifiers::Event> reminder_events(const OpenConditions& open,
                                               std::size_t* left_out) {
   std::vector<notifiers::Event> events;
   std::size_t skipped = 0;
-  for (const auto& [key, e] : open) {
+  for (const auto& entry : open) {
+    // A named copy of the binding: clang 14 cannot capture a structured binding.
+    const notifiers::Event& e = entry.second;
     const bool acked = std::any_of(acks.begin(), acks.end(),
                                    [&](const storage::Ack& a) { return ack_covers(a, e); });
     if (acked) {
