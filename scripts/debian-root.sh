@@ -17,6 +17,9 @@
 # The caller defines note MESSAGE and fail MESSAGE (which exits), and runs as
 # root; debootstrap is installed here when it is missing.
 
+# Where the root keeps a copy of this machine's trusted certificates.
+DEBIAN_ROOT_HOST_CA=/etc/ssl/host-ca-certificates.crt
+
 # The first Debian bookworm mirror of this machine's apt sources (one-line
 # sources.list entries and deb822 .sources files alike).
 debian_root_host_mirror() {
@@ -103,4 +106,9 @@ debian_root_create() {
     debian_root_mounted+=("$root/$what")
   done
   cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  # And this machine's trusted certificates (with the authority of a proxy
+  # that inspects HTTPS, where there is one), for HTTPS from the root (npm's
+  # registry): NODE_EXTRA_CA_CERTS=$DEBIAN_ROOT_HOST_CA in the root.
+  mkdir -p "$root/etc/ssl"
+  cp -L /etc/ssl/certs/ca-certificates.crt "$root$DEBIAN_ROOT_HOST_CA" 2>/dev/null || true
 }

@@ -46,11 +46,11 @@ rm -f "$root/etc/hosts"
 
 mkdir -p "$root/srv/omswatch"
 git archive HEAD | tar -x -C "$root/srv/omswatch"
-in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+in_root() { chroot "$root" /usr/bin/env -i NODE_EXTRA_CA_CERTS="$DEBIAN_ROOT_HOST_CA" HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   TERM=dumb LANG=C.UTF-8 /bin/sh -c "cd /srv/omswatch && $1"; }
 
 # ---- 3. not root, no sudo
-out=$(chroot --userspec=65534:65534 "$root" /usr/bin/env -i HOME=/tmp PATH=/usr/bin:/bin \
+out=$(chroot --userspec=65534:65534 "$root" /usr/bin/env -i NODE_EXTRA_CA_CERTS="$DEBIAN_ROOT_HOST_CA" HOME=/tmp PATH=/usr/bin:/bin \
   /bin/sh -c 'cd /srv/omswatch && ./omswatch-dev demo' 2>&1) && fail "./omswatch-dev demo as nobody succeeded"
 if ! grep -q "no sudo" <<<"$out" || ! grep -q "apt-get install --no-install-recommends .*make" <<<"$out" ||
   ! grep -q "scripts/install-deps.sh build" <<<"$out"; then
@@ -74,7 +74,7 @@ layer_figures() {
 log_demo=$root/demo.log
 t0=$SECONDS
 note "./omswatch-dev demo (installs the build layer, builds, runs the demo for up to ${DEMO_SECONDS} s)"
-setsid chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb \
+setsid chroot "$root" /usr/bin/env -i NODE_EXTRA_CA_CERTS="$DEBIAN_ROOT_HOST_CA" HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb \
   LANG=C.UTF-8 /bin/sh -c 'cd /srv/omswatch && exec ./omswatch-dev demo' >"$log_demo" 2>&1 &
 demo=$!
 notifications() { grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2}  [A-Z]+ ' "$log_demo" || true; }
